@@ -1,0 +1,145 @@
+//! Walking the tape backwards, and the gradients it returns.
+
+use std::ops::Index;
+
+use ndarray::ArrayD;
+
+use crate::derivatives::{backprop, Sinks};
+use crate::op::Op;
+use crate::tape::Inner;
+use crate::{Element, Error, Result, Var};
+
+impl<'t, T: Element> Var<'t, T> {
+    /// Computes the gradient of this one-element value (a loss) with respect to every parameter
+    /// it depends on.
+    ///
+    /// The walk is a loop over the recorded nodes in reverse order (recording order is a
+    /// topological order), so its depth does not grow the stack. Each node's gradient is
+    /// complete when the walk reaches it, is pushed into its inputs by the rule in
+    /// [`derivatives`](crate::derivatives), and is then freed; only parameters' gradients are
+    /// kept. Nodes that do not depend on a parameter are skipped.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param(array![2.0]);
+    /// let y = x.mul(x)?.add(x)?.sum(); // y = x² + x: fan-out accumulates
+    /// assert_eq!(y.backward()?[x], array![5.0].into_dyn());
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn backward(self) -> Result<Gradients<T>> {
+        let mut inner = self.tape.inner.borrow_mut();
+        let Inner {
+            nodes,
+            pool,
+            labels,
+            spare_slots,
+        } = &mut *inner;
+        let root = &nodes[self.index];
+        let shape = root.value.view().shape().to_vec();
+        let len = shape.iter().product();
+        if len != 1 {
+            return Err(Error::NotScalar { shape, len });
+        }
+        let mut slots = std::mem::take(spare_slots);
+        slots.clear();
+        slots.resize_with(self.index + 1, || None);
+        if root.requires_grad {
+            let mut seed = pool.dirty(&shape);
+            seed.fill(T::one());
+            slots[self.index] = Some(seed);
+        }
+        for i in (0..=self.index).rev() {
+            let node = &nodes[i];
+            if matches!(node.op, Op::Leaf { .. }) {
+                continue;
+            }
+            let (before, rest) = slots.split_at_mut(i);
+            let Some(g) = rest[0].take() else { continue };
+            let mut sinks = Sinks {
+                nodes,
+                slots: before,
+                pool,
+            };
+            backprop(node, &g.view(), &mut sinks, labels)?;
+            pool.give(g);
+        }
+        Ok(Gradients {
+            tape_id: self.tape.id,
+            slots,
+        })
+    }
+}
+
+/// The gradients of one backward pass, looked up by the parameter they belong to.
+///
+/// `grads[w]` panics (with the [`Error`] message) where `w` has no gradient;
+/// [`get`](Gradients::get) returns an `Option` and [`wrt`](Gradients::wrt) a [`Result`].
+/// Give the value back with [`Tape::recycle`](crate::Tape::recycle) in a training loop to
+/// reuse its buffers.
+pub struct Gradients<T: Element> {
+    tape_id: usize,
+    slots: Vec<Option<ArrayD<T>>>,
+}
+
+impl<T: Element> Gradients<T> {
+    /// The gradient of `var`, if it has one: it is a parameter of this tape and the output
+    /// depends on it.
+    pub fn get(&self, var: Var<'_, T>) -> Option<&ArrayD<T>> {
+        if var.tape.id != self.tape_id {
+            return None;
+        }
+        self.slots.get(var.index).and_then(Option::as_ref)
+    }
+
+    /// The gradient of `var`, or an error that says why it has none.
+    pub fn wrt(&self, var: Var<'_, T>) -> Result<&ArrayD<T>> {
+        if var.tape.id != self.tape_id {
+            return Err(Error::ForeignVariable {
+                op: "gradient lookup",
+            });
+        }
+        self.get(var).ok_or_else(|| no_gradient(var))
+    }
+
+    /// Moves the gradient of `var` out (for example into an optimizer's buffer).
+    pub fn take(&mut self, var: Var<'_, T>) -> Option<ArrayD<T>> {
+        if var.tape.id != self.tape_id {
+            return None;
+        }
+        self.slots.get_mut(var.index).and_then(Option::take)
+    }
+
+    pub(crate) fn into_slots(self) -> Vec<Option<ArrayD<T>>> {
+        self.slots
+    }
+}
+
+impl<T: Element> Index<Var<'_, T>> for Gradients<T> {
+    type Output = ArrayD<T>;
+
+    fn index(&self, var: Var<'_, T>) -> &ArrayD<T> {
+        match self.wrt(var) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Why `var` has no gradient.
+fn no_gradient<T: Element>(var: Var<'_, T>) -> Error {
+    let inner = var.tape.borrow();
+    let node = &inner.nodes[var.index];
+    let reason = match node.op {
+        Op::Leaf { param: false, .. } => {
+            "it is a constant; record it with Tape::param to get its gradient"
+        }
+        Op::Leaf { param: true, .. } => "the output of backward does not depend on it",
+        _ => "it is an intermediate value, and backward keeps the gradients of parameters only",
+    };
+    Error::NoGradient {
+        index: var.index,
+        what: node.op.name().to_owned(),
+        reason,
+    }
+}

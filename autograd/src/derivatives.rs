@@ -1,0 +1,287 @@
+//! Every derivative rule of the engine, in one place.
+//!
+//! [`backprop`] takes one recorded node and the gradient of the loss with respect to its value
+//! (`g`), and adds each input's share into that input's gradient buffer. Only inputs that need
+//! a gradient get one: a constant operand's share is never computed. The first contribution
+//! to a buffer is written, later ones (fan-out) are added.
+
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, Zip};
+
+use crate::op::Op;
+use crate::ops::broadcast::{reduce_into, stretch};
+use crate::ops::elementwise::sigmoid;
+use crate::ops::matmul::{as_matrix, gemm, matrix_mut};
+use crate::pool::Pool;
+use crate::tape::Node;
+use crate::{Element, Error, Result};
+
+/// Where gradients go: one slot per node, filled on first use.
+pub(crate) struct Sinks<'a, T: Element> {
+    pub nodes: &'a [Node<T>],
+    pub slots: &'a mut [Option<ArrayD<T>>],
+    pub pool: &'a mut Pool<T>,
+}
+
+impl<T: Element> Sinks<'_, T> {
+    /// Runs `f` on input `i`'s gradient buffer if `i` needs a gradient. `f` gets the buffer,
+    /// whether it is fresh (contents undefined: write, don't add) and the buffer pool.
+    fn with(&mut self, i: usize, f: impl FnOnce(ArrayViewMutD<'_, T>, bool, &mut Pool<T>)) {
+        if !self.nodes[i].requires_grad {
+            return;
+        }
+        let fresh = self.slots[i].is_none();
+        let pool = &mut *self.pool;
+        let slot =
+            self.slots[i].get_or_insert_with(|| pool.dirty(self.nodes[i].value.view().shape()));
+        f(slot.view_mut(), fresh, pool);
+    }
+
+    /// Input `i` gets `f(g, a, b)` elementwise, with `a` and `b` broadcast to `g`'s shape and
+    /// the result summed back down to `i`'s shape.
+    fn binary(
+        &mut self,
+        i: usize,
+        g: &ArrayViewD<'_, T>,
+        (a, b): (&ArrayViewD<'_, T>, &ArrayViewD<'_, T>),
+        f: impl Fn(T, T, T) -> T,
+    ) {
+        let shape = g.raw_dim();
+        let (a, b) = (stretch(a, &shape), stretch(b, &shape));
+        self.with(i, |mut dst, fresh, pool| {
+            if dst.shape() == g.shape() {
+                let zip = Zip::from(&mut dst).and(g).and(&a).and(&b);
+                if fresh {
+                    zip.for_each(|d, &g, &a, &b| *d = f(g, a, b));
+                } else {
+                    zip.for_each(|d, &g, &a, &b| *d += f(g, a, b));
+                }
+            } else {
+                let mut full = pool.dirty(g.shape());
+                Zip::from(&mut full)
+                    .and(g)
+                    .and(&a)
+                    .and(&b)
+                    .for_each(|d, &g, &a, &b| *d = f(g, a, b));
+                reduce_into(&full.view(), dst, fresh, T::one());
+                pool.give(full);
+            }
+        });
+    }
+
+    /// Input `i` (of `g`'s shape) gets `f(g, v)` elementwise, `v` being a saved value.
+    fn unary(
+        &mut self,
+        i: usize,
+        g: &ArrayViewD<'_, T>,
+        v: &ArrayViewD<'_, T>,
+        f: impl Fn(T, T) -> T,
+    ) {
+        self.with(i, |mut dst, fresh, _| {
+            let zip = Zip::from(&mut dst).and(g).and(v);
+            if fresh {
+                zip.for_each(|d, &g, &v| *d = f(g, v));
+            } else {
+                zip.for_each(|d, &g, &v| *d += f(g, v));
+            }
+        });
+    }
+
+    /// Input `i` gets `src` (already of its shape) as it is.
+    fn pass(&mut self, i: usize, src: &ArrayViewD<'_, T>) {
+        self.with(i, |dst, fresh, _| put(dst, fresh, src));
+    }
+}
+
+/// Writes (when `fresh`) or adds `src` into `dst`.
+fn put<T: Element>(mut dst: ArrayViewMutD<'_, T>, fresh: bool, src: &ArrayViewD<'_, T>) {
+    if fresh {
+        dst.assign(src);
+    } else {
+        dst += src;
+    }
+}
+
+/// Propagates `g` = dLoss/d(value of `node`) to the node's inputs. `labels` is the tape's label
+/// arena (for `pick`).
+pub(crate) fn backprop<T: Element>(
+    node: &Node<T>,
+    g: &ArrayViewD<'_, T>,
+    sinks: &mut Sinks<'_, T>,
+    labels: &[usize],
+) -> Result<()> {
+    let nodes = sinks.nodes;
+    let val = |i: usize| nodes[i].value.view();
+    let out = node.value.view();
+    let one = T::one();
+    match &node.op {
+        Op::Leaf { .. } => {}
+        // d(AB)/dA = G Bᵀ, d(AB)/dB = Aᵀ G, transposes as views.
+        Op::MatMul(a, b) => {
+            let (av, bv) = (as_matrix("matmul", val(*a))?, as_matrix("matmul", val(*b))?);
+            let g2 = as_matrix("matmul", g.view())?;
+            sinks.with(*a, |d, fresh, _| gemm(g2, bv.t(), matrix_mut(d), !fresh));
+            sinks.with(*b, |d, fresh, _| gemm(av.t(), g2, matrix_mut(d), !fresh));
+        }
+        // d(a ± b) = 1, ±1: summed over broadcast axes.
+        Op::Add(a, b) | Op::Sub(a, b) => {
+            let sign = if matches!(node.op, Op::Sub(..)) {
+                -one
+            } else {
+                one
+            };
+            sinks.with(*a, |d, fresh, _| reduce_into(g, d, fresh, one));
+            sinks.with(*b, |d, fresh, _| reduce_into(g, d, fresh, sign));
+        }
+        // d(ab)/da = b, d(ab)/db = a.
+        Op::Mul(a, b) => {
+            let (av, bv) = (val(*a), val(*b));
+            sinks.binary(*a, g, (&av, &bv), |g, _, b| g * b);
+            sinks.binary(*b, g, (&av, &bv), |g, a, _| g * a);
+        }
+        // d(a/b)/da = 1/b, d(a/b)/db = -a/b².
+        Op::Div(a, b) => {
+            let (av, bv) = (val(*a), val(*b));
+            sinks.binary(*a, g, (&av, &bv), |g, _, b| g / b);
+            sinks.binary(*b, g, (&av, &bv), |g, a, b| -g * a / (b * b));
+        }
+        // d(-x) = -1; d(cx) = c; d(x + c) = 1.
+        Op::Neg(x) => sinks.unary(*x, g, &out, |g, _| -g),
+        Op::Scale(x, c) => sinks.unary(*x, g, &out, |g, _| *c * g),
+        Op::AddScalar(x) => sinks.pass(*x, g),
+        // d relu(x) = 1 if x > 0 else 0 (0 at x = 0).
+        Op::Relu(x) => sinks.unary(
+            *x,
+            g,
+            &val(*x),
+            |g, x| if x > T::zero() { g } else { T::zero() },
+        ),
+        // d exp(x) = exp(x) = y.
+        Op::Exp(x) => sinks.unary(*x, g, &out, |g, y| g * y),
+        // d ln(x) = 1/x.
+        Op::Log(x) => sinks.unary(*x, g, &val(*x), |g, x| g / x),
+        // d tanh(x) = 1 - y².
+        Op::Tanh(x) => sinks.unary(*x, g, &out, |g, y| g * (one - y * y)),
+        // d σ(x) = σ(1 - σ), recomputed from x for accuracy where σ rounds to 1.
+        Op::Sigmoid(x) => sinks.unary(*x, g, &val(*x), |g, x| {
+            let s = sigmoid(x);
+            g * s * (one - s)
+        }),
+        // d x² = 2x.
+        Op::Square(x) => sinks.unary(*x, g, &val(*x), |g, x| g * (x + x)),
+        // d √x = 1/(2y).
+        Op::Sqrt(x) => sinks.unary(*x, g, &out, |g, y| g / (y + y)),
+        // d Σx = 1; d mean(x) = 1/N.
+        Op::Sum(x) | Op::Mean(x) => {
+            let n = val(*x).len();
+            let scale = if matches!(node.op, Op::Mean(_)) {
+                T::cast(1.0 / n as f64)
+            } else {
+                one
+            };
+            let gs = scalar(g) * scale;
+            sinks.with(*x, |mut d, fresh, _| {
+                if fresh {
+                    d.fill(gs);
+                } else {
+                    d.mapv_inplace(|v| v + gs);
+                }
+            });
+        }
+        // d Σ_axis x = 1, broadcast back along the axis.
+        Op::SumAxis {
+            input,
+            axis,
+            keepdims,
+        } => {
+            let kept = if *keepdims {
+                g.view()
+            } else {
+                g.view().insert_axis(Axis(*axis))
+            };
+            let back = kept.broadcast(val(*input).raw_dim());
+            sinks.pass(
+                *input,
+                &back.expect("a reduction's gradient broadcasts back"),
+            );
+        }
+        // d log_softmax(x) = g - softmax(x) Σ g, per lane; softmax(x) = exp(y).
+        Op::LogSoftmax { input, axis } => {
+            let ax = Axis(*axis);
+            sinks.with(*input, |mut d, fresh, _| {
+                Zip::from(d.lanes_mut(ax))
+                    .and(g.lanes(ax))
+                    .and(out.lanes(ax))
+                    .for_each(|mut d, g, y| {
+                        let s = g.sum();
+                        let lane = Zip::from(&mut d).and(&g).and(&y);
+                        if fresh {
+                            lane.for_each(|d, &g, &y| *d = g - y.exp() * s);
+                        } else {
+                            lane.for_each(|d, &g, &y| *d += g - y.exp() * s);
+                        }
+                    });
+            });
+        }
+        // d x[i, y_i] = g_i at (i, y_i), 0 elsewhere.
+        Op::Pick {
+            input,
+            labels: range,
+        } => {
+            let labels = &labels[range.clone()];
+            sinks.with(*input, |mut d, fresh, _| {
+                if fresh {
+                    d.fill(T::zero());
+                }
+                for (i, (&label, &gi)) in labels.iter().zip(g.iter()).enumerate() {
+                    d[[i, label].as_slice()] += gi;
+                }
+            });
+        }
+        // Shape ops move the gradient back into the input's layout.
+        Op::Reshape(x) => {
+            let shape = IxDyn(val(*x).shape());
+            let gx = g.to_shape(shape).expect("same number of elements");
+            sinks.pass(*x, &gx.view());
+        }
+        Op::Permute { input, axes } => {
+            let mut inverse = vec![0; axes.len()];
+            for (k, &a) in axes.iter().enumerate() {
+                inverse[a] = k;
+            }
+            sinks.pass(*input, &g.view().permuted_axes(IxDyn(&inverse)));
+        }
+        Op::Custom { op, inputs } => {
+            let views: Vec<_> = inputs.iter().map(|&i| val(i)).collect();
+            let grads = op.backward(&views, &out, g)?;
+            if grads.len() != inputs.len() {
+                return Err(Error::CustomOp {
+                    op: op.name().to_owned(),
+                    message: format!(
+                        "backward returned {} gradients for {} inputs",
+                        grads.len(),
+                        inputs.len()
+                    ),
+                });
+            }
+            for (k, (&i, gi)) in inputs.iter().zip(&grads).enumerate() {
+                if gi.shape() != views[k].shape() {
+                    return Err(Error::CustomOp {
+                        op: op.name().to_owned(),
+                        message: format!(
+                            "backward returned a gradient of shape {:?} for input {k} of shape {:?}",
+                            gi.shape(),
+                            views[k].shape()
+                        ),
+                    });
+                }
+                sinks.pass(i, &gi.view());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The single element of a one-element gradient.
+fn scalar<T: Element>(g: &ArrayViewD<'_, T>) -> T {
+    g.iter().next().copied().unwrap_or_else(T::zero)
+}

@@ -1,0 +1,45 @@
+//! The element types a tape can hold.
+
+use ndarray::NdFloat;
+use num_traits::FromPrimitive;
+
+/// A floating-point element type of tape tensors: implemented for `f32` and `f64`.
+///
+/// Everything the engine needs from a number: ndarray's float arithmetic ([`NdFloat`]) plus
+/// exact-enough conversions to and from `f64`, which the engine uses for constants, for
+/// accumulating long sums and for [`gradcheck`](crate::gradcheck).
+///
+/// ```
+/// use tapegrad_autograd::Element;
+/// assert_eq!(f32::cast(0.5), 0.5f32);
+/// assert_eq!(2.0f32.as_f64(), 2.0);
+/// assert_eq!(<f64 as Element>::NAME, "f64");
+/// ```
+pub trait Element: NdFloat + FromPrimitive + Default + std::iter::Sum + 'static {
+    /// The type's name as Rust spells it (`"f32"`, `"f64"`).
+    const NAME: &'static str;
+    /// Converts from `f64`, rounding to the nearest representable value.
+    fn cast(x: f64) -> Self;
+    /// Converts to `f64` (exact for `f32` and `f64`).
+    fn as_f64(self) -> f64;
+}
+
+impl Element for f32 {
+    const NAME: &'static str = "f32";
+    fn cast(x: f64) -> Self {
+        x as f32
+    }
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Element for f64 {
+    const NAME: &'static str = "f64";
+    fn cast(x: f64) -> Self {
+        x
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}

@@ -1,0 +1,132 @@
+//! The errors a tape reports: typed, and worded like a compiler error.
+
+use thiserror::Error;
+
+/// What went wrong while recording an op, walking the tape backwards or reading gradients.
+///
+/// Every variant names the op and the shapes involved, so the message alone says what to fix:
+///
+/// ```
+/// use ndarray::Array2;
+/// use tapegrad_autograd::{Error, Tape};
+///
+/// let tape = Tape::<f64>::new();
+/// let a = tape.constant(Array2::<f64>::zeros((2, 3)));
+/// let b = tape.constant(Array2::<f64>::zeros((4, 5)));
+/// let err = a.matmul(b).unwrap_err();
+/// assert!(matches!(err, Error::ShapeMismatch { op: "matmul", .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "matmul: shapes [2, 3] and [4, 5] do not fit: the inner dimensions differ (3 vs 4)"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum Error {
+    /// Two operands whose shapes the op cannot combine.
+    #[error("{op}: shapes {lhs:?} and {rhs:?} do not fit: {reason}")]
+    ShapeMismatch {
+        /// The op that was being recorded.
+        op: &'static str,
+        /// Shape of the left operand.
+        lhs: Vec<usize>,
+        /// Shape of the right operand.
+        rhs: Vec<usize>,
+        /// Why they do not fit.
+        reason: String,
+    },
+    /// An operand with the wrong number of dimensions.
+    #[error("{op}: expected a {expected}-D tensor, got shape {shape:?}")]
+    WrongRank {
+        /// The op that was being recorded.
+        op: &'static str,
+        /// The number of dimensions the op needs.
+        expected: usize,
+        /// The shape it got.
+        shape: Vec<usize>,
+    },
+    /// An axis index that the tensor does not have.
+    #[error("{op}: axis {axis} is out of range for shape {shape:?} ({ndim} dimensions)")]
+    AxisOutOfRange {
+        /// The op that was being recorded.
+        op: &'static str,
+        /// The axis asked for.
+        axis: usize,
+        /// Number of dimensions of the operand.
+        ndim: usize,
+        /// The operand's shape.
+        shape: Vec<usize>,
+    },
+    /// A reshape or permutation that does not fit the tensor.
+    #[error("{op}: cannot turn shape {from:?} into {to:?}: {reason}")]
+    BadReshape {
+        /// The op that was being recorded.
+        op: &'static str,
+        /// Shape of the operand.
+        from: Vec<usize>,
+        /// The requested shape or axis order.
+        to: Vec<usize>,
+        /// Why not.
+        reason: String,
+    },
+    /// `pick` was given a label that is not a valid column index.
+    #[error(
+        "pick: label {label} in row {row} is out of range for {classes} classes (shape {shape:?})"
+    )]
+    LabelOutOfRange {
+        /// The row whose label is bad.
+        row: usize,
+        /// The label.
+        label: usize,
+        /// Number of columns (classes).
+        classes: usize,
+        /// Shape of the scores.
+        shape: Vec<usize>,
+    },
+    /// `pick` was given a different number of labels than rows.
+    #[error("pick: {labels} labels for {rows} rows (shape {shape:?}); give one label per row")]
+    LabelCount {
+        /// Number of labels given.
+        labels: usize,
+        /// Number of rows in the scores.
+        rows: usize,
+        /// Shape of the scores.
+        shape: Vec<usize>,
+    },
+    /// `backward` was called on a tensor with more than one element.
+    #[error("backward: the output has shape {shape:?} ({len} elements), but backward starts from a scalar; reduce it first with sum() or mean()")]
+    NotScalar {
+        /// Shape of the output.
+        shape: Vec<usize>,
+        /// Its number of elements.
+        len: usize,
+    },
+    /// Variables of two different tapes were combined, or gradients were looked up with a
+    /// variable of another tape.
+    #[error("{op}: the variables belong to different tapes; record every variable of a computation on the same tape")]
+    ForeignVariable {
+        /// The op (or lookup) that mixed them.
+        op: &'static str,
+    },
+    /// A gradient was asked for a variable that has none: a constant, an intermediate value, or a
+    /// parameter the output does not depend on.
+    #[error("gradient: variable #{index} ({what}) has no gradient: {reason}")]
+    NoGradient {
+        /// The variable's index on its tape.
+        index: usize,
+        /// What the variable is (op name).
+        what: String,
+        /// Why it has none.
+        reason: &'static str,
+    },
+    /// A user-defined op reported a problem or broke its contract.
+    #[error("{op}: {message}")]
+    CustomOp {
+        /// The custom op's name.
+        op: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

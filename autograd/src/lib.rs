@@ -1,0 +1,68 @@
+//! # tapegrad-autograd: reverse-mode automatic differentiation on a tape
+//!
+//! A [`Tape`] records tensor operations on [`ndarray`] arrays as they run. Each recorded node
+//! holds its op, the indices of its inputs (always earlier nodes) and its value. A [`Var`] is a
+//! two-word `Copy` handle to a node; ops are its methods, so a model reads like its formula:
+//!
+//! ```
+//! use ndarray::array;
+//! use tapegrad_autograd::Tape;
+//!
+//! let tape = Tape::<f64>::new();
+//! let x = tape.constant(array![[1.0, -2.0], [0.5, 3.0]]); // inputs: no gradient
+//! let w = tape.param(array![[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]); // parameters: gradient
+//! let b = tape.param(array![0.0, 0.1, -0.1]);
+//!
+//! let z = x.matmul(w)?.add(b)?; // [2, 3], b broadcast over the rows
+//! let loss = z.cross_entropy(&[2, 0])?; // mean -ln softmax(z)[i, y_i]
+//!
+//! let grads = loss.backward()?;
+//! assert_eq!(grads[w].shape(), &[2, 3]);
+//! assert_eq!(grads[b].shape(), &[3]);
+//! assert!(grads.get(x).is_none()); // constants never get a gradient
+//! # Ok::<(), tapegrad_autograd::Error>(())
+//! ```
+//!
+//! ## How backward walks the tape
+//!
+//! Recording order is a topological order, so [`Var::backward`] is one loop over the nodes
+//! from the output back to the first: each node's gradient is complete when the loop reaches
+//! it, is pushed into its inputs by that op's rule (all rules live in [`derivatives`]), then
+//! freed. No recursion, so a chain of a million ops is fine. A node that depends on no
+//! parameter is skipped, and an input that needs no gradient never gets one computed: the
+//! backward of `X.matmul(W)` with `X` constant computes `dW` only. Fan-out accumulates.
+//!
+//! ## Reuse in a training loop
+//!
+//! [`Tape::clear`] forgets the recording but keeps every tensor buffer, and
+//! [`Tape::recycle`] takes back a step's gradients' buffers: a loop that records the same
+//! shapes each step stops allocating tensors after its first step. Leaves are moved in (owned
+//! arrays) or shared (`Arc` of an array), never copied.
+//!
+//! ## The rest
+//!
+//! [`gradcheck`] compares the tape against central differences; [`Tape::to_dot`] draws the
+//! graph; [`CustomOp`] adds an op from outside; bad shapes, axes and labels are an [`Error`]
+//! naming the op and shapes, never a panic. [`Element`] covers `f32` and `f64`.
+
+mod backward;
+mod custom;
+pub mod derivatives;
+mod dot;
+mod element;
+mod error;
+mod gradcheck;
+mod op;
+mod ops;
+mod pool;
+mod tape;
+mod var;
+
+pub use backward::Gradients;
+pub use custom::CustomOp;
+pub use element::Element;
+pub use error::{Error, Result};
+pub use gradcheck::{gradcheck, GradcheckReport};
+pub use ops::reduce::sum_f64;
+pub use tape::{Leaf, SharedArray, Tape};
+pub use var::Var;

@@ -1,0 +1,83 @@
+//! Matrix product of two 2-D tensors, and the GEMM kernel every matmul (forward and backward)
+//! goes through.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Ix2};
+
+use crate::op::Op;
+use crate::{Element, Error, Result, Var};
+
+impl<'t, T: Element> Var<'t, T> {
+    /// Matrix product `self · other` of an `[m, k]` and a `[k, n]` tensor, giving `[m, n]`.
+    ///
+    /// Derivatives, for an upstream gradient `G` of shape `[m, n]`: `dA = G · Bᵀ` and
+    /// `dB = Aᵀ · G`. The transposes are strided views handed to the kernel, never copies, and
+    /// a constant operand's gradient is never computed.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(array![[1.0, 2.0]]);       // [1, 2]
+    /// let w = tape.param(array![[3.0], [4.0]]);        // [2, 1]
+    /// let y = x.matmul(w)?;                            // [1, 1] = 1·3 + 2·4
+    /// assert_eq!(y.value(), array![[11.0]].into_dyn());
+    /// let g = y.sum().backward()?;
+    /// assert_eq!(g[w], array![[1.0], [2.0]].into_dyn()); // Xᵀ · 1
+    /// assert!(g.get(x).is_none());                        // X is a constant
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn matmul(self, other: Var<'t, T>) -> Result<Var<'t, T>> {
+        self.same_tape(other, "matmul")?;
+        self.record(Op::MatMul(self.index, other.index), |inner| {
+            let a = as_matrix("matmul", inner.nodes[self.index].value.view())?;
+            let b = as_matrix("matmul", inner.nodes[other.index].value.view())?;
+            if a.ncols() != b.nrows() {
+                return Err(Error::ShapeMismatch {
+                    op: "matmul",
+                    lhs: a.shape().to_vec(),
+                    rhs: b.shape().to_vec(),
+                    reason: format!(
+                        "the inner dimensions differ ({} vs {})",
+                        a.ncols(),
+                        b.nrows()
+                    ),
+                });
+            }
+            let mut out = inner.pool.dirty(&[a.nrows(), b.ncols()]);
+            gemm(a, b, matrix_mut(out.view_mut()), false);
+            Ok(out)
+        })
+    }
+}
+
+/// A 2-D view of `x`, or [`Error::WrongRank`] naming `op`.
+pub(crate) fn as_matrix<'a, T>(
+    op: &'static str,
+    x: ArrayViewD<'a, T>,
+) -> Result<ArrayView2<'a, T>> {
+    let shape = x.shape().to_vec();
+    x.into_dimensionality::<Ix2>()
+        .map_err(|_| Error::WrongRank {
+            op,
+            expected: 2,
+            shape,
+        })
+}
+
+/// A 2-D mutable view of a tensor the caller knows is 2-D.
+pub(crate) fn matrix_mut<T>(x: ndarray::ArrayViewMutD<'_, T>) -> ArrayViewMut2<'_, T> {
+    x.into_dimensionality::<Ix2>()
+        .expect("gradient buffers have their variable's 2-D shape")
+}
+
+/// `c = a · b`, or `c += a · b` when `accumulate`. `a` and `b` may be transposed views. When not
+/// accumulating, `c`'s old contents are never read, so it may hold anything.
+pub(crate) fn gemm<T: Element>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    let beta = if accumulate { T::one() } else { T::zero() };
+    general_mat_mul(T::one(), &a, &b, beta, &mut c);
+}

@@ -1,0 +1,64 @@
+//! `pick`: one entry per row, chosen by integer labels.
+
+use ndarray::Ix1;
+
+use crate::op::Op;
+use crate::ops::matmul::as_matrix;
+use crate::{Element, Error, Result, Var};
+
+impl<'t, T: Element> Var<'t, T> {
+    /// From scores `[n, c]`, the entries `x[i, labels[i]]` as an `[n]` tensor: the building block
+    /// of the negative log-likelihood `-mean(pick(log_softmax(z), y))`.
+    ///
+    /// Derivative: `g_i` at `[i, labels[i]]`, `0` elsewhere. Labels are checked: each must be
+    /// below `c`, and there must be one per row.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let p = x.pick(&[2, 0])?;
+    /// assert_eq!(p.value(), array![3.0, 4.0].into_dyn());
+    /// let g = p.sum().backward()?;
+    /// assert_eq!(g[x], array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]].into_dyn());
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn pick(self, labels: &[usize]) -> Result<Var<'t, T>> {
+        let (range, value) = {
+            let mut inner = self.tape.inner.borrow_mut();
+            let inner = &mut *inner;
+            let x = as_matrix("pick", inner.nodes[self.index].value.view())?;
+            let (rows, classes) = x.dim();
+            if labels.len() != rows {
+                return Err(Error::LabelCount {
+                    labels: labels.len(),
+                    rows,
+                    shape: x.shape().to_vec(),
+                });
+            }
+            if let Some((row, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
+                return Err(Error::LabelOutOfRange {
+                    row,
+                    label,
+                    classes,
+                    shape: x.shape().to_vec(),
+                });
+            }
+            let mut out = inner.pool.dirty(&[rows]);
+            let out1 = out.view_mut().into_dimensionality::<Ix1>().expect("1-D");
+            for ((o, row), &label) in out1.into_iter().zip(x.rows()).zip(labels) {
+                *o = row[label];
+            }
+            let start = inner.labels.len();
+            inner.labels.extend_from_slice(labels);
+            (start..inner.labels.len(), out)
+        };
+        Ok(self.tape.push(
+            Op::Pick {
+                input: self.index,
+                labels: range,
+            },
+            value,
+        ))
+    }
+}

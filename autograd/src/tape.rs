@@ -1,0 +1,206 @@
+//! The tape: an append-only record of ops and their values.
+
+use std::cell::{Ref, RefCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ndarray::{Array, ArrayD, ArrayViewD, Dimension};
+
+use crate::op::Op;
+use crate::pool::Pool;
+use crate::{Element, Gradients, Var};
+
+/// A tensor value held by the tape: owned, or shared with the caller without a copy.
+pub(crate) enum Value<T: Element> {
+    Owned(ArrayD<T>),
+    Shared(Arc<dyn SharedArray<T>>),
+}
+
+impl<T: Element> Value<T> {
+    pub fn view(&self) -> ArrayViewD<'_, T> {
+        match self {
+            Value::Owned(a) => a.view(),
+            Value::Shared(a) => a.view_dyn(),
+        }
+    }
+}
+
+/// An array of any dimensionality that the tape can read through a shared pointer.
+///
+/// Implemented for every owned ndarray `Array<T, D>`, so an `Arc<Array2<T>>` becomes a tape
+/// leaf without copying its data.
+pub trait SharedArray<T>: Send + Sync {
+    /// The array as an n-dimensional view.
+    fn view_dyn(&self) -> ArrayViewD<'_, T>;
+}
+
+impl<T: Element, D: Dimension> SharedArray<T> for Array<T, D> {
+    fn view_dyn(&self) -> ArrayViewD<'_, T> {
+        self.view().into_dyn()
+    }
+}
+
+/// Data that can become a leaf of the tape: any owned ndarray array (moved in, not copied), or
+/// an `Arc` of one (shared, not copied).
+pub struct Leaf<T: Element>(pub(crate) Value<T>);
+
+impl<T: Element, D: Dimension> From<Array<T, D>> for Leaf<T> {
+    fn from(a: Array<T, D>) -> Self {
+        Leaf(Value::Owned(a.into_dyn()))
+    }
+}
+
+impl<T: Element, D: Dimension + 'static> From<Arc<Array<T, D>>> for Leaf<T> {
+    fn from(a: Arc<Array<T, D>>) -> Self {
+        Leaf(Value::Shared(a))
+    }
+}
+
+/// One recorded node: the op that made it, its value, and whether gradients flow through it.
+pub(crate) struct Node<T: Element> {
+    pub op: Op<T>,
+    pub value: Value<T>,
+    pub requires_grad: bool,
+}
+
+/// Everything behind the tape's `RefCell`.
+pub(crate) struct Inner<T: Element> {
+    pub nodes: Vec<Node<T>>,
+    pub pool: Pool<T>,
+    /// Labels of every `pick` on the tape, back to back.
+    pub labels: Vec<usize>,
+    /// Gradient slots, kept between backward passes to avoid reallocating.
+    pub spare_slots: Vec<Option<ArrayD<T>>>,
+}
+
+static NEXT_TAPE_ID: AtomicUsize = AtomicUsize::new(0);
+
+/// A tape that records tensor ops as they run and walks them backwards for gradients.
+///
+/// Create leaves with [`param`](Tape::param) (gradients wanted) and
+/// [`constant`](Tape::constant) (inputs, never differentiated), compute with the methods of
+/// [`Var`], then call [`Var::backward`] on a scalar. [`clear`](Tape::clear) empties the tape for
+/// the next step and keeps its buffers.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_autograd::Tape;
+///
+/// let tape = Tape::<f64>::new();
+/// let x = tape.param(array![1.0, -2.0, 3.0]);
+/// let y = x.square().sum(); // y = Σ x²
+/// let grads = y.backward()?;
+/// assert_eq!(grads[x], array![2.0, -4.0, 6.0].into_dyn()); // dy/dx = 2x
+/// # Ok::<(), tapegrad_autograd::Error>(())
+/// ```
+pub struct Tape<T: Element> {
+    pub(crate) id: usize,
+    pub(crate) inner: RefCell<Inner<T>>,
+}
+
+impl<T: Element> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Element> Tape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Tape {
+            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            inner: RefCell::new(Inner {
+                nodes: Vec::new(),
+                pool: Pool::default(),
+                labels: Vec::new(),
+                spare_slots: Vec::new(),
+            }),
+        }
+    }
+
+    /// Records a parameter: a leaf whose gradient [`Var::backward`] computes.
+    ///
+    /// Takes an owned array (moved, not copied) or an `Arc` of one (shared, not copied).
+    pub fn param(&self, value: impl Into<Leaf<T>>) -> Var<'_, T> {
+        self.leaf(value.into(), true, None)
+    }
+
+    /// Records a parameter with a name, which the DOT export shows.
+    pub fn param_named(&self, name: &str, value: impl Into<Leaf<T>>) -> Var<'_, T> {
+        self.leaf(value.into(), true, Some(name.to_owned()))
+    }
+
+    /// Records a constant: an input or a label that gradients never flow into.
+    pub fn constant(&self, value: impl Into<Leaf<T>>) -> Var<'_, T> {
+        self.leaf(value.into(), false, None)
+    }
+
+    /// Records a constant with a name, which the DOT export shows.
+    pub fn constant_named(&self, name: &str, value: impl Into<Leaf<T>>) -> Var<'_, T> {
+        self.leaf(value.into(), false, Some(name.to_owned()))
+    }
+
+    fn leaf(&self, value: Leaf<T>, param: bool, name: Option<String>) -> Var<'_, T> {
+        let mut inner = self.inner.borrow_mut();
+        inner.nodes.push(Node {
+            op: Op::Leaf { param, name },
+            value: value.0,
+            requires_grad: param,
+        });
+        Var::new(self, inner.nodes.len() - 1)
+    }
+
+    /// Number of recorded nodes (leaves and ops).
+    pub fn len(&self) -> usize {
+        self.inner.borrow().nodes.len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every recorded node, keeping the allocations (nodes and tensor buffers) for the
+    /// next recording. Taking `&mut self` guarantees no [`Var`] of the old recording survives.
+    pub fn clear(&mut self) {
+        let inner = self.inner.get_mut();
+        for node in inner.nodes.drain(..) {
+            if let Value::Owned(a) = node.value {
+                inner.pool.give(a);
+            }
+        }
+        inner.labels.clear();
+    }
+
+    /// Takes back the buffers of gradients that are no longer needed, so the next backward pass
+    /// reuses them instead of allocating.
+    pub fn recycle(&self, grads: Gradients<T>) {
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        let mut slots = grads.into_slots();
+        for g in slots.iter_mut().filter_map(Option::take) {
+            inner.pool.give(g);
+        }
+        if slots.capacity() > inner.spare_slots.capacity() {
+            inner.spare_slots = slots;
+        }
+    }
+
+    /// Records a computed value. `requires_grad` is true when any input requires it.
+    pub(crate) fn push(&self, op: Op<T>, value: ArrayD<T>) -> Var<'_, T> {
+        let mut inner = self.inner.borrow_mut();
+        let mut requires_grad = false;
+        op.for_each_input(|i| requires_grad |= inner.nodes[i].requires_grad);
+        inner.nodes.push(Node {
+            op,
+            value: Value::Owned(value),
+            requires_grad,
+        });
+        Var::new(self, inner.nodes.len() - 1)
+    }
+
+    /// Read access to the recording, for the op implementations.
+    pub(crate) fn borrow(&self) -> Ref<'_, Inner<T>> {
+        self.inner.borrow()
+    }
+}
