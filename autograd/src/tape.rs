@@ -172,6 +172,27 @@ impl<T: Element> Tape<T> {
         inner.labels.clear();
     }
 
+    /// A buffer of `shape` from the tape's pool, with unspecified contents: fill it and record
+    /// it as a leaf (a training batch, say), and a steady loop allocates nothing for it.
+    ///
+    /// ```
+    /// # use tapegrad_autograd::Tape;
+    /// let mut tape = Tape::<f32>::new();
+    /// let mut batch = tape.take_buffer(&[2, 3]);
+    /// batch.fill(1.0);
+    /// let x = tape.constant(batch);
+    /// assert_eq!(x.sum().item(), 6.0);
+    /// tape.clear(); // the buffer goes back to the pool for the next take_buffer
+    /// ```
+    pub fn take_buffer(&self, shape: &[usize]) -> ArrayD<T> {
+        self.inner.borrow_mut().pool.dirty(shape)
+    }
+
+    /// Gives an array's buffer to the tape's pool for later ops (or [`take_buffer`](Tape::take_buffer)) to reuse.
+    pub fn give_buffer<D: Dimension>(&self, array: Array<T, D>) {
+        self.inner.borrow_mut().pool.give(array.into_dyn());
+    }
+
     /// Takes back the buffers of gradients that are no longer needed, so the next backward pass
     /// reuses them instead of allocating.
     pub fn recycle(&self, grads: Gradients<T>) {

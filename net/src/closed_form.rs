@@ -71,9 +71,11 @@ pub fn gradients<T: Element>(
     let dw2 = a1.t().dot(&dz2) + &w2.mapv(|v| two_reg * v);
     let db2 = column_sums(&dz2);
     let mut dz1 = dz2.dot(&w2.t());
-    Zip::from(&mut dz1)
-        .and(&z1)
-        .for_each(|d, &z| if z <= T::zero() { *d = T::zero() });
+    Zip::from(&mut dz1).and(&z1).for_each(|d, &z| {
+        if z <= T::zero() {
+            *d = T::zero()
+        }
+    });
     let dw1 = x.t().dot(&dz1) + &w1.mapv(|v| two_reg * v);
     let db1 = column_sums(&dz1);
     Ok((

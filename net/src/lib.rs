@@ -28,13 +28,18 @@
 //! ```
 //!
 //! The crate also holds what training needs and knows nothing of terminals: data readers
-//! optimizers and the training loop.
+//! ([`data`]), model files ([`checkpoint`]), optimizers and the training loop.
 
+pub mod checkpoint;
 pub mod closed_form;
+pub mod data;
 mod error;
 mod model;
+pub mod model_file;
 mod optim;
 pub mod per_example;
+pub mod step;
+pub mod train;
 
 pub use error::{NetError, Result};
 pub use model::{loss, Gradients, Recorded, TwoLayerNet};

@@ -133,7 +133,12 @@ impl<T: Element> TwoLayerNet<T> {
         let shape = x.shape();
         if shape.len() != 2 {
             let op = "TwoLayerNet::record";
-            return Err(tapegrad_autograd::Error::WrongRank { op, expected: 2, shape }.into());
+            return Err(tapegrad_autograd::Error::WrongRank {
+                op,
+                expected: 2,
+                shape,
+            }
+            .into());
         }
         self.check(shape[1], shape[0], y)?;
         let w1 = tape.param_named("W1", Arc::clone(&self.w1));
@@ -208,7 +213,13 @@ impl<T: Element> TwoLayerNet<T> {
             .map(|row| {
                 row.iter()
                     .enumerate()
-                    .fold((0, T::neg_infinity()), |best, (k, &v)| if v > best.1 { (k, v) } else { best })
+                    .fold((0, T::neg_infinity()), |best, (k, &v)| {
+                        if v > best.1 {
+                            (k, v)
+                        } else {
+                            best
+                        }
+                    })
                     .0
             })
             .collect())
@@ -219,7 +230,11 @@ impl<T: Element> TwoLayerNet<T> {
         self.check(x.ncols(), x.nrows(), y)?;
         let predicted = self.predict(x)?;
         let right = predicted.iter().zip(y).filter(|(p, y)| p == y).count();
-        Ok(if y.is_empty() { 0.0 } else { right as f64 / y.len() as f64 })
+        Ok(if y.is_empty() {
+            0.0
+        } else {
+            right as f64 / y.len() as f64
+        })
     }
 
     /// Checks that `d` features, `n` examples and labels `y` (unless empty) fit the model.

@@ -83,6 +83,22 @@ impl<T: Element> Optimizer<T> {
         self.kind
     }
 
+    /// The state, for saving: steps taken, then the first-moment (velocity) and second-moment
+    /// buffers, one per parameter in the order W1, b1, W2, b2 (empty where unused).
+    pub fn state(&self) -> (u64, &[Vec<T>], &[Vec<T>]) {
+        (self.t, &self.m, &self.v)
+    }
+
+    /// An optimizer that continues from a saved [`state`](Optimizer::state).
+    pub fn restore(kind: OptimizerKind, steps: u64, m: Vec<Vec<T>>, v: Vec<Vec<T>>) -> Self {
+        Optimizer {
+            kind,
+            t: steps,
+            m,
+            v,
+        }
+    }
+
     /// Applies one update with learning rate `lr` to every parameter of `net`. The net should
     /// hold the only reference to its parameters (clear the tape first); otherwise they are
     /// copied before being changed.

@@ -1,0 +1,261 @@
+//! The command line, as clap derives it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tapegrad_net::data::DataSpec;
+use tapegrad_net::train::TrainConfig;
+use tapegrad_net::OptimizerKind;
+
+/// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
+///
+/// Data sources (--data): `digits` (built in: 1,797 8x8 handwritten digits, UCI optdigits,
+/// CC BY 4.0), `spiral[:POINTS,CLASSES]` (synthetic), `cifar10:DIR` (CIFAR-10 binary
+/// batches), `mnist:DIR` (MNIST or Fashion-MNIST IDX files, plain or .gz), `csv:FILE`
+/// (rows of features then an integer label).
+///
+/// Exit codes: 0 ok, 1 failure while running (e.g. the loss diverged), 2 bad usage or bad input.
+#[derive(Debug, Parser)]
+#[command(name = "tapegrad", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train the net and write a run folder (model, metrics, pictures).
+    Train(TrainArgs),
+    /// Report a saved model's accuracy and confusion matrix on a data set.
+    Eval(EvalArgs),
+    /// Print one predicted class per example, as CSV.
+    Predict(EvalArgs),
+    /// Check the net's gradients: tape vs closed form vs the document's per-example form vs
+    /// central differences, on random nets.
+    Gradcheck(GradcheckArgs),
+    /// Random search over learning rate, regularisation and hidden size; keeps the best model.
+    Tune(TuneArgs),
+    /// Print the net's recorded tape as Graphviz DOT (render with `dot -Tsvg`).
+    Graph(GraphArgs),
+    /// Time one training step (tape and closed form) at the standard shapes.
+    Bench(BenchArgs),
+}
+
+/// The update rule, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerFlag {
+    /// Minibatch SGD: w -= lr * dw.
+    Sgd,
+    /// SGD with momentum 0.9.
+    Momentum,
+    /// Adam (beta1 0.9, beta2 0.999, eps 1e-8).
+    Adam,
+}
+
+impl OptimizerFlag {
+    /// The library's optimizer for this flag.
+    pub fn kind(self) -> OptimizerKind {
+        match self {
+            OptimizerFlag::Sgd => OptimizerKind::Sgd,
+            OptimizerFlag::Momentum => OptimizerKind::MOMENTUM,
+            OptimizerFlag::Adam => OptimizerKind::ADAM,
+        }
+    }
+
+    /// The flag's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerFlag::Sgd => "sgd",
+            OptimizerFlag::Momentum => "momentum",
+            OptimizerFlag::Adam => "adam",
+        }
+    }
+}
+
+/// Where the data comes from.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE.
+    #[arg(long, default_value = "digits", value_parser = parse_spec)]
+    pub data: DataSpec,
+}
+
+/// `tapegrad train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Hidden units h.
+    #[arg(long, default_value_t = TrainConfig::default().hidden)]
+    pub hidden: usize,
+    /// Regularisation strength lambda of lambda * (sum W1^2 + sum W2^2).
+    #[arg(long, default_value_t = TrainConfig::default().reg)]
+    pub reg: f64,
+    /// Initial learning rate.
+    #[arg(long, default_value_t = TrainConfig::default().lr)]
+    pub lr: f64,
+    /// Learning-rate factor applied after every epoch.
+    #[arg(long, default_value_t = TrainConfig::default().lr_decay)]
+    pub lr_decay: f64,
+    /// Examples per minibatch.
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch_size: usize,
+    /// Passes over the training data.
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub epochs: usize,
+    /// Update rule.
+    #[arg(long, value_enum, default_value_t = OptimizerFlag::Adam)]
+    pub optimizer: OptimizerFlag,
+    /// Standard deviation of the initial weights (biases start at 0).
+    #[arg(long, default_value_t = TrainConfig::default().init_std)]
+    pub init_std: f64,
+    /// Seed of the initial weights, the data split and the shuffles: the same seed gives
+    /// bit-identical results.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Threads for the matrix products (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Run folder for the model, metrics and pictures [default: runs/<data>-<time>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its last saved state, up to --epochs epochs in all.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    /// No progress bar (the summary is still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// The library's configuration from the flags.
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            hidden: self.hidden,
+            reg: self.reg,
+            lr: self.lr,
+            lr_decay: self.lr_decay,
+            batch_size: self.batch_size,
+            epochs: self.epochs,
+            optimizer: self.optimizer.kind(),
+            init_std: self.init_std,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Which part of a data set to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Split {
+    /// The training examples.
+    Train,
+    /// The validation examples.
+    Val,
+    /// The test examples (the format's test file, or the held-out split).
+    Test,
+}
+
+/// `tapegrad eval` and `tapegrad predict`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// A model file written by `tapegrad train` (model.safetensors in a run folder).
+    #[arg(long)]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Which split of the data [default: test].
+    #[arg(long, value_enum, default_value_t = Split::Test)]
+    pub split: Split,
+    /// Seed of the data split; must match training's for digits, spiral and csv.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `tapegrad gradcheck`.
+#[derive(Debug, Clone, Args)]
+pub struct GradcheckArgs {
+    /// Number of random nets to check.
+    #[arg(long, default_value_t = 5)]
+    pub nets: usize,
+    /// Seed of the random nets.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `tapegrad tune`.
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of random configurations to try.
+    #[arg(long, default_value_t = 12)]
+    pub trials: usize,
+    /// Epochs per trial.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Learning rates are drawn log-uniformly from this range.
+    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [1e-4, 1e-2])]
+    pub lr: Vec<f64>,
+    /// Regularisation strengths are drawn log-uniformly from this range.
+    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [1e-6, 1e-2])]
+    pub reg: Vec<f64>,
+    /// Hidden sizes to choose from.
+    #[arg(long, num_args = 1.., default_values_t = [50, 100, 200])]
+    pub hidden: Vec<usize>,
+    /// Update rule for every trial.
+    #[arg(long, value_enum, default_value_t = OptimizerFlag::Adam)]
+    pub optimizer: OptimizerFlag,
+    /// Examples per minibatch.
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch_size: usize,
+    /// Seed of the search and of every trial.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Threads for the matrix products (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Folder for the results table and the best model [default: runs/tune-<data>-<time>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `tapegrad graph`.
+#[derive(Debug, Clone, Args)]
+pub struct GraphArgs {
+    /// Inputs d.
+    #[arg(long, default_value_t = 64)]
+    pub inputs: usize,
+    /// Hidden units h.
+    #[arg(long, default_value_t = 100)]
+    pub hidden: usize,
+    /// Classes c.
+    #[arg(long, default_value_t = 10)]
+    pub classes: usize,
+    /// Examples in the recorded batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+/// `tapegrad bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Only this shape: tiny, cifar, mnist800 or large (default: all).
+    #[arg(long)]
+    pub shape: Option<String>,
+    /// Seconds of timed steps per shape and variant.
+    #[arg(long, default_value_t = 1.0)]
+    pub budget: f64,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Threads for the matrix products (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Parses a `--data` value.
+fn parse_spec(s: &str) -> Result<DataSpec, String> {
+    s.parse::<DataSpec>().map_err(|e| e.to_string())
+}

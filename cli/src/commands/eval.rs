@@ -1,0 +1,107 @@
+//! `tapegrad eval` and `tapegrad predict`: a saved model applied to a data set.
+
+use std::io::{self, Write};
+
+use tapegrad_net::data::{self, Dataset};
+use tapegrad_net::model_file::{self, SavedModel};
+use tapegrad_net::{train, NetError};
+
+use crate::args::{EvalArgs, Split};
+use crate::failure::{Failure, Outcome};
+
+/// Prints the accuracy and the confusion matrix (rows: true class, columns: predicted).
+pub fn eval(args: &EvalArgs) -> Outcome {
+    let (model, data) = prepare(args)?;
+    let predicted = train::predict(&model.net, data.features())?;
+    let classes = model.info.classes.max(data.classes());
+    let mut confusion = vec![vec![0usize; classes]; classes];
+    for (&p, &y) in predicted.iter().zip(data.labels()) {
+        confusion[y][p] += 1;
+    }
+    let right: usize = (0..classes).map(|k| confusion[k][k]).sum();
+    let accuracy = right as f64 / data.len().max(1) as f64;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{} ({} examples): accuracy {:.2}% ({right}/{})",
+        data.name(),
+        data.len(),
+        100.0 * accuracy,
+        data.len()
+    )?;
+    writeln!(
+        out,
+        "confusion matrix (rows: true class, columns: predicted class)"
+    )?;
+    let width = data.len().to_string().len().max(3);
+    write!(out, "{:>width$} |", "")?;
+    for k in 0..classes {
+        write!(out, " {k:>width$}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", "-".repeat((width + 1) * (classes + 1) + 1))?;
+    for (k, row) in confusion.iter().enumerate() {
+        write!(out, "{k:>width$} |")?;
+        for n in row {
+            write!(out, " {n:>width$}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Prints `index,predicted,label` for every example, as CSV.
+pub fn predict(args: &EvalArgs) -> Outcome {
+    let (model, data) = prepare(args)?;
+    let predicted = train::predict(&model.net, data.features())?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(out, "index,predicted,label")?;
+    for (i, (p, y)) in predicted.iter().zip(data.labels()).enumerate() {
+        writeln!(out, "{i},{p},{y}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Loads the model and the chosen split, checks they fit, and applies the model's
+/// preprocessing (its training set's mean image) to the data.
+fn prepare(args: &EvalArgs) -> Outcome<(SavedModel, Dataset)> {
+    let model = model_file::load_model(&args.model).map_err(|e| Failure::input(e.to_string()))?;
+    let splits = data::load(&args.data.data, args.seed)?;
+    let mut data = match args.split {
+        Split::Train => splits.train,
+        Split::Val => splits.val,
+        Split::Test => splits.test.ok_or_else(|| {
+            Failure::input(format!(
+                "data {} has no test split; use --split val",
+                args.data.data
+            ))
+        })?,
+    };
+    let (d, _, c) = model.net.dims();
+    if data.dim() != d {
+        return Err(Failure::from(NetError::InputSize {
+            expected: d,
+            found: data.dim(),
+        })
+        .context(format!(
+            "model {} does not fit data {}",
+            args.model.display(),
+            args.data.data
+        )));
+    }
+    if let Some((index, &label)) = data.labels().iter().enumerate().find(|(_, &l)| l >= c) {
+        return Err(Failure::from(NetError::Label {
+            index,
+            label,
+            classes: c,
+        })
+        .context(format!(
+            "model {} does not fit data {}",
+            args.model.display(),
+            args.data.data
+        )));
+    }
+    model.mean.apply(&mut data)?;
+    Ok((model, data))
+}

@@ -1,0 +1,16 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod eval;
+pub mod gradcheck;
+pub mod graph;
+pub mod train;
+pub mod tune;
+
+/// Sets the number of threads of the matrix products (matrixmultiply reads
+/// `MATMUL_NUM_THREADS` once, at its first product, so this must run before any).
+pub fn set_threads(threads: Option<usize>) {
+    if let Some(n) = threads {
+        std::env::set_var("MATMUL_NUM_THREADS", n.max(1).to_string());
+    }
+}

@@ -1,0 +1,321 @@
+//! `tapegrad train`: the main job.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tapegrad_net::data::{self, ImageShape, MeanImage, Splits};
+use tapegrad_net::model_file::{self, ModelInfo, SavedModel};
+use tapegrad_net::train::{self, Progress, TrainConfig, Training};
+use tapegrad_net::NetError;
+
+use crate::args::TrainArgs;
+use crate::failure::{Failure, Outcome};
+use crate::{plot, run_folder};
+
+/// File names inside a run folder.
+pub const MODEL_FILE: &str = "model.safetensors";
+/// The resumable state.
+pub const STATE_FILE: &str = "state.safetensors";
+
+/// Trains, saving the best model and the run state every epoch, then writes the summary,
+/// metrics and pictures.
+pub fn run(args: &TrainArgs) -> Outcome {
+    let started = Instant::now();
+    super::set_threads(args.threads);
+    let config = args.config();
+    check_config(&config)?;
+    let mut splits = data::load(&args.data.data, args.seed)?;
+    let out = run_folder::prepare(args.out.as_deref(), &args.data.data.to_string())?;
+    let state_path = out.join(STATE_FILE);
+
+    let (mut run, mean, info) = if args.resume {
+        let (run, mean, info) = model_file::load_state(&state_path, config.optimizer)
+            .map_err(|e| Failure::input(format!("cannot resume: {e}")))?;
+        mean.apply(&mut splits.train)?;
+        mean.apply(&mut splits.val)?;
+        if let Some(t) = splits.test.as_mut() {
+            mean.apply(t)?;
+        }
+        (run, mean, info)
+    } else {
+        let mean = MeanImage::fit_apply(&mut splits)?;
+        let run = Training::new(&config, splits.train.dim(), splits.train.classes());
+        (run, mean, model_info(args, &splits))
+    };
+    if run.net.dims().0 != splits.train.dim() || run.net.dims().2 < splits.train.classes() {
+        return Err(Failure::input(format!(
+            "cannot resume: the saved run takes {} features and {} classes, the data has {} and {}",
+            run.net.dims().0,
+            run.net.dims().2,
+            splits.train.dim(),
+            splits.train.classes()
+        )));
+    }
+    let loaded = started.elapsed().as_secs_f64();
+
+    let steps_per_epoch = splits.train.len().div_ceil(config.batch_size.max(1));
+    let bar = progress_bar(
+        args.quiet,
+        steps_per_epoch * config.epochs.saturating_sub(run.epoch),
+    );
+    let mut losses: Vec<(f64, f64)> = Vec::new();
+    let mut save_error = None;
+    let result = run.run(&config, &splits.train, &splits.val, |p| match p {
+        Progress::Step {
+            iteration,
+            epoch,
+            loss,
+        } => {
+            losses.push((iteration as f64, loss));
+            bar.inc(1);
+            if iteration % 10 == 0 {
+                bar.set_message(format!("epoch {epoch} loss {loss:.4}"));
+            }
+        }
+        Progress::Epoch {
+            stats,
+            run,
+            improved,
+        } => {
+            bar.set_message(format!(
+                "epoch {} loss {:.4} train {:.2}% val {:.2}%",
+                stats.epoch,
+                stats.loss,
+                100.0 * stats.train_accuracy,
+                100.0 * stats.val_accuracy
+            ));
+            let saved = save_epoch(&out, run, &config, &mean, &info, improved);
+            if let Err(e) = saved {
+                save_error.get_or_insert(e);
+            }
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = save_error {
+        return Err(e);
+    }
+    if let Err(e) = result {
+        return Err(match e {
+            NetError::Diverged { .. } => Failure::running(format!(
+                "{e}\nthe last good model and run state stay in {}",
+                out.display()
+            )),
+            e => e.into(),
+        });
+    }
+    let train_seconds: f64 = run.history.iter().map(|s| s.seconds).sum();
+    summarize(
+        &out,
+        &run,
+        &config,
+        &splits,
+        &info,
+        loaded,
+        train_seconds,
+        started,
+        &losses,
+    )
+}
+
+/// Rejects hyperparameters that cannot work.
+fn check_config(c: &TrainConfig) -> Outcome {
+    let bad = |flag: &str, why: &str| Err(Failure::input(format!("--{flag}: {why}")));
+    if c.hidden == 0 {
+        return bad("hidden", "needs at least 1 hidden unit");
+    }
+    if c.batch_size == 0 {
+        return bad("batch-size", "needs at least 1 example per batch");
+    }
+    if !(c.lr.is_finite() && c.lr > 0.0) {
+        return bad("lr", "must be a positive number");
+    }
+    if !(c.reg.is_finite() && c.reg >= 0.0) {
+        return bad("reg", "must be zero or positive");
+    }
+    if !(c.lr_decay.is_finite() && c.lr_decay > 0.0) {
+        return bad("lr-decay", "must be a positive number");
+    }
+    if !(c.init_std.is_finite() && c.init_std >= 0.0) {
+        return bad("init-std", "must be zero or positive");
+    }
+    Ok(())
+}
+
+/// What the model file records about the run.
+fn model_info(args: &TrainArgs, splits: &Splits) -> ModelInfo {
+    let mut extra = BTreeMap::new();
+    for (k, v) in [
+        ("hidden", args.hidden.to_string()),
+        ("reg", args.reg.to_string()),
+        ("lr", args.lr.to_string()),
+        ("lr_decay", args.lr_decay.to_string()),
+        ("batch_size", args.batch_size.to_string()),
+        ("epochs", args.epochs.to_string()),
+        ("optimizer", args.optimizer.name().to_string()),
+        ("init_std", args.init_std.to_string()),
+        ("seed", args.seed.to_string()),
+    ] {
+        extra.insert(k.to_string(), v);
+    }
+    ModelInfo {
+        dataset: args.data.data.to_string(),
+        classes: splits.train.classes(),
+        image: splits.train.image(),
+        extra,
+    }
+}
+
+/// After an epoch: the run state always, the model when validation improved.
+fn save_epoch(
+    out: &Path,
+    run: &Training<f32>,
+    config: &TrainConfig,
+    mean: &MeanImage,
+    info: &ModelInfo,
+    improved: bool,
+) -> Outcome {
+    let fail = |e: model_file::ModelFileError| Failure::running(e.to_string());
+    if improved {
+        let model = SavedModel {
+            net: run.best.clone(),
+            mean: mean.clone(),
+            info: info.clone(),
+        };
+        model_file::save_model(&out.join(MODEL_FILE), &model).map_err(fail)?;
+    }
+    model_file::save_state(&out.join(STATE_FILE), run, config, mean, info).map_err(fail)?;
+    run_folder::write_atomic(
+        &out.join("metrics.csv"),
+        &run_folder::metrics_csv(&run.history),
+    )
+}
+
+/// A progress bar on stderr, or none when quiet (indicatif draws nothing when stderr is not
+/// a terminal).
+fn progress_bar(quiet: bool, steps: usize) -> ProgressBar {
+    if quiet {
+        return ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(steps as u64);
+    let style = ProgressStyle::with_template(
+        "{bar:30.cyan/blue} {pos}/{len} steps {elapsed_precise} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+/// Final accuracies, summary.json, metrics.csv, the pictures and the summary lines.
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    out: &Path,
+    run: &Training<f32>,
+    config: &TrainConfig,
+    splits: &Splits,
+    info: &ModelInfo,
+    load_seconds: f64,
+    train_seconds: f64,
+    started: Instant,
+    losses: &[(f64, f64)],
+) -> Outcome {
+    let best = &run.best;
+    let acc = |d: &data::Dataset| train::accuracy(best, d.features(), d.labels());
+    let train_acc = acc(&splits.train)?;
+    let val_acc = acc(&splits.val)?;
+    let test_acc = splits.test.as_ref().map(acc).transpose()?;
+    let final_loss = run.history.last().map(|s| s.loss).unwrap_or(f64::NAN);
+
+    plot_run(out, run, losses, info.image)?;
+    let summary = serde_json::json!({
+        "dataset": info.dataset,
+        "examples": {
+            "train": splits.train.len(),
+            "val": splits.val.len(),
+            "test": splits.test.as_ref().map(|t| t.len()),
+        },
+        "classes": info.classes,
+        "hyperparameters": {
+            "hidden": config.hidden,
+            "reg": config.reg,
+            "lr": config.lr,
+            "lr_decay": config.lr_decay,
+            "batch_size": config.batch_size,
+            "epochs": config.epochs,
+            "optimizer": info.extra.get("optimizer"),
+            "init_std": config.init_std,
+            "seed": config.seed,
+        },
+        "train_accuracy": train_acc,
+        "val_accuracy": val_acc,
+        "test_accuracy": test_acc,
+        "final_loss": final_loss,
+        "iterations": run.iteration,
+        "seconds": {
+            "load": load_seconds,
+            "train": train_seconds,
+            "total": started.elapsed().as_secs_f64(),
+        },
+        "model": MODEL_FILE,
+    });
+    let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    run_folder::write_atomic(&out.join("summary.json"), &(text + "\n"))?;
+    run_folder::write_atomic(
+        &out.join("metrics.csv"),
+        &run_folder::metrics_csv(&run.history),
+    )?;
+
+    let pct = |a: f64| format!("{:.2}%", 100.0 * a);
+    println!(
+        "{}: {} epochs, {} steps in {:.2}s (h={}, {}, lr {}, reg {})",
+        info.dataset,
+        run.epoch,
+        run.iteration,
+        train_seconds,
+        config.hidden,
+        info.extra
+            .get("optimizer")
+            .map(String::as_str)
+            .unwrap_or("?"),
+        config.lr,
+        config.reg
+    );
+    println!(
+        "best model: train {}  val {}  test {}  (final loss {final_loss:.4})",
+        pct(train_acc),
+        pct(val_acc),
+        test_acc.map(pct).unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "wrote {} (model, state, metrics.csv, summary.json, pictures) in {:.2}s in all",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// loss.png, accuracy.png and (for images) weights.png.
+fn plot_run(
+    out: &Path,
+    run: &Training<f32>,
+    losses: &[(f64, f64)],
+    image: Option<ImageShape>,
+) -> Outcome {
+    let fail = |e: plot::PlotError| Failure::running(e.to_string());
+    plot::loss_curve(&out.join("loss.png"), losses, "iteration").map_err(fail)?;
+    let curve = |f: fn(&train::EpochStats) -> f64| -> Vec<(f64, f64)> {
+        run.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
+    };
+    plot::accuracy_curves(
+        &out.join("accuracy.png"),
+        &curve(|s| s.train_accuracy),
+        &curve(|s| s.val_accuracy),
+    )
+    .map_err(fail)?;
+    if let Some(im) = image {
+        let shape = (im.height, im.width, im.channels, im.channel_major);
+        plot::weight_grid(&out.join("weights.png"), run.best.w1.view(), shape).map_err(fail)?;
+    }
+    Ok(())
+}

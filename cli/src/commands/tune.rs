@@ -1,0 +1,163 @@
+//! `tapegrad tune`: random search over learning rate, regularisation and hidden size, as the
+//! course's hyperparameter search does it.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tapegrad_net::data::{self, MeanImage};
+use tapegrad_net::model_file::{self, ModelInfo, SavedModel};
+use tapegrad_net::train::{self, TrainConfig, Training};
+
+use crate::args::TuneArgs;
+use crate::failure::{Failure, Outcome};
+use crate::run_folder;
+
+/// One trial's settings and result.
+struct Trial {
+    config: TrainConfig,
+    val_accuracy: f64,
+    train_accuracy: f64,
+    seconds: f64,
+    outcome: &'static str,
+}
+
+/// Runs the trials, prints a line per trial and the table sorted by validation accuracy, and
+/// saves the best model with `results.csv` in the output folder.
+pub fn run(args: &TuneArgs) -> Outcome {
+    super::set_threads(args.threads);
+    let range = |flag: &str, r: &[f64]| -> Outcome<(f64, f64)> {
+        match r {
+            [lo, hi] if *lo > 0.0 && hi >= lo && hi.is_finite() => Ok((lo.ln(), hi.ln())),
+            _ => Err(Failure::input(format!(
+                "--{flag} takes MIN MAX with 0 < MIN <= MAX"
+            ))),
+        }
+    };
+    let (lr_range, reg_range) = (range("lr", &args.lr)?, range("reg", &args.reg)?);
+    if args.trials == 0 || args.hidden.contains(&0) || args.batch_size == 0 {
+        return Err(Failure::input(
+            "--trials, --hidden and --batch-size must be at least 1",
+        ));
+    }
+    let mut splits = data::load(&args.data.data, args.seed)?;
+    let mean = MeanImage::fit_apply(&mut splits)?;
+    let out = run_folder::prepare(args.out.as_deref(), &format!("tune-{}", args.data.data))?;
+
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let log_uniform =
+        |rng: &mut StdRng, (lo, hi): (f64, f64)| (lo + (hi - lo) * rng.random::<f64>()).exp();
+    let mut trials = Vec::new();
+    let mut best: Option<(f64, Training<f32>)> = None;
+    println!(
+        "{:>5} {:>10} {:>10} {:>6} {:>9} {:>9} {:>7}",
+        "trial", "lr", "reg", "hidden", "train", "val", "seconds"
+    );
+    for k in 0..args.trials {
+        let config = TrainConfig {
+            hidden: args.hidden[rng.random_range(0..args.hidden.len())],
+            lr: log_uniform(&mut rng, lr_range),
+            reg: log_uniform(&mut rng, reg_range),
+            epochs: args.epochs,
+            batch_size: args.batch_size,
+            optimizer: args.optimizer.kind(),
+            seed: args.seed,
+            ..TrainConfig::default()
+        };
+        let start = Instant::now();
+        let mut run = Training::new(&config, splits.train.dim(), splits.train.classes());
+        let result = run.run(&config, &splits.train, &splits.val, |_| {});
+        let seconds = start.elapsed().as_secs_f64();
+        let (val_accuracy, train_accuracy, outcome) = match result {
+            Ok(()) => (
+                run.best_val_accuracy,
+                train::accuracy(&run.best, splits.train.features(), splits.train.labels())?,
+                "ok",
+            ),
+            Err(tapegrad_net::NetError::Diverged { .. }) => (0.0, 0.0, "diverged"),
+            Err(e) => return Err(e.into()),
+        };
+        println!(
+            "{k:>5} {:>10.3e} {:>10.3e} {:>6} {:>8.2}% {:>8.2}% {seconds:>7.2}{}",
+            config.lr,
+            config.reg,
+            config.hidden,
+            100.0 * train_accuracy,
+            100.0 * val_accuracy,
+            if outcome == "ok" { "" } else { "  diverged" }
+        );
+        if outcome == "ok" && best.as_ref().is_none_or(|(v, _)| val_accuracy > *v) {
+            best = Some((val_accuracy, run));
+        }
+        trials.push(Trial {
+            config,
+            val_accuracy,
+            train_accuracy,
+            seconds,
+            outcome,
+        });
+    }
+    trials.sort_by(|a, b| b.val_accuracy.total_cmp(&a.val_accuracy));
+    let mut csv = String::from("rank,lr,reg,hidden,train_accuracy,val_accuracy,seconds,outcome\n");
+    for (rank, t) in trials.iter().enumerate() {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{}",
+            rank + 1,
+            t.config.lr,
+            t.config.reg,
+            t.config.hidden,
+            t.train_accuracy,
+            t.val_accuracy,
+            t.seconds,
+            t.outcome
+        );
+    }
+    run_folder::write_atomic(&out.join("results.csv"), &csv)?;
+    let Some((val, run)) = best else {
+        return Err(Failure::running(
+            "every trial diverged; try a smaller --lr range",
+        ));
+    };
+    let top = &trials[0].config;
+    let info = ModelInfo {
+        dataset: args.data.data.to_string(),
+        classes: splits.train.classes(),
+        image: splits.train.image(),
+        extra: [
+            ("hidden", top.hidden.to_string()),
+            ("lr", top.lr.to_string()),
+            ("reg", top.reg.to_string()),
+            ("epochs", top.epochs.to_string()),
+            ("optimizer", args.optimizer.name().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    };
+    let model = SavedModel {
+        net: run.best,
+        mean,
+        info,
+    };
+    let path = out.join(super::train::MODEL_FILE);
+    model_file::save_model(&path, &model).map_err(|e| Failure::running(e.to_string()))?;
+    let test = match &splits.test {
+        Some(t) => format!(
+            ", test {:.2}%",
+            100.0 * train::accuracy(&model.net, t.features(), t.labels())?
+        ),
+        None => String::new(),
+    };
+    println!(
+        "best: lr {:.3e}, reg {:.3e}, hidden {}: val {:.2}%{test}; model in {}, table in {}",
+        top.lr,
+        top.reg,
+        top.hidden,
+        100.0 * val,
+        path.display(),
+        out.join("results.csv").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,513 @@
+//! Pictures of a training run, as the CS231n course shows them: the loss per
+//! iteration, train/val accuracy per epoch, and the first-layer weights drawn
+//! as a grid of small images. Everything is drawn with plotters' bitmap
+//! backend and the embedded DejaVu font, so no system font or graphics
+//! library is needed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ndarray::ArrayView2;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Pixel size (width, height) of the loss and accuracy charts.
+pub const CHART_SIZE: (u32, u32) = (800, 500);
+/// Approximate side in pixels that each weight tile is scaled up to.
+pub const TILE_TARGET: usize = 32;
+/// Gap in pixels between weight tiles (drawn black, as in CS231n).
+pub const TILE_GAP: usize = 1;
+
+const FONT: &str = "sans-serif";
+const TRAIN_COLOR: RGBColor = RGBColor(31, 119, 180);
+const VAL_COLOR: RGBColor = RGBColor(255, 127, 14);
+
+type Root<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
+type Chart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type ErrFn<'e> = &'e dyn Fn(&dyn fmt::Display) -> PlotError;
+
+/// Why a picture could not be made; every variant names the output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlotError {
+    /// The arguments do not describe a picture (bad W1 shape, not a `.png`
+    /// path, missing output directory).
+    Input { path: PathBuf, message: String },
+    /// The embedded font could not be registered with plotters.
+    Font { path: PathBuf, message: String },
+    /// plotters failed while drawing, encoding or writing the PNG.
+    Draw { path: PathBuf, message: String },
+}
+
+impl fmt::Display for PlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (path, what, message) = match self {
+            PlotError::Input { path, message } => (path, "bad input", message),
+            PlotError::Font { path, message } => (path, "font registration failed", message),
+            PlotError::Draw { path, message } => (path, "drawing or writing failed", message),
+        };
+        write!(f, "cannot plot {}: {what}: {message}", path.display())
+    }
+}
+
+impl std::error::Error for PlotError {}
+
+/// Register the embedded DejaVu Sans as plotters' "sans-serif" font (once per
+/// process). Without it, any text makes plotters fail with `FontUnavailable`.
+pub fn ensure_font() -> Result<(), String> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+                .map_err(|_| "the embedded DejaVu Sans font is not a valid font".to_string())
+        })
+        .clone()
+}
+
+fn input_err(path: &Path, message: impl Into<String>) -> PlotError {
+    let (path, message) = (path.to_path_buf(), message.into());
+    PlotError::Input { path, message }
+}
+
+fn draw_err(path: &Path, what: &'static str) -> impl Fn(&dyn fmt::Display) -> PlotError {
+    let path = path.to_path_buf();
+    move |e| PlotError::Draw {
+        path: path.clone(),
+        message: format!("{what}: {e}"),
+    }
+}
+
+/// Checks done before any drawing: a `.png` name and an existing directory.
+fn check_output(path: &Path) -> Result<(), PlotError> {
+    let ext = path.extension().and_then(|e| e.to_str());
+    if !ext.is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+        return Err(input_err(path, "the file name must end in .png"));
+    }
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(input_err(
+            path,
+            format!("directory {} does not exist", dir.display()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The finite points of a series, and how many were skipped.
+fn finite_points(points: &[(f64, f64)]) -> (Vec<(f64, f64)>, usize) {
+    let finite: Vec<_> = points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let skipped = points.len() - finite.len();
+    (finite, skipped)
+}
+
+/// (min, max) of the values, or None for an empty iterator.
+fn extent(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    values.fold(None, |acc, v| match acc {
+        None => Some((v, v)),
+        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+    })
+}
+
+/// A drawable range: widened when it is a single value, plus `margin` (a
+/// fraction of the span) on both sides.
+fn axis_range(extent: Option<(f64, f64)>, margin: f64) -> (f64, f64) {
+    match extent {
+        None => (0.0, 1.0),
+        Some((lo, hi)) if hi > lo => {
+            let pad = (hi - lo) * margin;
+            if pad.is_finite() {
+                (lo - pad, hi + pad)
+            } else {
+                (lo, hi)
+            }
+        }
+        Some((v, _)) => {
+            let pad = if v == 0.0 { 1.0 } else { v.abs() * 0.1 };
+            (v - pad, v + pad)
+        }
+    }
+}
+
+/// Tick label: whole numbers without a decimal point ("100", not "100.0"),
+/// other values with at most six decimals and no trailing zeros.
+fn tick_label(v: &f64) -> String {
+    let v = *v;
+    if (v - v.round()).abs() <= 1e-9 * v.abs().max(1.0) {
+        return format!("{:.0}", v.round() + 0.0); // + 0.0 turns -0 into 0
+    }
+    let s = format!("{v:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A line with a marker on every point when there are few points.
+fn line(pts: &[(f64, f64)], style: ShapeStyle) -> LineSeries<BitMapBackend<'static>, (f64, f64)> {
+    let marker = if pts.len() <= 50 { 3 } else { 0 };
+    LineSeries::new(pts.iter().copied(), style).point_size(marker)
+}
+
+/// Fills the picture white and draws the title, axes, grid and tick labels.
+fn chart<'a, 'b>(
+    root: &'a Root<'b>,
+    title: &str,
+    (x, y): ((f64, f64), (f64, f64)),
+    (x_desc, y_desc): (&str, &str),
+    err: ErrFn,
+) -> Result<Chart<'a, 'b>, PlotError> {
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 24))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(65)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&tick_label)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(|e| err(&e))?;
+    Ok(chart)
+}
+
+fn prepare_chart(path: &Path) -> Result<(), PlotError> {
+    check_output(path)?;
+    let path = path.to_path_buf();
+    ensure_font().map_err(|message| PlotError::Font { path, message })
+}
+
+/// Training loss per iteration (or epoch): title "Training loss", x axis
+/// `x_label`, y axis "loss". Non-finite points are skipped (and counted in a
+/// note); an empty series gives an empty chart with a note.
+pub fn loss_curve(path: &Path, points: &[(f64, f64)], x_label: &str) -> Result<(), PlotError> {
+    prepare_chart(path)?;
+    let (pts, skipped) = finite_points(points);
+    let x = axis_range(extent(pts.iter().map(|p| p.0)), 0.0);
+    let y = axis_range(extent(pts.iter().map(|p| p.1)), 0.05);
+    let err = draw_err(path, "drawing the loss curve");
+    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
+    let mut chart = chart(&root, "Training loss", (x, y), (x_label, "loss"), &err)?;
+    chart
+        .draw_series(line(&pts, TRAIN_COLOR.stroke_width(1)))
+        .map_err(|e| err(&e))?;
+
+    let note = match (pts.is_empty(), skipped) {
+        (true, _) => "no finite data points".to_string(),
+        (false, 0) => String::new(),
+        (false, 1) => "1 non-finite point skipped".to_string(),
+        (false, n) => format!("{n} non-finite points skipped"),
+    };
+    if !note.is_empty() {
+        let area = chart.plotting_area().strip_coord_spec();
+        let (w, h) = area.dim_in_pixel();
+        let (at, anchor) = if pts.is_empty() {
+            (
+                (w as i32 / 2, h as i32 / 2),
+                Pos::new(HPos::Center, VPos::Center),
+            )
+        } else {
+            ((w as i32 - 8, 8), Pos::new(HPos::Right, VPos::Top))
+        };
+        let style = TextStyle::from((FONT, 16).into_font())
+            .color(&RED)
+            .pos(anchor);
+        area.draw(&Text::new(note, at, style))
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))
+}
+
+/// Train and validation accuracy per epoch on one chart with a legend
+/// ("train", "val"); y runs from 0 to 1 and values are clamped into it.
+pub fn accuracy_curves(
+    path: &Path,
+    train: &[(f64, f64)],
+    val: &[(f64, f64)],
+) -> Result<(), PlotError> {
+    prepare_chart(path)?;
+    let clamp = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        finite_points(pts)
+            .0
+            .into_iter()
+            .map(|(x, y)| (x, y.clamp(0.0, 1.0)))
+            .collect()
+    };
+    let (train, val) = (clamp(train), clamp(val));
+    let x = axis_range(extent(train.iter().chain(&val).map(|p| p.0)), 0.02);
+    let err = draw_err(path, "drawing the accuracy curves");
+    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
+    let title = "Classification accuracy";
+    let mut chart = chart(&root, title, (x, (0.0, 1.0)), ("epoch", "accuracy"), &err)?;
+    for (name, pts, color) in [("train", &train, TRAIN_COLOR), ("val", &val, VAL_COLOR)] {
+        chart
+            .draw_series(line(pts, color.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))
+}
+
+/// Integer scale factor that brings a tile of side `side` near `TILE_TARGET`.
+fn tile_scale(side: usize) -> usize {
+    ((TILE_TARGET + side / 2) / side.max(1)).max(1)
+}
+
+/// Columns and rows of the near-square grid for `units` tiles:
+/// ceil(sqrt(units)) columns and as many rows as needed.
+fn grid_shape(units: usize) -> (usize, usize) {
+    let mut cols = (units as f64).sqrt() as usize;
+    while cols * cols < units {
+        cols += 1;
+    }
+    let cols = cols.max(1);
+    (cols, units.div_ceil(cols).max(1))
+}
+
+/// Pixel size (width, height) of the picture `weight_grid` draws for
+/// `units` hidden units and input images of `height` x `width`.
+pub fn weight_grid_size(units: usize, height: usize, width: usize) -> (u32, u32) {
+    let (cols, rows) = grid_shape(units);
+    let scale = tile_scale(height.max(width));
+    let w = cols * width * scale + (cols - 1) * TILE_GAP;
+    let h = rows * height * scale + (rows - 1) * TILE_GAP;
+    (w as u32, h as u32)
+}
+
+/// First-layer weights W1 (d x h, d = height*width*channels) as a grid of
+/// images, one per hidden unit (column), each min-max normalised on its own.
+/// `image` is (height, width, channels, channel_major): channels is 1 (grey)
+/// or 3 (RGB); channel-major means all red values, then green, then blue
+/// (CIFAR-10), otherwise the channels of each pixel are interleaved.
+pub fn weight_grid(
+    path: &Path,
+    w1: ArrayView2<f32>,
+    image: (usize, usize, usize, bool),
+) -> Result<(), PlotError> {
+    let (height, width, channels, channel_major) = image;
+    check_output(path)?;
+    if channels != 1 && channels != 3 {
+        let msg = format!("images must have 1 or 3 channels, not {channels}");
+        return Err(input_err(path, msg));
+    }
+    let (d, units) = w1.dim();
+    if height == 0 || width == 0 || d != height * width * channels {
+        let msg = format!(
+            "W1 has {d} rows but a {height}x{width}x{channels} image has {} values",
+            height * width * channels
+        );
+        return Err(input_err(path, msg));
+    }
+    if units == 0 {
+        return Err(input_err(path, "W1 has no columns (hidden units)"));
+    }
+
+    let (cols, _) = grid_shape(units);
+    let scale = tile_scale(height.max(width));
+    let (gw, gh) = weight_grid_size(units, height, width);
+    let (gw, gh) = (gw as usize, gh as usize);
+    let mut buf = vec![0u8; gw * gh * 3]; // black background and gaps
+    let mut tile = vec![0u8; d];
+    for (unit, column) in w1.columns().into_iter().enumerate() {
+        let extent = extent(column.iter().map(|&v| v as f64).filter(|v| v.is_finite()));
+        for (t, &v) in tile.iter_mut().zip(column.iter()) {
+            *t = match extent {
+                Some((lo, hi)) if hi > lo && v.is_finite() => {
+                    (255.0 * (v as f64 - lo) / (hi - lo)).round() as u8
+                }
+                _ => 128,
+            };
+        }
+        let left = (unit % cols) * (width * scale + TILE_GAP);
+        let top = (unit / cols) * (height * scale + TILE_GAP);
+        for y in 0..height * scale {
+            for x in 0..width * scale {
+                let (py, px) = (y / scale, x / scale);
+                let at = 3 * ((top + y) * gw + left + x);
+                for c in 0..3 {
+                    let ch = if channels == 1 { 0 } else { c };
+                    let idx = if channel_major {
+                        ch * height * width + py * width + px
+                    } else {
+                        (py * width + px) * channels + ch
+                    };
+                    buf[at + c] = tile[idx];
+                }
+            }
+        }
+    }
+
+    let err = draw_err(path, "writing the weight grid");
+    let mut backend = BitMapBackend::new(path, (gw as u32, gh as u32));
+    backend
+        .blit_bitmap((0, 0), (gw as u32, gh as u32), &buf)
+        .map_err(|e| err(&e))?;
+    backend.present().map_err(|e| err(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// Checks the PNG signature and returns the IHDR (width, height).
+    fn png_size(path: &Path) -> (u32, u32) {
+        let bytes = std::fs::read(path).expect("the PNG was written");
+        assert_eq!(&bytes[..16], b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR");
+        let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+        (be(16), be(20))
+    }
+
+    fn noisy_loss(n: usize) -> Vec<(f64, f64)> {
+        let noise = |t: f64| 0.15 * ((t * 12.9898).sin() * 43758.5453).fract();
+        (0..n)
+            .map(|i| i as f64)
+            .map(|t| (t, 2.3 * (-t / 300.0).exp() + 0.4 + noise(t)))
+            .collect()
+    }
+
+    fn accuracy(top: f64, tau: f64) -> Vec<(f64, f64)> {
+        (0..10)
+            .map(|e| e as f64)
+            .map(|e| (e, 0.1 + top * (1.0 - (-e / tau).exp())))
+            .collect()
+    }
+
+    /// W1 whose columns are ramps, stripes and single-colour tiles.
+    fn synthetic_w1(
+        (h, w, c, channel_major): (usize, usize, usize, bool),
+        units: usize,
+    ) -> Array2<f32> {
+        Array2::from_shape_fn((h * w * c, units), |(row, u)| {
+            let (y, x, ch) = match channel_major {
+                true => ((row % (h * w)) / w, row % w, row / (h * w)),
+                false => (row / (w * c), (row / c) % w, row % c),
+            };
+            let v = [
+                x,
+                y,
+                (x / 2 + u) % 2,
+                ((x + y) % 4 < 2) as usize,
+                5 * (ch == u % c) as usize,
+            ];
+            v[u % 5] as f32 - 3.0
+        })
+    }
+
+    #[test]
+    fn plot_tick_labels() {
+        let cases = [
+            (100.0, "100"),
+            (-0.0, "0"),
+            (0.30000000000000004, "0.3"),
+            (2.5, "2.5"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(tick_label(&v), want);
+        }
+    }
+
+    #[test]
+    fn plot_charts_write_pngs() {
+        let dir = tempfile::tempdir().unwrap();
+        loss_curve(&dir.path().join("loss.png"), &noisy_loss(1000), "iteration").unwrap();
+        assert_eq!(png_size(&dir.path().join("loss.png")), CHART_SIZE);
+        let (nan, inf) = (f64::NAN, f64::INFINITY);
+        let series = [
+            vec![],
+            vec![(0.0, 2.3)],
+            vec![(0.0, nan), (1.0, inf)],
+            vec![(0.0, 2.3), (1.0, nan), (2.0, 1.9)],
+        ];
+        for (i, points) in series.iter().enumerate() {
+            loss_curve(&dir.path().join(format!("loss{i}.png")), points, "epoch").unwrap();
+        }
+        accuracy_curves(
+            &dir.path().join("acc.png"),
+            &accuracy(0.8, 3.0),
+            &accuracy(0.55, 2.5),
+        )
+        .unwrap();
+        accuracy_curves(&dir.path().join("acc0.png"), &[], &[(0.0, nan), (1.0, 1.5)]).unwrap();
+        for name in ["loss", "loss0", "loss1", "loss2", "loss3", "acc", "acc0"] {
+            assert_eq!(
+                png_size(&dir.path().join(format!("{name}.png"))),
+                CHART_SIZE,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn plot_weight_grid_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        // 10 units of 8x8 grey digits: 4 columns x 3 rows of 32px tiles; of
+        // 32x32 RGB (scale 1) too; 100 units make a 10 x 10 grid.
+        assert_eq!(weight_grid_size(10, 8, 8), (4 * 32 + 3, 3 * 32 + 2));
+        let cases = [
+            ((8, 8, 1, false), 10, (131, 98)),
+            ((32, 32, 3, true), 10, (131, 98)),
+            ((32, 32, 3, false), 100, (329, 329)),
+        ];
+        for (dims, units, size) in cases {
+            let path = dir.path().join("grid.png");
+            weight_grid(&path, synthetic_w1(dims, units).view(), dims).unwrap();
+            assert_eq!(png_size(&path), size);
+        }
+        // One unit with a constant tile: mid-grey, no division by zero.
+        let path = dir.path().join("const.png");
+        weight_grid(&path, Array2::<f32>::ones((64, 1)).view(), (8, 8, 1, true)).unwrap();
+        assert_eq!(png_size(&path), (32, 32));
+    }
+
+    #[test]
+    fn plot_errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("out.png");
+        let w1 = Array2::<f32>::zeros((64, 4));
+        let errors = [
+            loss_curve(&path, &noisy_loss(10), "iteration").unwrap_err(),
+            accuracy_curves(&path, &[], &[]).unwrap_err(),
+            weight_grid(&path, w1.view(), (8, 8, 1, false)).unwrap_err(),
+        ];
+        for e in errors {
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&path.display().to_string()) && msg.contains("does not exist"),
+                "{msg}"
+            );
+        }
+        let path = dir.path().join("bad.png");
+        for dims in [(8, 8, 3, true), (8, 8, 2, false), (0, 8, 1, false)] {
+            let e = weight_grid(&path, w1.view(), dims).unwrap_err();
+            assert!(
+                matches!(e, PlotError::Input { .. }) && e.to_string().contains("bad.png"),
+                "{e}"
+            );
+        }
+        let e = weight_grid(&path, Array2::<f32>::zeros((64, 0)).view(), (8, 8, 1, true));
+        assert!(e.unwrap_err().to_string().contains("no columns"));
+        let e = loss_curve(&dir.path().join("loss.txt"), &[], "iteration").unwrap_err();
+        assert!(
+            e.to_string().contains("loss.txt") && e.to_string().contains(".png"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Saving (atomically) and loading checkpoints, and their byte form.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use safetensors::{SafeTensorError, SafeTensors};
+
+use super::{Checkpoint, CheckpointError, Dtype, Origin, Tensor};
+
+/// The largest header the safetensors crate accepts.
+const MAX_HEADER_LEN: u64 = 100_000_000;
+
+/// Tells concurrent saves from one process apart in temporary file names.
+static SAVE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Checkpoint {
+    /// The checkpoint in safetensors form, as [`save`](Self::save) writes it.
+    ///
+    /// Fails only on an invalid tensor name ([`CheckpointError::InvalidName`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, CheckpointError> {
+        for name in self.tensors.keys() {
+            let reason = match name.as_str() {
+                "" => "tensor names must not be empty",
+                "__metadata__" => "safetensors reserves it for the metadata",
+                _ => continue,
+            };
+            return Err(CheckpointError::InvalidName {
+                origin: self.origin.clone(),
+                name: name.clone(),
+                reason,
+            });
+        }
+        let body = safetensors::serialize(self.tensors.iter(), None).map_err(|source| {
+            CheckpointError::NotSafetensors {
+                origin: self.origin.clone(),
+                source,
+            }
+        })?;
+        Ok(splice_metadata(body, &self.metadata))
+    }
+
+    /// Parses a checkpoint from safetensors bytes; error messages call it `checkpoint`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
+        parse(bytes, Origin::Memory)
+    }
+
+    /// Reads the model file at `path`.
+    ///
+    /// Errors name the file: [`NotFound`](CheckpointError::NotFound),
+    /// [`Read`](CheckpointError::Read), [`NotSafetensors`](CheckpointError::NotSafetensors),
+    /// [`Truncated`](CheckpointError::Truncated),
+    /// [`UnsupportedDtype`](CheckpointError::UnsupportedDtype). The checkpoint remembers
+    /// `path`, and later errors (a missing tensor, a wrong shape) name it too.
+    pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint, CheckpointError> {
+        let path = path.as_ref();
+        let bytes = fs::read(path).map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => CheckpointError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => CheckpointError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        parse(&bytes, Origin::File(path.to_path_buf()))
+    }
+
+    /// Writes the checkpoint to `path` atomically: to a temporary file in the same
+    /// directory, `fsync`ed, then renamed over `path` (see the [module docs](super)).
+    ///
+    /// On error ([`CheckpointError::Write`], naming `path`, the failed step and the cause:
+    /// a missing or read-only directory, a full disk, `path` being a directory, ...) the
+    /// temporary file is removed and an existing file at `path` is untouched.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
+        self.save_inner(path.as_ref(), None)
+    }
+
+    /// Test hook, not part of the API: like [`save`](Self::save), but writing the temporary
+    /// file fails with an I/O error after `after_bytes` bytes, as on a full disk.
+    #[doc(hidden)]
+    pub fn save_interrupted(
+        &self,
+        path: impl AsRef<Path>,
+        after_bytes: usize,
+    ) -> Result<(), CheckpointError> {
+        self.save_inner(path.as_ref(), Some(after_bytes))
+    }
+
+    fn save_inner(&self, path: &Path, fail_after: Option<usize>) -> Result<(), CheckpointError> {
+        let bytes = self.to_bytes()?;
+        let error = |action: String, source: io::Error| CheckpointError::Write {
+            path: path.to_path_buf(),
+            action,
+            source,
+        };
+        let (dir, tmp) = temp_path(path).ok_or_else(|| {
+            let source = io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name");
+            error("choosing a temporary file".to_string(), source)
+        })?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| error(format!("creating temporary file {}", tmp.display()), e))?;
+        let written = write_synced(&mut file, &bytes, fail_after)
+            .map_err(|e| error(format!("writing temporary file {}", tmp.display()), e))
+            .and_then(|()| {
+                drop(file);
+                fs::rename(&tmp, path).map_err(|e| {
+                    error(
+                        format!("renaming temporary file {} to it", tmp.display()),
+                        e,
+                    )
+                })
+            });
+        if let Err(err) = written {
+            // Best effort: the error being reported matters more than a failed clean-up.
+            let _ = fs::remove_file(&tmp);
+            return Err(err);
+        }
+        sync_dir(&dir);
+        Ok(())
+    }
+}
+
+/// Adds `"__metadata__": {...}` with *sorted* keys to the header of `body` (safetensors bytes
+/// without metadata), where `safetensors::serialize` would put it. The crate takes the
+/// metadata as a `HashMap` and writes it in its random iteration order; sorting makes equal
+/// checkpoints give identical files.
+fn splice_metadata(body: Vec<u8>, metadata: &HashMap<String, String>) -> Vec<u8> {
+    if metadata.is_empty() {
+        return body;
+    }
+    let header_len = u64::from_le_bytes(body[..8].try_into().expect("8 bytes")) as usize;
+    let tensors_header = std::str::from_utf8(&body[8..8 + header_len])
+        .expect("serde_json writes UTF-8")
+        .trim_end();
+    // `{"W1":{...},...}` without its `{`, or `}` when there are no tensors.
+    let rest = tensors_header
+        .strip_prefix('{')
+        .expect("the header is a JSON object");
+    let sorted: BTreeMap<&str, &str> = metadata
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut header = String::from("{\"__metadata__\":");
+    header.push_str(&serde_json::to_string(&sorted).expect("a string map is JSON"));
+    if rest != "}" {
+        header.push(',');
+    }
+    header.push_str(rest);
+    let padding = (8 - header.len() % 8) % 8;
+    header.push_str(&" ".repeat(padding));
+    let data = &body[8 + header_len..];
+    let mut bytes = Vec::with_capacity(8 + header.len() + data.len());
+    bytes.extend((header.len() as u64).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(data);
+    bytes
+}
+
+/// The directory of `path` and a fresh temporary file name there:
+/// `.{file name, at most 100 bytes}.tmp-{pid}-{counter}`.
+fn temp_path(path: &Path) -> Option<(PathBuf, PathBuf)> {
+    let name = path.file_name()?.to_string_lossy();
+    let mut end = name.len().min(100);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let n = SAVE_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp_name = format!(".{}.tmp-{}-{n}", &name[..end], std::process::id());
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = dir.join(tmp_name);
+    Some((dir, tmp))
+}
+
+fn write_synced(file: &mut File, bytes: &[u8], fail_after: Option<usize>) -> io::Result<()> {
+    match fail_after {
+        None => file.write_all(bytes)?,
+        Some(n) => {
+            file.write_all(&bytes[..n.min(bytes.len())])?;
+            return Err(io::Error::other("injected write failure (test hook)"));
+        }
+    }
+    file.sync_all()
+}
+
+/// Makes the rename durable by syncing the directory entry (Unix; best effort, as the new
+/// file is already in place and complete).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+fn parse(bytes: &[u8], origin: Origin) -> Result<Checkpoint, CheckpointError> {
+    if let Some(needed) = truncated_length(bytes) {
+        return Err(CheckpointError::Truncated {
+            origin,
+            len: bytes.len() as u64,
+            needed,
+        });
+    }
+    let (header_len, header) =
+        SafeTensors::read_metadata(bytes).map_err(|source| CheckpointError::NotSafetensors {
+            origin: origin.clone(),
+            source,
+        })?;
+    let data = &bytes[8 + header_len..];
+    let mut tensors = BTreeMap::new();
+    for name in header.offset_keys() {
+        let info = header
+            .info(&name)
+            .expect("offset_keys lists the header's tensors");
+        let Some(dtype) = Dtype::from_safetensors(info.dtype) else {
+            return Err(CheckpointError::UnsupportedDtype {
+                origin,
+                name,
+                dtype: info.dtype.to_string(),
+            });
+        };
+        let (begin, end) = info.data_offsets;
+        // `read_metadata` validated offsets and sizes; check again rather than panic.
+        let tensor = data
+            .get(begin..end)
+            .and_then(|raw| Tensor::from_le_bytes(dtype, info.shape.clone(), raw))
+            .ok_or_else(|| CheckpointError::NotSafetensors {
+                origin: origin.clone(),
+                source: SafeTensorError::InvalidOffset(name.clone()),
+            })?;
+        tensors.insert(name, tensor);
+    }
+    let metadata: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
+    Ok(Checkpoint {
+        tensors,
+        metadata,
+        origin,
+    })
+}
+
+/// `Some(length the file should have)` if `bytes` look like the start of a safetensors file
+/// cut short: a plausible header length and `{`, but the header or the data its offsets
+/// announce runs past the end. `None` if complete or not safetensors-like (the parser then
+/// says what is wrong).
+fn truncated_length(bytes: &[u8]) -> Option<u64> {
+    let len = bytes.len() as u64;
+    let header_len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    if header_len > MAX_HEADER_LEN || bytes.get(8) != Some(&b'{') {
+        return None;
+    }
+    let data_start = 8 + header_len;
+    if data_start > len {
+        return Some(data_start);
+    }
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..data_start as usize]).ok()?;
+    let data_len = header
+        .as_object()?
+        .iter()
+        .filter(|(name, _)| name.as_str() != "__metadata__")
+        .filter_map(|(_, info)| info.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .unwrap_or(0);
+    let needed = data_start.checked_add(data_len)?;
+    (needed > len).then_some(needed)
+}

@@ -1,0 +1,187 @@
+//! The CSV reader: rows of `feature,...,feature,label`.
+
+use std::path::Path;
+
+use ndarray::Array2;
+
+use super::{file, DataError, Dataset, SplitFractions, Splits};
+
+/// Labels must be below this, so that a stray huge label cannot make `classes` absurd.
+pub const MAX_CSV_CLASSES: usize = 65_536;
+
+/// What a label field must be, for error messages.
+const LABEL_EXPECTED: &str = "a class label (a non-negative integer below 65536)";
+
+/// Parsed CSV content: row-major features, labels, the feature count.
+pub(crate) struct Table {
+    pub features: Vec<f32>,
+    pub labels: Vec<usize>,
+    pub dim: usize,
+}
+
+/// Parses one label field: a non-negative integer (`3`, or `3.0` as some tools write it).
+fn parse_label(text: &str) -> Option<usize> {
+    let label = match text.parse::<usize>() {
+        Ok(label) => label,
+        Err(_) => {
+            let x = text.parse::<f64>().ok()?;
+            if !(x >= 0.0 && x.fract() == 0.0 && x < MAX_CSV_CLASSES as f64) {
+                return None;
+            }
+            x as usize
+        }
+    };
+    (label < MAX_CSV_CLASSES).then_some(label)
+}
+
+/// Parses one feature field: a finite number. The error is what the field should have been.
+fn parse_feature(text: &str) -> Result<f32, &'static str> {
+    match text.parse::<f32>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err("a finite number"),
+        Err(_) => Err("a number"),
+    }
+}
+
+/// Trims a field of spaces and of one pair of surrounding double quotes.
+fn clean(field: &str) -> &str {
+    let f = field.trim();
+    f.strip_prefix('"')
+        .and_then(|f| f.strip_suffix('"'))
+        .unwrap_or(f)
+        .trim()
+}
+
+/// Parses CSV text in memory. Blank lines are skipped; the first non-blank line is skipped as
+/// a header if any of its fields is not a number. Fields are trimmed of spaces and of one pair
+/// of surrounding double quotes.
+pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Table, DataError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        DataError::Malformed {
+            format: "csv",
+            path: path.to_path_buf(),
+            detail: format!("line {line}: invalid UTF-8 at byte offset {at}"),
+        }
+    })?;
+    let mut table = Table {
+        features: Vec::new(),
+        labels: Vec::new(),
+        dim: 0,
+    };
+    let mut fields_per_row = None;
+    let mut first = true;
+    let mut row: Vec<&str> = Vec::new();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line = index + 1;
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if raw.trim().is_empty() {
+            continue;
+        }
+        row.clear();
+        row.extend(raw.split(','));
+        if std::mem::take(&mut first) && row.iter().any(|f| clean(f).parse::<f64>().is_err()) {
+            continue; // a header line
+        }
+        let expected = *fields_per_row.get_or_insert(row.len());
+        if row.len() != expected {
+            return Err(DataError::RaggedRow {
+                path: path.to_path_buf(),
+                line,
+                fields: row.len(),
+                expected,
+            });
+        }
+        if expected < 2 {
+            return Err(DataError::Malformed {
+                format: "csv",
+                path: path.to_path_buf(),
+                detail: format!(
+                    "line {line}: {expected} field, but a row needs at least 2 (features, then a label)"
+                ),
+            });
+        }
+        let bad = |field: usize, text: &str, expected| DataError::BadField {
+            path: path.to_path_buf(),
+            line,
+            field,
+            text: text.to_owned(),
+            expected,
+        };
+        let (label_text, feature_texts) = match row.split_last() {
+            Some(split) => split,
+            None => continue,
+        };
+        for (i, field) in feature_texts.iter().enumerate() {
+            let field = clean(field);
+            let x = parse_feature(field).map_err(|expected| bad(i + 1, field, expected))?;
+            table.features.push(x);
+        }
+        let label_text = clean(label_text);
+        let label =
+            parse_label(label_text).ok_or_else(|| bad(row.len(), label_text, LABEL_EXPECTED))?;
+        table.labels.push(label);
+        table.dim = expected - 1;
+    }
+    if table.labels.is_empty() {
+        return Err(DataError::Malformed {
+            format: "csv",
+            path: path.to_path_buf(),
+            detail: "no data rows".to_owned(),
+        });
+    }
+    Ok(table)
+}
+
+/// Builds a [`Dataset`] from a parsed table, with `classes = max label + 1`.
+pub(crate) fn to_dataset(name: &str, table: Table) -> Result<Dataset, DataError> {
+    let classes = table.labels.iter().max().map_or(0, |&m| m + 1);
+    let n = table.labels.len();
+    let features = Array2::from_shape_vec((n, table.dim), table.features)
+        .map_err(|e| DataError::Invalid(format!("data set {name}: {e}")))?;
+    Dataset::new(name, features, table.labels, classes, None)
+}
+
+/// Reads a whole CSV file as one [`Dataset`], named after the file's stem.
+///
+/// Format: one example per line, `feature,...,feature,label`, comma separated; features are
+/// numbers used as they are (no scaling), the label a non-negative integer (`3` or `3.0`)
+/// below [`MAX_CSV_CLASSES`]; `classes` is the largest label + 1. A first line with a field
+/// that is not a number is a header and skipped; blank lines are skipped. The file is
+/// gunzipped if its name ends with `.gz` (or it starts with the gzip magic number).
+pub fn read_csv(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
+    let path = path.as_ref();
+    let bytes = file::read_bytes("csv", path).map_err(|e| match e {
+        DataError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            DataError::MissingFile {
+                format: "csv",
+                dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                expected: "a CSV file of feature,...,feature,label rows, plain or gzipped (.gz)"
+                    .to_owned(),
+            }
+        }
+        other => other,
+    })?;
+    let table = parse(path, &bytes)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| {
+            n.trim_end_matches(".gz")
+                .trim_end_matches(".csv")
+                .to_owned()
+        })
+        .unwrap_or_else(|| "csv".to_owned());
+    to_dataset(&name, table)
+}
+
+/// Reads a CSV file (see [`read_csv`]) and splits it at random from `seed` into 70% train,
+/// 15% validation and 15% test (see [`Dataset::shuffle_split`]).
+pub fn csv(path: impl AsRef<Path>, seed: u64) -> Result<Splits, DataError> {
+    read_csv(path)?.shuffle_split(SplitFractions::default(), seed)
+}

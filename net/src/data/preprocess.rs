@@ -1,0 +1,103 @@
+//! Mean-image subtraction, as CS231n preprocesses its data.
+
+use ndarray::{Array1, ArrayViewMut2, Axis};
+
+use super::{DataError, Dataset, Splits};
+
+/// The mean of the training features ("the mean image"), to subtract from every example the
+/// model sees: training, validation, test, and later anything `eval`/`predict` is given.
+///
+/// Store it with a model ([`MeanImage::as_array`] / [`MeanImage::into_array`]) and rebuild it
+/// with [`MeanImage::from_array`], so that inference centres its inputs exactly as training
+/// did.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_net::data::{Dataset, MeanImage};
+/// let mut d = Dataset::new("toy", array![[1.0, 10.0], [3.0, 20.0]], vec![0, 1], 2, None)?;
+/// let mean = MeanImage::fit(&d);
+/// assert_eq!(mean.as_array(), &array![2.0f32, 15.0]);
+/// mean.apply(&mut d)?;
+/// assert_eq!(d.features(), array![[-1.0f32, -5.0], [1.0, 5.0]]);
+/// # Ok::<(), tapegrad_net::data::DataError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeanImage {
+    mean: Array1<f32>,
+}
+
+impl MeanImage {
+    /// The per-feature mean of `train`'s features, summed in `f64` and rounded to `f32` once.
+    /// An empty data set gives all zeros (subtracting it changes nothing).
+    pub fn fit(train: &Dataset) -> Self {
+        let features = train.features();
+        let mut sums = vec![0.0f64; features.ncols()];
+        for row in features.rows() {
+            for (s, &x) in sums.iter_mut().zip(row) {
+                *s += f64::from(x);
+            }
+        }
+        let n = features.nrows().max(1) as f64;
+        Self {
+            mean: sums.into_iter().map(|s| (s / n) as f32).collect(),
+        }
+    }
+
+    /// Rebuilds a mean image stored with a model.
+    pub fn from_array(mean: Array1<f32>) -> Self {
+        Self { mean }
+    }
+
+    /// The mean, one value per feature (to store with a model).
+    pub fn as_array(&self) -> &Array1<f32> {
+        &self.mean
+    }
+
+    /// The mean, one value per feature, by value.
+    pub fn into_array(self) -> Array1<f32> {
+        self.mean
+    }
+
+    /// Number of features the mean is for.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Subtracts the mean from every row of a feature matrix (`n x dim`).
+    ///
+    /// Errors if the matrix has a different number of columns than the mean.
+    pub fn apply_to(&self, mut features: ArrayViewMut2<'_, f32>) -> Result<(), DataError> {
+        if features.ncols() != self.mean.len() {
+            return Err(DataError::Invalid(format!(
+                "mean image has {} features but the data has {}",
+                self.mean.len(),
+                features.ncols()
+            )));
+        }
+        for mut row in features.axis_iter_mut(Axis(0)) {
+            row -= &self.mean;
+        }
+        Ok(())
+    }
+
+    /// Subtracts the mean from every example of `data`.
+    ///
+    /// Errors (naming the data set) if `data` has a different number of features.
+    pub fn apply(&self, data: &mut Dataset) -> Result<(), DataError> {
+        let name = data.name().to_owned();
+        self.apply_to(data.features_mut())
+            .map_err(|e| DataError::Invalid(format!("data set {name}: {e}")))
+    }
+
+    /// Fits the mean on `splits.train` and subtracts it from the training, validation and
+    /// test sets; returns it for storing with the model.
+    pub fn fit_apply(splits: &mut Splits) -> Result<Self, DataError> {
+        let mean = Self::fit(&splits.train);
+        mean.apply(&mut splits.train)?;
+        mean.apply(&mut splits.val)?;
+        if let Some(test) = splits.test.as_mut() {
+            mean.apply(test)?;
+        }
+        Ok(mean)
+    }
+}

@@ -1,0 +1,72 @@
+//! The CS231n synthetic spiral: 2-D points on `K` noisy arms, for demos.
+
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+
+use super::{DataError, Dataset, SplitFractions, Splits};
+
+/// Default points per arm for the `spiral` data spec.
+pub const SPIRAL_DEFAULT_POINTS: usize = 100;
+
+/// Default number of arms (classes) for the `spiral` data spec.
+pub const SPIRAL_DEFAULT_CLASSES: usize = 3;
+
+/// Standard deviation of the angle noise, in radians (CS231n's 0.2).
+const NOISE: f64 = 0.2;
+
+/// Generates the classic CS231n spiral: `classes` arms of `points_per_class` points each, in
+/// class order. Arm `j`'s point `i` has radius `r = i / (N - 1)` (from 0 to 1) and angle
+/// `t = 4j + 4 r + 0.2 z` with `z` standard normal from `StdRng::seed_from_u64(seed)`; its
+/// features are `(r sin t, r cos t)` and its label `j`. Named `"spiral"`.
+///
+/// ```
+/// let s = tapegrad_net::data::spiral(100, 3, 0)?;
+/// assert_eq!((s.len(), s.dim(), s.classes()), (300, 2, 3));
+/// assert_eq!(s.class_counts(), vec![100, 100, 100]);
+/// # Ok::<(), tapegrad_net::data::DataError>(())
+/// ```
+pub fn spiral(points_per_class: usize, classes: usize, seed: u64) -> Result<Dataset, DataError> {
+    if points_per_class == 0 || classes == 0 {
+        return Err(DataError::Invalid(format!(
+            "spiral: needs at least one point per class and one class, got {points_per_class} \
+             points per class and {classes} classes"
+        )));
+    }
+    let n = points_per_class
+        .checked_mul(classes)
+        .filter(|&n| n <= 100_000_000)
+        .ok_or_else(|| {
+            DataError::Invalid(format!(
+                "spiral: {points_per_class} points per class times {classes} classes is too many"
+            ))
+        })?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut features = Vec::with_capacity(2 * n);
+    let mut labels = Vec::with_capacity(n);
+    let steps = (points_per_class - 1).max(1) as f64;
+    for j in 0..classes {
+        for i in 0..points_per_class {
+            let r = i as f64 / steps;
+            let z: f64 = rng.sample(StandardNormal);
+            let t = 4.0 * j as f64 + 4.0 * r + NOISE * z;
+            features.push((r * t.sin()) as f32);
+            features.push((r * t.cos()) as f32);
+            labels.push(j);
+        }
+    }
+    let features = Array2::from_shape_vec((n, 2), features)
+        .map_err(|e| DataError::Invalid(format!("spiral: {e}")))?;
+    Dataset::new("spiral", features, labels, classes, None)
+}
+
+/// A spiral (see [`spiral`]) split at random from the same `seed` into 70% train, 15%
+/// validation and 15% test (see [`Dataset::shuffle_split`]).
+pub fn spiral_splits(
+    points_per_class: usize,
+    classes: usize,
+    seed: u64,
+) -> Result<Splits, DataError> {
+    spiral(points_per_class, classes, seed)?.shuffle_split(SplitFractions::default(), seed)
+}

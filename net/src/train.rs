@@ -1,0 +1,268 @@
+//! The training loop: shuffled minibatches, an optimizer, per-epoch learning-rate decay,
+//! validation, and the best model kept.
+
+use std::time::Instant;
+
+use ndarray::{s, Array2, ArrayView2};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use tapegrad_autograd::{Element, Tape};
+
+use crate::data::Dataset;
+use crate::{NetError, Optimizer, OptimizerKind, Result, TwoLayerNet};
+
+/// Hyperparameters of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Hidden units `h`.
+    pub hidden: usize,
+    /// Regularisation strength `λ` of `λ(ΣW1² + ΣW2²)`.
+    pub reg: f64,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// The learning rate is multiplied by this after every epoch.
+    pub lr_decay: f64,
+    /// Examples per minibatch (the last batch of an epoch may be smaller).
+    pub batch_size: usize,
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// The update rule.
+    pub optimizer: OptimizerKind,
+    /// Standard deviation of the initial weights.
+    pub init_std: f64,
+    /// Seed of the initial weights and of every epoch's shuffle.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    /// Settings that reach 97–98% test accuracy on the built-in digits in well under a second.
+    fn default() -> Self {
+        TrainConfig {
+            hidden: 100,
+            reg: 1e-4,
+            lr: 1e-3,
+            lr_decay: 0.98,
+            batch_size: 32,
+            epochs: 60,
+            optimizer: OptimizerKind::ADAM,
+            init_std: 1e-2,
+            seed: 0,
+        }
+    }
+}
+
+/// What one epoch did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochStats {
+    /// The epoch's number, from 1.
+    pub epoch: usize,
+    /// Optimizer steps taken so far in the run.
+    pub iteration: usize,
+    /// Mean minibatch loss over the epoch.
+    pub loss: f64,
+    /// Accuracy on (up to the first [`TRAIN_ACCURACY_SAMPLE`]) training examples.
+    pub train_accuracy: f64,
+    /// Accuracy on the validation set.
+    pub val_accuracy: f64,
+    /// The learning rate used during the epoch.
+    pub lr: f64,
+    /// Seconds spent on the epoch's steps (not the evaluation).
+    pub seconds: f64,
+}
+
+/// Training accuracy per epoch is measured on at most this many training examples, so that
+/// large data sets don't spend a third of the time evaluating.
+pub const TRAIN_ACCURACY_SAMPLE: usize = 5000;
+
+/// What the loop reports as it goes, for progress bars and checkpoints.
+pub enum Progress<'a, T: Element> {
+    /// A step finished with this minibatch loss.
+    Step {
+        /// Steps so far.
+        iteration: usize,
+        /// The current epoch, from 1.
+        epoch: usize,
+        /// The minibatch loss.
+        loss: f64,
+    },
+    /// An epoch finished.
+    Epoch {
+        /// Its statistics.
+        stats: &'a EpochStats,
+        /// The whole run's state after it.
+        run: &'a Training<T>,
+        /// Whether this epoch set a new best validation accuracy.
+        improved: bool,
+    },
+}
+
+/// A run's state: everything needed to continue it.
+#[derive(Debug, Clone)]
+pub struct Training<T: Element> {
+    /// The current model.
+    pub net: TwoLayerNet<T>,
+    /// The model of the best validation accuracy so far.
+    pub best: TwoLayerNet<T>,
+    /// Its validation accuracy.
+    pub best_val_accuracy: f64,
+    /// The optimizer and its state.
+    pub optimizer: Optimizer<T>,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Steps taken.
+    pub iteration: usize,
+    /// The learning rate of the next epoch.
+    pub lr: f64,
+    /// One entry per completed epoch.
+    pub history: Vec<EpochStats>,
+}
+
+impl<T: Element> Training<T> {
+    /// A fresh run for `d` inputs and `c` classes.
+    pub fn new(config: &TrainConfig, d: usize, c: usize) -> Self {
+        let net = TwoLayerNet::new(d, config.hidden, c, config.init_std, config.seed);
+        Training {
+            best: net.clone(),
+            net,
+            best_val_accuracy: f64::NEG_INFINITY,
+            optimizer: Optimizer::new(config.optimizer),
+            epoch: 0,
+            iteration: 0,
+            lr: config.lr,
+            history: Vec::new(),
+        }
+    }
+
+    /// Trains until `config.epochs` epochs are complete (continuing from `self.epoch`),
+    /// reporting to `observe`. A non-finite loss stops the run with [`NetError::Diverged`];
+    /// `self` then still holds the state after the last good step.
+    pub fn run(
+        &mut self,
+        config: &TrainConfig,
+        train: &Dataset,
+        val: &Dataset,
+        mut observe: impl FnMut(Progress<'_, T>),
+    ) -> Result<()> {
+        let d = self.net.dims().0;
+        if train.dim() != d {
+            return Err(NetError::InputSize {
+                expected: d,
+                found: train.dim(),
+            });
+        }
+        let features = train.features();
+        let mut tape = Tape::new();
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        let mut labels = Vec::with_capacity(config.batch_size);
+        while self.epoch < config.epochs {
+            let epoch = self.epoch + 1;
+            // Each epoch's shuffle depends on the seed and the epoch only, so a resumed run
+            // sees the same batches as an uninterrupted one.
+            let mut rng = StdRng::seed_from_u64(
+                config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            order.sort_unstable();
+            order.shuffle(&mut rng);
+            let start = Instant::now();
+            let mut total = 0.0;
+            for batch in order.chunks(config.batch_size.max(1)) {
+                let mut x = tape.take_buffer(&[batch.len(), d]);
+                gather(features, batch, &mut x);
+                labels.clear();
+                labels.extend(batch.iter().map(|&i| train.labels()[i]));
+                let (loss, grads) =
+                    self.net
+                        .loss_and_gradients(&mut tape, x, &labels, T::cast(config.reg))?;
+                let loss = loss.as_f64();
+                if !loss.is_finite() {
+                    return Err(NetError::Diverged {
+                        iteration: self.iteration + 1,
+                        loss,
+                    });
+                }
+                self.optimizer.step(&mut self.net, &grads, self.lr);
+                for g in [
+                    grads.w1.into_dyn(),
+                    grads.w2.into_dyn(),
+                    grads.b1.into_dyn(),
+                    grads.b2.into_dyn(),
+                ] {
+                    tape.give_buffer(g);
+                }
+                self.iteration += 1;
+                total += loss * batch.len() as f64;
+                observe(Progress::Step {
+                    iteration: self.iteration,
+                    epoch,
+                    loss,
+                });
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            let sample = train.len().min(TRAIN_ACCURACY_SAMPLE);
+            let stats = EpochStats {
+                epoch,
+                iteration: self.iteration,
+                loss: total / train.len().max(1) as f64,
+                train_accuracy: accuracy(
+                    &self.net,
+                    features.slice(s![..sample, ..]),
+                    &train.labels()[..sample],
+                )?,
+                val_accuracy: accuracy(&self.net, val.features(), val.labels())?,
+                lr: self.lr,
+                seconds,
+            };
+            self.lr *= config.lr_decay;
+            self.epoch = epoch;
+            let improved = stats.val_accuracy > self.best_val_accuracy;
+            if improved {
+                self.best_val_accuracy = stats.val_accuracy;
+                self.best = self.net.clone();
+            }
+            self.history.push(stats.clone());
+            observe(Progress::Epoch {
+                stats: &stats,
+                run: self,
+                improved,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Copies rows `rows` of `features` into `out` (`rows.len() x d`), converting to `T`.
+fn gather<T: Element>(features: ArrayView2<'_, f32>, rows: &[usize], out: &mut ndarray::ArrayD<T>) {
+    let d = features.ncols();
+    let out = out.as_slice_mut().expect("pool buffers are contiguous");
+    for (dst, &i) in out.chunks_exact_mut(d).zip(rows) {
+        for (o, &v) in dst.iter_mut().zip(features.row(i)) {
+            *o = T::cast(f64::from(v));
+        }
+    }
+}
+
+/// Accuracy of `net` on f32 features (converted to `T` in blocks, so memory stays small).
+pub fn accuracy<T: Element>(
+    net: &TwoLayerNet<T>,
+    x: ArrayView2<'_, f32>,
+    y: &[usize],
+) -> Result<f64> {
+    let predicted = predict(net, x)?;
+    let right = predicted.iter().zip(y).filter(|(p, y)| p == y).count();
+    Ok(if y.is_empty() {
+        0.0
+    } else {
+        right as f64 / y.len() as f64
+    })
+}
+
+/// Predicted classes of `net` for f32 features, converted to `T` 4,096 rows at a time.
+pub fn predict<T: Element>(net: &TwoLayerNet<T>, x: ArrayView2<'_, f32>) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(x.nrows());
+    for block in x.axis_chunks_iter(ndarray::Axis(0), 4096) {
+        let xt: Array2<T> = block.mapv(|v| T::cast(f64::from(v)));
+        out.extend(net.predict(xt.view())?);
+    }
+    Ok(out)
+}
