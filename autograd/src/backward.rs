@@ -2,7 +2,7 @@
 
 use std::ops::Index;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, Dimension};
 
 use crate::derivatives::{backprop, Sinks};
 use crate::op::Op;
@@ -36,16 +36,17 @@ impl<'t, T: Element> Var<'t, T> {
             spare_slots,
         } = &mut *inner;
         let root = &nodes[self.index];
-        let shape = root.value.view().shape().to_vec();
-        let len = shape.iter().product();
+        let shape = root.value.view().raw_dim();
+        let len = shape.size();
         if len != 1 {
+            let shape = shape.slice().to_vec();
             return Err(Error::NotScalar { shape, len });
         }
         let mut slots = std::mem::take(spare_slots);
         slots.clear();
         slots.resize_with(self.index + 1, || None);
         if root.requires_grad {
-            let mut seed = pool.dirty(&shape);
+            let mut seed = pool.dirty(shape.slice());
             seed.fill(T::one());
             slots[self.index] = Some(seed);
         }

@@ -10,7 +10,8 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, Zip};
 use crate::op::Op;
 use crate::ops::broadcast::{reduce_into, stretch};
 use crate::ops::elementwise::sigmoid;
-use crate::ops::matmul::{as_matrix, gemm, matrix_mut};
+use crate::ops::gemm::gemm;
+use crate::ops::matmul::{as_matrix, matrix_mut};
 use crate::pool::Pool;
 use crate::tape::Node;
 use crate::{Element, Error, Result};
@@ -186,6 +187,11 @@ pub(crate) fn backprop<T: Element>(
                     d.mapv_inplace(|v| v + gs);
                 }
             });
+        }
+        // d Σx² = 2x.
+        Op::SumSquares(x) => {
+            let two_g = scalar(g) + scalar(g);
+            sinks.unary(*x, &val(*x), &val(*x), |x, _| two_g * x);
         }
         // d Σ_axis x = 1, broadcast back along the axis.
         Op::SumAxis {

@@ -11,7 +11,7 @@ pub(crate) enum Op<T: Element> {
     /// A leaf: a parameter (needs a gradient) or a constant (never gets one).
     Leaf {
         param: bool,
-        name: Option<String>,
+        name: Option<std::borrow::Cow<'static, str>>,
     },
     MatMul(usize, usize),
     Add(usize, usize),
@@ -29,6 +29,7 @@ pub(crate) enum Op<T: Element> {
     Square(usize),
     Sqrt(usize),
     Sum(usize),
+    SumSquares(usize),
     Mean(usize),
     SumAxis {
         input: usize,
@@ -77,6 +78,7 @@ impl<T: Element> Op<T> {
             Op::Square(_) => "square",
             Op::Sqrt(_) => "sqrt",
             Op::Sum(_) => "sum",
+            Op::SumSquares(_) => "sum_squares",
             Op::Mean(_) => "mean",
             Op::SumAxis { .. } => "sum_axis",
             Op::LogSoftmax { .. } => "log_softmax",
@@ -106,6 +108,7 @@ impl<T: Element> Op<T> {
             | Op::Square(x)
             | Op::Sqrt(x)
             | Op::Sum(x)
+            | Op::SumSquares(x)
             | Op::Mean(x)
             | Op::Reshape(x) => f(*x),
             Op::SumAxis { input, .. }

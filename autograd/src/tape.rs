@@ -1,5 +1,6 @@
 //! The tape: an append-only record of ops and their values.
 
+use std::borrow::Cow;
 use std::cell::{Ref, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -125,9 +126,14 @@ impl<T: Element> Tape<T> {
         self.leaf(value.into(), true, None)
     }
 
-    /// Records a parameter with a name, which the DOT export shows.
-    pub fn param_named(&self, name: &str, value: impl Into<Leaf<T>>) -> Var<'_, T> {
-        self.leaf(value.into(), true, Some(name.to_owned()))
+    /// Records a parameter with a name, which the DOT export shows. A `&'static str` name is
+    /// stored without allocating.
+    pub fn param_named(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Leaf<T>>,
+    ) -> Var<'_, T> {
+        self.leaf(value.into(), true, Some(name.into()))
     }
 
     /// Records a constant: an input or a label that gradients never flow into.
@@ -135,12 +141,17 @@ impl<T: Element> Tape<T> {
         self.leaf(value.into(), false, None)
     }
 
-    /// Records a constant with a name, which the DOT export shows.
-    pub fn constant_named(&self, name: &str, value: impl Into<Leaf<T>>) -> Var<'_, T> {
-        self.leaf(value.into(), false, Some(name.to_owned()))
+    /// Records a constant with a name, which the DOT export shows. A `&'static str` name is
+    /// stored without allocating.
+    pub fn constant_named(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Leaf<T>>,
+    ) -> Var<'_, T> {
+        self.leaf(value.into(), false, Some(name.into()))
     }
 
-    fn leaf(&self, value: Leaf<T>, param: bool, name: Option<String>) -> Var<'_, T> {
+    fn leaf(&self, value: Leaf<T>, param: bool, name: Option<Cow<'static, str>>) -> Var<'_, T> {
         let mut inner = self.inner.borrow_mut();
         inner.nodes.push(Node {
             op: Op::Leaf { param, name },

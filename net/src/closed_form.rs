@@ -17,7 +17,7 @@
 //! for the term-by-term form and the note on the document's index typos.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
-use tapegrad_autograd::{sum_f64, Element};
+use tapegrad_autograd::{sum_squares_f64, Element};
 
 use crate::model::{Gradients, TwoLayerNet};
 use crate::Result;
@@ -91,11 +91,146 @@ pub fn gradients<T: Element>(
 
 /// `Σ w²`, accumulated in `f64`.
 pub fn sum_squares<T: Element>(w: ArrayView2<'_, T>) -> f64 {
-    let squares = w.mapv(|v| v * v).into_dyn();
-    sum_f64(&squares.view())
+    sum_squares_f64(&w.into_dyn())
 }
 
 /// The sum of each column.
 fn column_sums<T: Element>(a: &Array2<T>) -> Array1<T> {
     a.sum_axis(Axis(0))
+}
+
+/// Buffers for computing the closed form again and again at one shape without allocating:
+/// the hand-written training step that the tape's step is measured against.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_net::{closed_form, TwoLayerNet};
+///
+/// let net = TwoLayerNet::<f64>::new(3, 5, 4, 0.5, 7);
+/// let x = array![[1.0, -2.0, 0.5], [0.3, 0.2, -0.1]];
+/// let mut ws = closed_form::Workspace::new(2, 3, 5, 4);
+/// let loss = ws.gradients(&net, x.view(), &[3, 0], 0.1)?;
+/// let (expected, g) = closed_form::gradients(&net, x.view(), &[3, 0], 0.1)?;
+/// assert!((loss - expected).abs() < 1e-12);
+/// assert!((&ws.grads.w1 - &g.w1).iter().all(|d| d.abs() < 1e-12));
+/// # Ok::<(), tapegrad_net::NetError>(())
+/// ```
+pub struct Workspace<T> {
+    z1: Array2<T>,
+    a1: Array2<T>,
+    /// Scores, then `dz2` in place.
+    z2: Array2<T>,
+    /// `da1`, then `dz1` in place.
+    da1: Array2<T>,
+    /// The gradients of the last call.
+    pub grads: Gradients<T>,
+}
+
+impl<T: Element> Workspace<T> {
+    /// Buffers for batches of `n` examples through a `d`-`h`-`c` net.
+    pub fn new(n: usize, d: usize, h: usize, c: usize) -> Self {
+        Workspace {
+            z1: Array2::zeros((n, h)),
+            a1: Array2::zeros((n, h)),
+            z2: Array2::zeros((n, c)),
+            da1: Array2::zeros((n, h)),
+            grads: Gradients {
+                w1: Array2::zeros((d, h)),
+                b1: Array1::zeros(h),
+                w2: Array2::zeros((h, c)),
+                b2: Array1::zeros(c),
+            },
+        }
+    }
+
+    /// Computes the loss (returned) and the gradients (into [`grads`](Workspace::grads)) for a
+    /// batch of exactly the workspace's shape, with the tape's matrix-product kernel.
+    pub fn gradients(
+        &mut self,
+        net: &TwoLayerNet<T>,
+        x: ArrayView2<'_, T>,
+        y: &[usize],
+        reg: T,
+    ) -> Result<T> {
+        let (d, h, c) = net.dims();
+        let n = x.nrows();
+        if x.ncols() != d || self.z1.dim() != (n, h) || self.z2.ncols() != c || y.len() != n {
+            let (wn, wh, wc) = (self.z1.nrows(), self.z1.ncols(), self.z2.ncols());
+            let wd = self.grads.w1.nrows();
+            return Err(crate::NetError::Parameters(format!(
+                "the workspace is for batches of {wn} into a {wd}x{wh}x{wc} net; \
+                 got {n}x{} with {} labels into a {d}x{h}x{c} net",
+                x.ncols(),
+                y.len()
+            )));
+        }
+        if let Some(&label) = y.iter().find(|&&l| l >= c) {
+            return Err(crate::NetError::Label {
+                index: 0,
+                label,
+                classes: c,
+            });
+        }
+        let (w1, b1, w2, b2) = (&*net.w1, &*net.b1, &*net.w2, &*net.b2);
+        let g = &mut self.grads;
+        let inv_n = T::cast(1.0 / n as f64);
+        let two_reg = reg + reg;
+        // z1 = X W1 + b1 (bias first, product accumulated onto it); a1 = relu(z1).
+        self.z1
+            .assign(&b1.broadcast((n, h)).expect("b1 has h entries"));
+        tapegrad_autograd::gemm(x, w1.view(), self.z1.view_mut(), true);
+        Zip::from(&mut self.a1)
+            .and(&self.z1)
+            .for_each(|a, &z| *a = if z > T::zero() { z } else { T::zero() });
+        // z2 = a1 W2 + b2.
+        self.z2
+            .assign(&b2.broadcast((n, c)).expect("b2 has c entries"));
+        tapegrad_autograd::gemm(self.a1.view(), w2.view(), self.z2.view_mut(), true);
+        // Loss, and dz2 = (P - Y) / n in place of z2.
+        let mut data_loss = 0.0;
+        for (mut row, &label) in self.z2.axis_iter_mut(Axis(0)).zip(y) {
+            let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
+            let zy = row[label];
+            let mut sum = T::zero();
+            row.mapv_inplace(|v| {
+                let e = (v - m).exp();
+                sum += e;
+                e
+            });
+            data_loss += (m + sum.ln() - zy).as_f64();
+            let scale = inv_n / sum;
+            row.mapv_inplace(|e| e * scale);
+            row[label] -= inv_n;
+        }
+        let l2 = sum_squares(w1.view()) + sum_squares(w2.view());
+        let loss = T::cast(data_loss / n as f64 + reg.as_f64() * l2);
+        // dW2 = a1ᵀ dz2 + 2λW2; db2 = Σ_rows dz2.
+        Zip::from(&mut g.w2)
+            .and(w2)
+            .for_each(|g, &w| *g = two_reg * w);
+        tapegrad_autograd::gemm(self.a1.t(), self.z2.view(), g.w2.view_mut(), true);
+        column_sums_into(&self.z2, &mut g.b2);
+        // dz1 = (dz2 W2ᵀ) ⊙ [z1 > 0].
+        tapegrad_autograd::gemm(self.z2.view(), w2.t(), self.da1.view_mut(), false);
+        Zip::from(&mut self.da1).and(&self.z1).for_each(|d, &z| {
+            if z <= T::zero() {
+                *d = T::zero()
+            }
+        });
+        // dW1 = Xᵀ dz1 + 2λW1; db1 = Σ_rows dz1.
+        Zip::from(&mut g.w1)
+            .and(w1)
+            .for_each(|g, &w| *g = two_reg * w);
+        tapegrad_autograd::gemm(x.t(), self.da1.view(), g.w1.view_mut(), true);
+        column_sums_into(&self.da1, &mut g.b1);
+        Ok(loss)
+    }
+}
+
+/// `out = Σ_rows a`, without allocating.
+fn column_sums_into<T: Element>(a: &Array2<T>, out: &mut Array1<T>) {
+    out.fill(T::zero());
+    for row in a.rows() {
+        *out += &row;
+    }
 }

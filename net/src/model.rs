@@ -130,17 +130,20 @@ impl<T: Element> TwoLayerNet<T> {
         reg: T,
     ) -> Result<Recorded<'t, T>> {
         let x = tape.constant_named("X", x);
-        let shape = x.shape();
-        if shape.len() != 2 {
-            let op = "TwoLayerNet::record";
+        let dims = x.with_value(|v| match *v.shape() {
+            [n, d] => Some((n, d)),
+            _ => None,
+        });
+        let Some((n, d)) = dims else {
+            let (op, shape) = ("TwoLayerNet::record", x.shape());
             return Err(tapegrad_autograd::Error::WrongRank {
                 op,
                 expected: 2,
                 shape,
             }
             .into());
-        }
-        self.check(shape[1], shape[0], y)?;
+        };
+        self.check(d, n, y)?;
         let w1 = tape.param_named("W1", Arc::clone(&self.w1));
         let b1 = tape.param_named("b1", Arc::clone(&self.b1));
         let w2 = tape.param_named("W2", Arc::clone(&self.w2));
@@ -291,7 +294,7 @@ pub fn loss<'t, T: Element>(
     let a1 = z1.relu(); //                                    a1 = relu(z1)
     let z2 = a1.matmul(w2)?.add(b2)?; //                    z2 = a1 W2 + b2
     let data = z2.cross_entropy(y)?; //       (1/n) Σ -ln softmax(z2)_{y_i}
-    let l2 = w1.square().sum().add(w2.square().sum())?; //      ΣW1² + ΣW2²
+    let l2 = w1.sum_squares().add(w2.sum_squares())?; //        ΣW1² + ΣW2²
     let loss = data.add(l2.scale(reg))?; //                  L = data + λ l2
     Ok((loss, z2))
 }

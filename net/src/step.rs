@@ -74,6 +74,7 @@ pub struct StepBench<T: Element> {
     x: Arc<Array2<T>>,
     y: Vec<usize>,
     tape: Tape<T>,
+    workspace: closed_form::Workspace<T>,
     opt: Optimizer<T>,
 }
 
@@ -96,6 +97,7 @@ impl<T: Element> StepBench<T> {
             x: Arc::new(x),
             y,
             tape: Tape::new(),
+            workspace: closed_form::Workspace::new(shape.n, shape.d, shape.h, shape.c),
             opt: Optimizer::new(OptimizerKind::Sgd),
         }
     }
@@ -112,10 +114,12 @@ impl<T: Element> StepBench<T> {
         Ok(loss)
     }
 
-    /// One step with the hand-written closed-form gradients; returns the loss.
+    /// One step with the hand-written closed-form gradients (preallocated buffers, the same
+    /// matrix-product kernel); returns the loss.
     pub fn closed_form_step(&mut self) -> Result<T> {
-        let (loss, g) = closed_form::gradients(&self.net, self.x.view(), &self.y, T::cast(REG))?;
-        self.update(g);
+        let ws = &mut self.workspace;
+        let loss = ws.gradients(&self.net, self.x.view(), &self.y, T::cast(REG))?;
+        self.opt.step(&mut self.net, &ws.grads, LR);
         Ok(loss)
     }
 

@@ -1,10 +1,9 @@
-//! Matrix product of two 2-D tensors, and the GEMM kernel every matmul (forward and backward)
-//! goes through.
+//! Matrix product of two 2-D tensors.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Ix2};
 
 use crate::op::Op;
+use crate::ops::gemm::gemm;
 use crate::{Element, Error, Result, Var};
 
 impl<'t, T: Element> Var<'t, T> {
@@ -55,29 +54,19 @@ pub(crate) fn as_matrix<'a, T>(
     op: &'static str,
     x: ArrayViewD<'a, T>,
 ) -> Result<ArrayView2<'a, T>> {
-    let shape = x.shape().to_vec();
-    x.into_dimensionality::<Ix2>()
-        .map_err(|_| Error::WrongRank {
+    if x.ndim() != 2 {
+        let shape = x.shape().to_vec();
+        return Err(Error::WrongRank {
             op,
             expected: 2,
             shape,
-        })
+        });
+    }
+    Ok(x.into_dimensionality::<Ix2>().expect("the rank is 2"))
 }
 
 /// A 2-D mutable view of a tensor the caller knows is 2-D.
 pub(crate) fn matrix_mut<T>(x: ndarray::ArrayViewMutD<'_, T>) -> ArrayViewMut2<'_, T> {
     x.into_dimensionality::<Ix2>()
         .expect("gradient buffers have their variable's 2-D shape")
-}
-
-/// `c = a · b`, or `c += a · b` when `accumulate`. `a` and `b` may be transposed views. When not
-/// accumulating, `c`'s old contents are never read, so it may hold anything.
-pub(crate) fn gemm<T: Element>(
-    a: ArrayView2<'_, T>,
-    b: ArrayView2<'_, T>,
-    mut c: ArrayViewMut2<'_, T>,
-    accumulate: bool,
-) {
-    let beta = if accumulate { T::one() } else { T::zero() };
-    general_mat_mul(T::one(), &a, &b, beta, &mut c);
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod broadcast;
 pub(crate) mod elementwise;
+pub(crate) mod gemm;
 pub(crate) mod log_softmax;
 pub(crate) mod matmul;
 pub(crate) mod pick;

@@ -7,10 +7,12 @@ pub mod graph;
 pub mod train;
 pub mod tune;
 
-/// Sets the number of threads of the matrix products (matrixmultiply reads
-/// `MATMUL_NUM_THREADS` once, at its first product, so this must run before any).
+/// Sets the number of threads of the matrix products: the tape's kernel, and ndarray's
+/// (matrixmultiply reads `MATMUL_NUM_THREADS` once, at its first product, so this must run
+/// before any).
 pub fn set_threads(threads: Option<usize>) {
     if let Some(n) = threads {
         std::env::set_var("MATMUL_NUM_THREADS", n.max(1).to_string());
+        tapegrad_autograd::set_threads(n.max(1));
     }
 }

@@ -33,6 +33,8 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let (mut run, mean, info) = if args.resume {
         let (run, mean, info) = model_file::load_state(&state_path, config.optimizer)
             .map_err(|e| Failure::input(format!("cannot resume: {e}")))?;
+        // Before the mean image meets the data, so that other data gets this message.
+        check_resumable(&run, &splits, &state_path)?;
         mean.apply(&mut splits.train)?;
         mean.apply(&mut splits.val)?;
         if let Some(t) = splits.test.as_mut() {
@@ -44,15 +46,6 @@ pub fn run(args: &TrainArgs) -> Outcome {
         let run = Training::new(&config, splits.train.dim(), splits.train.classes());
         (run, mean, model_info(args, &splits))
     };
-    if run.net.dims().0 != splits.train.dim() || run.net.dims().2 < splits.train.classes() {
-        return Err(Failure::input(format!(
-            "cannot resume: the saved run takes {} features and {} classes, the data has {} and {}",
-            run.net.dims().0,
-            run.net.dims().2,
-            splits.train.dim(),
-            splits.train.classes()
-        )));
-    }
     let loaded = started.elapsed().as_secs_f64();
 
     let steps_per_epoch = splits.train.len().div_ceil(config.batch_size.max(1));
@@ -98,8 +91,13 @@ pub fn run(args: &TrainArgs) -> Outcome {
     }
     if let Err(e) = result {
         return Err(match e {
-            NetError::Diverged { .. } => Failure::running(format!(
+            // Only a finished epoch saves anything.
+            NetError::Diverged { .. } if run.epoch > 0 => Failure::running(format!(
                 "{e}\nthe last good model and run state stay in {}",
+                out.display()
+            )),
+            NetError::Diverged { .. } => Failure::running(format!(
+                "{e}\nno epoch finished, so nothing was saved in {}",
                 out.display()
             )),
             e => e.into(),
@@ -119,6 +117,20 @@ pub fn run(args: &TrainArgs) -> Outcome {
     )
 }
 
+/// Rejects a saved run whose net does not fit the data (other features or more classes).
+fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> Outcome {
+    let (d, _, c) = run.net.dims();
+    if d != splits.train.dim() || c < splits.train.classes() {
+        return Err(Failure::input(format!(
+            "cannot resume from {}: the saved run takes {d} features and {c} classes, the data has {} and {}",
+            state_path.display(),
+            splits.train.dim(),
+            splits.train.classes()
+        )));
+    }
+    Ok(())
+}
+
 /// Rejects hyperparameters that cannot work.
 fn check_config(c: &TrainConfig) -> Outcome {
     let bad = |flag: &str, why: &str| Err(Failure::input(format!("--{flag}: {why}")));
@@ -127,6 +139,9 @@ fn check_config(c: &TrainConfig) -> Outcome {
     }
     if c.batch_size == 0 {
         return bad("batch-size", "needs at least 1 example per batch");
+    }
+    if c.epochs == 0 {
+        return bad("epochs", "needs at least 1 epoch");
     }
     if !(c.lr.is_finite() && c.lr > 0.0) {
         return bad("lr", "must be a positive number");

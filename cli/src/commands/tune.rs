@@ -36,9 +36,9 @@ pub fn run(args: &TuneArgs) -> Outcome {
         }
     };
     let (lr_range, reg_range) = (range("lr", &args.lr)?, range("reg", &args.reg)?);
-    if args.trials == 0 || args.hidden.contains(&0) || args.batch_size == 0 {
+    if args.trials == 0 || args.epochs == 0 || args.hidden.contains(&0) || args.batch_size == 0 {
         return Err(Failure::input(
-            "--trials, --hidden and --batch-size must be at least 1",
+            "--trials, --epochs, --hidden and --batch-size must be at least 1",
         ));
     }
     let mut splits = data::load(&args.data.data, args.seed)?;

@@ -1,0 +1,194 @@
+//! `tapegrad train` on every data format: exit 0 and a complete run folder.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+
+#[test]
+fn train_on_cifar10_binary_batches_writes_a_complete_run_folder() {
+    let tmp = tempdir();
+    let data = tmp.path().join("cifar");
+    // 5 x 201 = 1,005 training records: the reader keeps the last 1,000 for validation.
+    write_cifar10(&data, 201, 20);
+    let out = tmp.path().join("run");
+    let spec = format!("cifar10:{}", s(&data));
+    let stdout = tapegrad([
+        "train",
+        "--data",
+        &spec,
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--out",
+        &s(&out),
+        "-q",
+    ]);
+    let stdout = stdout.ok();
+    assert!(
+        stdout.contains(&spec),
+        "the summary names the data: {stdout}"
+    );
+
+    let summary = assert_run_folder(&out, 2, true);
+    assert_eq!(summary["examples"]["train"], 5);
+    assert_eq!(summary["examples"]["val"], 1000);
+    assert_eq!(summary["examples"]["test"], 20);
+    assert_eq!(summary["classes"], 10);
+    assert_eq!(summary["dataset"], spec.as_str());
+    assert!(summary["test_accuracy"].is_f64());
+}
+
+#[test]
+fn train_finds_cifar10_batches_in_the_tarballs_subdirectory() {
+    let tmp = tempdir();
+    write_cifar10(&tmp.path().join("cifar-10-batches-bin"), 201, 10);
+    let out = tmp.path().join("run");
+    let spec = format!("cifar10:{}", s(tmp.path()));
+    tapegrad([
+        "train",
+        "--data",
+        &spec,
+        "--epochs",
+        "1",
+        "--hidden",
+        "4",
+        "--out",
+        &s(&out),
+        "-q",
+    ])
+    .ok();
+    let summary = assert_run_folder(&out, 1, true);
+    assert_eq!(summary["examples"]["test"], 10);
+}
+
+#[test]
+fn train_on_mnist_idx_files_plain_and_gzipped_writes_a_complete_run_folder() {
+    let tmp = tempdir();
+    let data = tmp.path().join("mnist");
+    // 5,010 training images: the reader keeps the last 5,000 for validation. The test
+    // files are gzipped (t10k-*.gz), the training files plain.
+    write_mnist(&data, 5010, 30, (6, 5), true);
+    assert!(data.join("t10k-images-idx3-ubyte.gz").is_file());
+    let out = tmp.path().join("run");
+    let spec = format!("mnist:{}", s(&data));
+    tapegrad([
+        "train",
+        "--data",
+        &spec,
+        "--epochs",
+        "3",
+        "--hidden",
+        "10",
+        "--out",
+        &s(&out),
+        "-q",
+    ])
+    .ok();
+
+    let summary = assert_run_folder(&out, 3, true);
+    assert_eq!(summary["examples"]["train"], 10);
+    assert_eq!(summary["examples"]["val"], 5000);
+    assert_eq!(summary["examples"]["test"], 30);
+    assert_eq!(summary["classes"], 10);
+}
+
+#[test]
+fn train_on_a_csv_file_with_a_header_writes_a_complete_run_folder_without_weight_pictures() {
+    let tmp = tempdir();
+    let file = tmp.path().join("points.csv");
+    write_csv(&file, 60, 5, 3);
+    let out = tmp.path().join("run");
+    let spec = format!("csv:{}", s(&file));
+    tapegrad([
+        "train",
+        "--data",
+        &spec,
+        "--epochs",
+        "4",
+        "--out",
+        &s(&out),
+        "-q",
+    ])
+    .ok();
+
+    let summary = assert_run_folder(&out, 4, false);
+    let examples = &summary["examples"];
+    let total: u64 = ["train", "val", "test"]
+        .iter()
+        .map(|k| examples[k].as_u64().expect("a count"))
+        .sum();
+    assert_eq!(total, 60, "the header line is not an example: {examples}");
+    assert_eq!(summary["classes"], 3);
+}
+
+#[test]
+fn train_on_spiral_without_quiet_prints_no_progress_bar_to_a_pipe() {
+    let tmp = tempdir();
+    let out = tmp.path().join("run");
+    let run = tapegrad([
+        "train",
+        "--data",
+        "spiral:20,3",
+        "--epochs",
+        "3",
+        "--out",
+        &s(&out),
+    ]);
+    let stdout = run.ok();
+    assert!(stdout.contains("spiral:20,3: 3 epochs"), "{stdout}");
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+
+    let summary = assert_run_folder(&out, 3, false);
+    assert_eq!(summary["classes"], 3);
+    let examples = &summary["examples"];
+    let total: u64 = ["train", "val", "test"]
+        .iter()
+        .map(|k| examples[k].as_u64().expect("a count"))
+        .sum();
+    assert_eq!(total, 60);
+}
+
+#[test]
+fn train_on_digits_writes_a_complete_run_folder_and_says_where() {
+    let tmp = tempdir();
+    let out = tmp.path().join("run");
+    let stdout = train_digits(&out, 2, &["--data", "digits"]);
+    assert!(stdout.contains("digits: 2 epochs"), "{stdout}");
+    assert!(stdout.contains("best model: train "), "{stdout}");
+    assert!(stdout.contains(&format!("wrote {}", s(&out))), "{stdout}");
+
+    let summary = assert_run_folder(&out, 2, true);
+    assert_eq!(summary["examples"]["train"], 1258);
+    assert_eq!(summary["examples"]["val"], 270);
+    assert_eq!(summary["examples"]["test"], 269);
+    assert_eq!(summary["iterations"], 2 * 1258_usize.div_ceil(32));
+}
+
+#[test]
+fn default_train_on_digits_reaches_97_percent_test_accuracy() {
+    let tmp = tempdir();
+    let out = tmp.path().join("run");
+    // No --data and no hyperparameters: the defaults.
+    tapegrad(["train", "--out", &s(&out), "-q"]).ok();
+    let summary = assert_run_folder(&out, 60, true);
+    assert_eq!(summary["dataset"], "digits");
+    let hp = &summary["hyperparameters"];
+    assert_eq!(hp["hidden"], 100);
+    assert_eq!(hp["optimizer"], "adam");
+    assert_eq!(hp["batch_size"], 32);
+    let test = summary["test_accuracy"]
+        .as_f64()
+        .expect("digits has a test split");
+    assert!(test >= 0.97, "test accuracy {test} < 97%");
+}
+
+#[test]
+fn train_creates_missing_parent_folders_of_out() {
+    let tmp = tempdir();
+    let out = tmp.path().join("a").join("b").join("run");
+    train_digits(&out, 1, &[]);
+    assert!(fs::metadata(out.join("model.safetensors")).is_ok());
+}

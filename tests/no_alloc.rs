@@ -1,0 +1,125 @@
+//! A training step reuses its tape and buffers: in steady state the tape, the optimizer and
+//! the step allocate nothing. The only allocations left are the matrix kernel's own packing
+//! scratch (the `gemm` crate allocates it on every product), so the test counts the kernel's
+//! allocations for the step's five products separately and requires the step to make exactly
+//! those and no more.
+//!
+//! This test binary counts every heap allocation through a global allocator, so it holds only
+//! this test (other tests' allocations would be counted too).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ndarray::Array2;
+use tapegrad::autograd::{gemm, set_threads, Element};
+use tapegrad::net::step::{StepBench, StepShape};
+
+/// The system allocator, counting allocations.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: delegates to the system allocator unchanged; the counter has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `steps` calls of `step` after `warmup` calls.
+fn allocations(mut step: impl FnMut(), warmup: usize, steps: usize) -> usize {
+    for _ in 0..warmup {
+        step();
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..steps {
+        step();
+    }
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// Allocations of 5 steps of the tape and of the closed form, and of the kernel alone doing
+/// 5 steps' worth of the step's matrix products.
+fn steady_state_allocations<T: Element>(shape: StepShape) -> [usize; 3] {
+    let mut bench = StepBench::<T>::new(shape);
+    let tape = allocations(
+        || {
+            bench.tape_step().unwrap();
+        },
+        10,
+        5,
+    );
+    let closed = allocations(
+        || {
+            bench.closed_form_step().unwrap();
+        },
+        10,
+        5,
+    );
+    let (n, d, h, c) = (shape.n, shape.d, shape.h, shape.c);
+    let m = |r, c| Array2::<T>::zeros((r, c));
+    let (x, w1, a1, w2, g2) = (m(n, d), m(d, h), m(n, h), m(h, c), m(n, c));
+    let (mut z1, mut z2, mut dw2, mut da1, mut dw1) = (m(n, h), m(n, c), m(h, c), m(n, h), m(d, h));
+    let kernel = allocations(
+        || {
+            gemm(x.view(), w1.view(), z1.view_mut(), false); // z1 = X W1
+            gemm(a1.view(), w2.view(), z2.view_mut(), false); // z2 = a1 W2
+            gemm(a1.t(), g2.view(), dw2.view_mut(), true); // dW2 = a1ᵀ dz2
+            gemm(g2.view(), w2.t(), da1.view_mut(), false); // da1 = dz2 W2ᵀ
+            gemm(x.t(), a1.view(), dw1.view_mut(), true); // dW1 = Xᵀ dz1
+        },
+        3,
+        5,
+    );
+    [tape, closed, kernel]
+}
+
+#[test]
+fn training_steps_allocate_nothing_in_steady_state() {
+    // One thread: with several, how many scratch buffers the kernel allocates depends on how
+    // the work happens to be split, which would make the counts differ from run to run.
+    set_threads(1);
+    let shapes = [
+        StepShape {
+            name: "small",
+            n: 16,
+            d: 20,
+            h: 30,
+            c: 10,
+        },
+        StepShape {
+            name: "cifar-like",
+            n: 200,
+            d: 300,
+            h: 100,
+            c: 10,
+        },
+    ];
+    for shape in shapes {
+        for (dtype, [tape, closed, kernel]) in [
+            ("f32", steady_state_allocations::<f32>(shape)),
+            ("f64", steady_state_allocations::<f64>(shape)),
+        ] {
+            let at = format!("{} ({dtype}), 5 steps", shape.name);
+            assert_eq!(
+                tape, kernel,
+                "tape step at {at}: {tape} allocations, the kernel alone {kernel}"
+            );
+            assert_eq!(
+                closed, kernel,
+                "closed form at {at}: {closed} allocations, the kernel alone {kernel}"
+            );
+        }
+    }
+}
