@@ -36,7 +36,7 @@ const WIDTH: usize = 20;
 const STEPS: usize = 600;
 const LR: f64 = 0.02;
 /// Test accuracy every `tanh` net must reach.
-const ACCURACY_BAR: f64 = 0.95;
+const ACCURACY_BAR: f64 = 0.9;
 /// The training loss whose first crossing the table reports (how fast each net learns).
 const TARGET_LOSS: f64 = 0.1;
 /// The depths (number of linear layers) in the table.

@@ -121,7 +121,8 @@ pub struct TrainArgs {
     /// Run folder for the model, metrics and pictures [default: runs/<data>-<time>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Continue the run in --out from its last saved state, up to --epochs epochs in all.
+    /// Continue the run in --out from its last saved state, up to --epochs epochs in all. The
+    /// run keeps its saved hyperparameters and seed; only --epochs, --threads and --quiet apply.
     #[arg(long, requires = "out")]
     pub resume: bool,
     /// No progress bar (the summary is still printed).

@@ -148,8 +148,6 @@ fn resumed_run_with_momentum_ends_with_the_same_weights_as_an_uninterrupted_one(
 }
 
 #[test]
-#[ignore = "BUG (cli): on --resume the model's metadata keeps the first invocation's --epochs \
-            (2), so model.safetensors differs from the uninterrupted run's (4) in its header"]
 fn resumed_run_writes_a_byte_identical_model_file() {
     let tmp = tempdir();
     let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
@@ -170,9 +168,6 @@ fn resumed_run_writes_a_byte_identical_model_file() {
 }
 
 #[test]
-#[ignore = "BUG (net): the run state stores the history as JSON and serde_json (without its \
-            float_roundtrip feature) reads some f64 back 1 ulp off, so a resumed run's \
-            metrics.csv loss column differs in the last digit"]
 fn resumed_run_keeps_the_metrics_history_exactly() {
     let tmp = tempdir();
     let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
@@ -184,10 +179,6 @@ fn resumed_run_keeps_the_metrics_history_exactly() {
 }
 
 #[test]
-#[ignore = "BUG (cli): --resume takes --reg, --batch-size, --lr-decay, --seed and --optimizer \
-            from the new command line (defaults if not repeated) but the net, the lr and the \
-            metadata from the saved state; summary.json then reports hidden 100 for a \
-            20-unit net"]
 fn resumed_run_continues_with_the_saved_hyperparameters() {
     let tmp = tempdir();
     let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));

@@ -35,7 +35,7 @@ pub enum NetError {
     #[error("parameters do not fit together: {0}")]
     Parameters(String),
     /// The loss became NaN or infinite.
-    #[error("training diverged at iteration {iteration}: the loss is {loss}; try a smaller learning rate (--lr)")]
+    #[error("training diverged at iteration {iteration}: the loss is {loss}; try a smaller learning rate")]
     Diverged {
         /// The iteration (step) at which the loss stopped being finite.
         iteration: usize,

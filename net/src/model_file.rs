@@ -121,16 +121,34 @@ pub fn save_state(
         format!("{:e}", run.best_val_accuracy),
     );
     meta.insert("state.history".into(), history_to_json(&run.history));
+    meta.insert("state.config".into(), config_to_json(config));
     Ok(ck.save(path)?)
 }
 
-/// Reads a run state written by [`save_state`]; `kind` is the optimizer to continue with
-/// (its buffers are used when they fit).
-pub fn load_state(
-    path: &Path,
-    kind: OptimizerKind,
-) -> Result<(Training<f32>, MeanImage, ModelInfo), ModelFileError> {
+/// A saved run: its state, the hyperparameters it was started with, and the model's mean
+/// image and info.
+pub struct SavedRun {
+    /// Where training stands.
+    pub run: Training<f32>,
+    /// The run's hyperparameters.
+    pub config: TrainConfig,
+    /// The training set's mean image.
+    pub mean: MeanImage,
+    /// What the model is trained on.
+    pub info: ModelInfo,
+}
+
+/// Reads a run state written by [`save_state`].
+pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
     let ck = Checkpoint::load(path)?;
+    let config_text = ck.require_metadata("state.config")?;
+    let config = config_from_json(config_text).ok_or_else(|| ModelFileError::Metadata {
+        path: path.display().to_string(),
+        key: "state.config".into(),
+        value: config_text.into(),
+        expected: "the run's hyperparameters as JSON",
+    })?;
+    let kind = config.optimizer;
     let net = get_net(&ck, "", path)?;
     let best = get_net(&ck, "best.", path)?;
     let mean = MeanImage::from_array(ck.get_with_shape("mean", net.dims().0)?);
@@ -171,7 +189,13 @@ pub fn load_state(
             }
         })?,
     };
-    Ok((run, mean, get_info(&ck, path)?))
+    let info = get_info(&ck, path)?;
+    Ok(SavedRun {
+        run,
+        config,
+        mean,
+        info,
+    })
 }
 
 fn put_net(ck: &mut Checkpoint, prefix: &str, net: &TwoLayerNet<f32>) {
@@ -293,4 +317,57 @@ fn history_from_json(text: &str) -> Option<Vec<EpochStats>> {
             })
             .collect(),
     )
+}
+
+/// The hyperparameters as a JSON object.
+fn config_to_json(c: &TrainConfig) -> String {
+    let optimizer = match c.optimizer {
+        OptimizerKind::Sgd => serde_json::json!({ "kind": "sgd" }),
+        OptimizerKind::Momentum { mu } => serde_json::json!({ "kind": "momentum", "mu": mu }),
+        OptimizerKind::Adam { beta1, beta2, eps } => {
+            serde_json::json!({ "kind": "adam", "beta1": beta1, "beta2": beta2, "eps": eps })
+        }
+    };
+    serde_json::json!({
+        "hidden": c.hidden,
+        "reg": c.reg,
+        "lr": c.lr,
+        "lr_decay": c.lr_decay,
+        "batch_size": c.batch_size,
+        "epochs": c.epochs,
+        "optimizer": optimizer,
+        "init_std": c.init_std,
+        "seed": c.seed,
+    })
+    .to_string()
+}
+
+/// The hyperparameters back from [`config_to_json`]'s form.
+fn config_from_json(text: &str) -> Option<TrainConfig> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let f = |k: &str| v.get(k)?.as_f64();
+    let u = |k: &str| v.get(k)?.as_u64();
+    let o = v.get("optimizer")?;
+    let of = |k: &str| o.get(k)?.as_f64();
+    let optimizer = match o.get("kind")?.as_str()? {
+        "sgd" => OptimizerKind::Sgd,
+        "momentum" => OptimizerKind::Momentum { mu: of("mu")? },
+        "adam" => OptimizerKind::Adam {
+            beta1: of("beta1")?,
+            beta2: of("beta2")?,
+            eps: of("eps")?,
+        },
+        _ => return None,
+    };
+    Some(TrainConfig {
+        hidden: u("hidden")? as usize,
+        reg: f("reg")?,
+        lr: f("lr")?,
+        lr_decay: f("lr_decay")?,
+        batch_size: u("batch_size")? as usize,
+        epochs: u("epochs")? as usize,
+        optimizer,
+        init_std: f("init_std")?,
+        seed: u("seed")?,
+    })
 }

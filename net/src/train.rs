@@ -1,6 +1,7 @@
 //! The training loop: shuffled minibatches, an optimizer, per-epoch learning-rate decay,
 //! validation, and the best model kept.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use ndarray::{s, Array2, ArrayView2};
@@ -135,14 +136,16 @@ impl<T: Element> Training<T> {
     }
 
     /// Trains until `config.epochs` epochs are complete (continuing from `self.epoch`),
-    /// reporting to `observe`. A non-finite loss stops the run with [`NetError::Diverged`];
-    /// `self` then still holds the state after the last good step.
+    /// reporting to `observe`, which can stop the run early by returning
+    /// [`ControlFlow::Break`] (the run then returns `Ok` with `self.epoch < config.epochs`).
+    /// A non-finite loss stops the run with [`NetError::Diverged`]; `self` then still holds the
+    /// state after the last good step.
     pub fn run(
         &mut self,
         config: &TrainConfig,
         train: &Dataset,
         val: &Dataset,
-        mut observe: impl FnMut(Progress<'_, T>),
+        mut observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
     ) -> Result<()> {
         let d = self.net.dims().0;
         if train.dim() != d {
@@ -192,11 +195,14 @@ impl<T: Element> Training<T> {
                 }
                 self.iteration += 1;
                 total += loss * batch.len() as f64;
-                observe(Progress::Step {
+                let flow = observe(Progress::Step {
                     iteration: self.iteration,
                     epoch,
                     loss,
                 });
+                if flow.is_break() {
+                    return Ok(());
+                }
             }
             let seconds = start.elapsed().as_secs_f64();
             let sample = train.len().min(TRAIN_ACCURACY_SAMPLE);
@@ -221,11 +227,14 @@ impl<T: Element> Training<T> {
                 self.best = self.net.clone();
             }
             self.history.push(stats.clone());
-            observe(Progress::Epoch {
+            let flow = observe(Progress::Epoch {
                 stats: &stats,
                 run: self,
                 improved,
             });
+            if flow.is_break() {
+                return Ok(());
+            }
         }
         Ok(())
     }

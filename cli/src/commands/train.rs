@@ -1,6 +1,7 @@
 //! `tapegrad train`: the main job.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
@@ -24,27 +25,47 @@ pub const STATE_FILE: &str = "state.safetensors";
 pub fn run(args: &TrainArgs) -> Outcome {
     let started = Instant::now();
     super::set_threads(args.threads);
-    let config = args.config();
-    check_config(&config)?;
-    let mut splits = data::load(&args.data.data, args.seed)?;
     let out = run_folder::prepare(args.out.as_deref(), &args.data.data.to_string())?;
     let state_path = out.join(STATE_FILE);
-
-    let (mut run, mean, info) = if args.resume {
-        let (run, mean, info) = model_file::load_state(&state_path, config.optimizer)
+    // A resumed run continues with its own saved hyperparameters; only --epochs (the total to
+    // reach), --threads and --quiet apply.
+    let saved = if args.resume {
+        let saved = model_file::load_state(&state_path)
             .map_err(|e| Failure::input(format!("cannot resume: {e}")))?;
-        // Before the mean image meets the data, so that other data gets this message.
-        check_resumable(&run, &splits, &state_path)?;
-        mean.apply(&mut splits.train)?;
-        mean.apply(&mut splits.val)?;
-        if let Some(t) = splits.test.as_mut() {
-            mean.apply(t)?;
-        }
-        (run, mean, info)
+        Some(saved)
     } else {
-        let mean = MeanImage::fit_apply(&mut splits)?;
-        let run = Training::new(&config, splits.train.dim(), splits.train.classes());
-        (run, mean, model_info(args, &splits))
+        None
+    };
+    let config = match &saved {
+        Some(s) => TrainConfig {
+            epochs: args.epochs,
+            ..s.config.clone()
+        },
+        None => args.config(),
+    };
+    check_config(&config)?;
+    let mut splits = data::load(&args.data.data, config.seed)?;
+
+    let (mut run, mean, info) = match saved {
+        Some(saved) => {
+            // Before the mean image meets the data, so that other data gets this message.
+            check_resumable(&saved.run, &splits, &state_path)?;
+            let mean = saved.mean;
+            mean.apply(&mut splits.train)?;
+            mean.apply(&mut splits.val)?;
+            if let Some(t) = splits.test.as_mut() {
+                mean.apply(t)?;
+            }
+            let mut info = saved.info;
+            info.extra
+                .insert("epochs".into(), config.epochs.to_string());
+            (saved.run, mean, info)
+        }
+        None => {
+            let mean = MeanImage::fit_apply(&mut splits)?;
+            let run = Training::new(&config, splits.train.dim(), splits.train.classes());
+            (run, mean, model_info(args, &splits))
+        }
     };
     let loaded = started.elapsed().as_secs_f64();
 
@@ -55,35 +76,40 @@ pub fn run(args: &TrainArgs) -> Outcome {
     );
     let mut losses: Vec<(f64, f64)> = Vec::new();
     let mut save_error = None;
-    let result = run.run(&config, &splits.train, &splits.val, |p| match p {
-        Progress::Step {
-            iteration,
-            epoch,
-            loss,
-        } => {
-            losses.push((iteration as f64, loss));
-            bar.inc(1);
-            if iteration % 10 == 0 {
-                bar.set_message(format!("epoch {epoch} loss {loss:.4}"));
+    let result = run.run(&config, &splits.train, &splits.val, |p| {
+        match p {
+            Progress::Step {
+                iteration,
+                epoch,
+                loss,
+            } => {
+                losses.push((iteration as f64, loss));
+                bar.inc(1);
+                if iteration % 10 == 0 {
+                    bar.set_message(format!("epoch {epoch} loss {loss:.4}"));
+                }
+            }
+            Progress::Epoch {
+                stats,
+                run,
+                improved,
+            } => {
+                bar.set_message(format!(
+                    "epoch {} loss {:.4} train {:.2}% val {:.2}%",
+                    stats.epoch,
+                    stats.loss,
+                    100.0 * stats.train_accuracy,
+                    100.0 * stats.val_accuracy
+                ));
+                let saved = save_epoch(&out, run, &config, &mean, &info, improved);
+                if let Err(e) = saved {
+                    // Stop: training on without a place to keep the result wastes the run.
+                    save_error = Some(e);
+                    return ControlFlow::Break(());
+                }
             }
         }
-        Progress::Epoch {
-            stats,
-            run,
-            improved,
-        } => {
-            bar.set_message(format!(
-                "epoch {} loss {:.4} train {:.2}% val {:.2}%",
-                stats.epoch,
-                stats.loss,
-                100.0 * stats.train_accuracy,
-                100.0 * stats.val_accuracy
-            ));
-            let saved = save_epoch(&out, run, &config, &mean, &info, improved);
-            if let Err(e) = saved {
-                save_error.get_or_insert(e);
-            }
-        }
+        ControlFlow::Continue(())
     });
     bar.finish_and_clear();
     if let Some(e) = save_error {
@@ -93,11 +119,13 @@ pub fn run(args: &TrainArgs) -> Outcome {
         return Err(match e {
             // Only a finished epoch saves anything.
             NetError::Diverged { .. } if run.epoch > 0 => Failure::running(format!(
-                "{e}\nthe last good model and run state stay in {}",
+                "{e} (start a new run with a smaller --lr)\nthe last good model and run state \
+                 stay in {}",
                 out.display()
             )),
             NetError::Diverged { .. } => Failure::running(format!(
-                "{e}\nno epoch finished, so nothing was saved in {}",
+                "{e} (start a new run with a smaller --lr)\nno epoch finished, so nothing was \
+                 saved in {}",
                 out.display()
             )),
             e => e.into(),

@@ -67,7 +67,9 @@ pub fn run(args: &TuneArgs) -> Outcome {
         };
         let start = Instant::now();
         let mut run = Training::new(&config, splits.train.dim(), splits.train.classes());
-        let result = run.run(&config, &splits.train, &splits.val, |_| {});
+        let result = run.run(&config, &splits.train, &splits.val, |_| {
+            std::ops::ControlFlow::Continue(())
+        });
         let seconds = start.elapsed().as_secs_f64();
         let (val_accuracy, train_accuracy, outcome) = match result {
             Ok(()) => (
@@ -98,7 +100,12 @@ pub fn run(args: &TuneArgs) -> Outcome {
             outcome,
         });
     }
-    trials.sort_by(|a, b| b.val_accuracy.total_cmp(&a.val_accuracy));
+    // Finished trials first, best validation accuracy first.
+    trials.sort_by(|a, b| {
+        (b.outcome == "ok")
+            .cmp(&(a.outcome == "ok"))
+            .then(b.val_accuracy.total_cmp(&a.val_accuracy))
+    });
     let mut csv = String::from("rank,lr,reg,hidden,train_accuracy,val_accuracy,seconds,outcome\n");
     for (rank, t) in trials.iter().enumerate() {
         let _ = writeln!(
