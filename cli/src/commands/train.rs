@@ -25,7 +25,14 @@ pub const STATE_FILE: &str = "state.safetensors";
 pub fn run(args: &TrainArgs) -> Outcome {
     let started = Instant::now();
     super::set_threads(args.threads);
-    let out = run_folder::prepare(args.out.as_deref(), &args.data.data.to_string())?;
+    // Flags are checked before anything is written; a resumed run's folder must exist.
+    let out = match (&args.out, args.resume) {
+        (Some(dir), true) => dir.clone(),
+        _ => {
+            check_config(&args.config())?;
+            run_folder::prepare(args.out.as_deref(), &args.data.data.to_string())?
+        }
+    };
     let state_path = out.join(STATE_FILE);
     // A resumed run continues with its own saved hyperparameters; only --epochs (the total to
     // reach), --threads and --quiet apply.
