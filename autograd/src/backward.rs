@@ -2,7 +2,9 @@
 
 use std::ops::Index;
 
-use ndarray::{ArrayD, Dimension};
+use std::fmt;
+
+use ndarray::{Array, ArrayD, Dimension};
 
 use crate::derivatives::{backprop, Sinks};
 use crate::op::Op;
@@ -111,8 +113,45 @@ impl<T: Element> Gradients<T> {
         self.slots.get_mut(var.index).and_then(Option::take)
     }
 
+    /// Moves the gradient of `var` out with the dimensionality `D` of its parameter (`Ix2` for
+    /// a matrix, say), or an error that says why there is none or what shape it has.
+    ///
+    /// ```
+    /// # use ndarray::{array, Array2, Ix2};
+    /// # use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let w = tape.param(array![[1.0, 2.0]]);
+    /// let mut grads = w.square().sum().backward()?;
+    /// let dw: Array2<f64> = grads.take_as::<Ix2>(w)?;
+    /// assert_eq!(dw, array![[2.0, 4.0]]);
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn take_as<D: Dimension>(&mut self, var: Var<'_, T>) -> Result<Array<T, D>> {
+        self.wrt(var)?;
+        let g = self.take(var).expect("wrt found it");
+        let shape = g.shape().to_vec();
+        g.into_dimensionality::<D>().map_err(|_| Error::WrongRank {
+            op: "gradient lookup",
+            expected: D::NDIM.unwrap_or(shape.len()),
+            shape,
+        })
+    }
+
     pub(crate) fn into_slots(self) -> Vec<Option<ArrayD<T>>> {
         self.slots
+    }
+}
+
+impl<T: Element> fmt::Debug for Gradients<T> {
+    /// The variables that have a gradient, by index, with the gradient's shape.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (i, g) in self.slots.iter().enumerate() {
+            if let Some(g) = g {
+                map.entry(&format_args!("#{i}"), &g.shape());
+            }
+        }
+        map.finish()
     }
 }
 

@@ -65,6 +65,17 @@ pub trait CustomOp<T: Element>: 'static {
     ) -> Result<Vec<ArrayD<T>>>;
 }
 
+impl<'t, T: Element> Var<'t, T> {
+    /// Records a user-defined op with `self` as the first input and `rest` after it (see
+    /// [`CustomOp`]); the same as `tape.custom(op, &[self, rest...])`.
+    pub fn custom(self, op: impl CustomOp<T>, rest: &[Var<'t, T>]) -> Result<Var<'t, T>> {
+        let mut inputs = Vec::with_capacity(rest.len() + 1);
+        inputs.push(self);
+        inputs.extend_from_slice(rest);
+        self.tape.custom(op, &inputs)
+    }
+}
+
 impl<T: Element> Tape<T> {
     /// Records a user-defined op on `inputs` (see [`CustomOp`]).
     pub fn custom<'t>(&'t self, op: impl CustomOp<T>, inputs: &[Var<'t, T>]) -> Result<Var<'t, T>> {

@@ -1,6 +1,6 @@
 //! Every derivative rule of the engine, in one place.
 //!
-//! [`backprop`] takes one recorded node and the gradient of the loss with respect to its value
+//! `backprop` takes one recorded node and the gradient of the loss with respect to its value
 //! (`g`), and adds each input's share into that input's gradient buffer. Only inputs that need
 //! a gradient get one: a constant operand's share is never computed. The first contribution
 //! to a buffer is written, later ones (fan-out) are added.
@@ -145,6 +145,25 @@ pub(crate) fn backprop<T: Element>(
             sinks.binary(*a, g, (&av, &bv), |g, _, b| g / b);
             sinks.binary(*b, g, (&av, &bv), |g, a, b| -g * a / (b * b));
         }
+        // d max(a, b) = 1 for the larger (a on ties); d min(a, b) = 1 for the smaller.
+        Op::Maximum(a, b) | Op::Minimum(a, b) => {
+            let max = matches!(node.op, Op::Maximum(..));
+            let a_wins = move |a: T, b: T| if max { a >= b } else { a <= b };
+            let (av, bv) = (val(*a), val(*b));
+            let zero = T::zero();
+            sinks.binary(
+                *a,
+                g,
+                (&av, &bv),
+                |g, a, b| if a_wins(a, b) { g } else { zero },
+            );
+            sinks.binary(
+                *b,
+                g,
+                (&av, &bv),
+                |g, a, b| if a_wins(a, b) { zero } else { g },
+            );
+        }
         // d(-x) = -1; d(cx) = c; d(x + c) = 1.
         Op::Neg(x) => sinks.unary(*x, g, &out, |g, _| -g),
         Op::Scale(x, c) => sinks.unary(*x, g, &out, |g, _| *c * g),
@@ -156,6 +175,24 @@ pub(crate) fn backprop<T: Element>(
             &val(*x),
             |g, x| if x > T::zero() { g } else { T::zero() },
         ),
+        // d |x| = sign(x), 0 at 0.
+        Op::Abs(x) => sinks.unary(*x, g, &val(*x), |g, x| {
+            if x > T::zero() {
+                g
+            } else if x < T::zero() {
+                -g
+            } else {
+                T::zero()
+            }
+        }),
+        // d clamp(x, lo, hi) = 1 inside [lo, hi], 0 outside.
+        Op::Clamp { input, lo, hi } => sinks.unary(*input, g, &val(*input), |g, x| {
+            if x >= *lo && x <= *hi {
+                g
+            } else {
+                T::zero()
+            }
+        }),
         // d exp(x) = exp(x) = y.
         Op::Exp(x) => sinks.unary(*x, g, &out, |g, y| g * y),
         // d ln(x) = 1/x.

@@ -18,10 +18,18 @@ pub(crate) enum Op<T: Element> {
     Sub(usize, usize),
     Mul(usize, usize),
     Div(usize, usize),
+    Maximum(usize, usize),
+    Minimum(usize, usize),
     Neg(usize),
     Scale(usize, T),
     AddScalar(usize),
     Relu(usize),
+    Abs(usize),
+    Clamp {
+        input: usize,
+        lo: T,
+        hi: T,
+    },
     Exp(usize),
     Log(usize),
     Tanh(usize),
@@ -67,10 +75,14 @@ impl<T: Element> Op<T> {
             Op::Sub(..) => "sub",
             Op::Mul(..) => "mul",
             Op::Div(..) => "div",
+            Op::Maximum(..) => "maximum",
+            Op::Minimum(..) => "minimum",
             Op::Neg(_) => "neg",
             Op::Scale(..) => "scale",
             Op::AddScalar(_) => "add_scalar",
             Op::Relu(_) => "relu",
+            Op::Abs(_) => "abs",
+            Op::Clamp { .. } => "clamp",
             Op::Exp(_) => "exp",
             Op::Log(_) => "log",
             Op::Tanh(_) => "tanh",
@@ -93,7 +105,13 @@ impl<T: Element> Op<T> {
     pub fn for_each_input(&self, mut f: impl FnMut(usize)) {
         match self {
             Op::Leaf { .. } => {}
-            Op::MatMul(a, b) | Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) => {
+            Op::MatMul(a, b)
+            | Op::Add(a, b)
+            | Op::Sub(a, b)
+            | Op::Mul(a, b)
+            | Op::Div(a, b)
+            | Op::Maximum(a, b)
+            | Op::Minimum(a, b) => {
                 f(*a);
                 f(*b);
             }
@@ -101,6 +119,7 @@ impl<T: Element> Op<T> {
             | Op::Scale(x, _)
             | Op::AddScalar(x)
             | Op::Relu(x)
+            | Op::Abs(x)
             | Op::Exp(x)
             | Op::Log(x)
             | Op::Tanh(x)
@@ -112,6 +131,7 @@ impl<T: Element> Op<T> {
             | Op::Mean(x)
             | Op::Reshape(x) => f(*x),
             Op::SumAxis { input, .. }
+            | Op::Clamp { input, .. }
             | Op::LogSoftmax { input, .. }
             | Op::Pick { input, .. }
             | Op::Permute { input, .. } => f(*input),

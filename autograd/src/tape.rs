@@ -42,7 +42,18 @@ impl<T: Element, D: Dimension> SharedArray<T> for Array<T, D> {
 }
 
 /// Data that can become a leaf of the tape: any owned ndarray array (moved in, not copied), or
-/// an `Arc` of one (shared, not copied).
+/// an `Arc` of one or a reference to such an `Arc` (shared, not copied).
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use ndarray::array;
+/// # use tapegrad_autograd::Tape;
+/// let w = Arc::new(array![[1.0, 2.0]]);
+/// let tape = Tape::<f64>::new();
+/// let p = tape.param(&w); // shared: no copy, `w` stays usable
+/// assert_eq!(Arc::strong_count(&w), 2);
+/// assert_eq!(p.sum().item(), 3.0);
+/// ```
 pub struct Leaf<T: Element>(pub(crate) Value<T>);
 
 impl<T: Element, D: Dimension> From<Array<T, D>> for Leaf<T> {
@@ -54,6 +65,12 @@ impl<T: Element, D: Dimension> From<Array<T, D>> for Leaf<T> {
 impl<T: Element, D: Dimension + 'static> From<Arc<Array<T, D>>> for Leaf<T> {
     fn from(a: Arc<Array<T, D>>) -> Self {
         Leaf(Value::Shared(a))
+    }
+}
+
+impl<T: Element, D: Dimension + 'static> From<&Arc<Array<T, D>>> for Leaf<T> {
+    fn from(a: &Arc<Array<T, D>>) -> Self {
+        Leaf(Value::Shared(Arc::clone(a) as Arc<dyn SharedArray<T>>))
     }
 }
 

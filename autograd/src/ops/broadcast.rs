@@ -79,6 +79,40 @@ impl<'t, T: Element> Var<'t, T> {
         self.zip(other, "div", Op::Div(self.index, other.index), |a, b| a / b)
     }
 
+    /// The larger of `self` and `other` elementwise, broadcasting. Derivative: `1` for the
+    /// larger operand (`self` on ties), `0` for the other.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.param(array![1.0, 5.0]);
+    /// let b = tape.param(array![3.0]);
+    /// let g = a.maximum(b)?.sum().backward()?;
+    /// assert_eq!(g[a], array![0.0, 1.0].into_dyn());
+    /// assert_eq!(g[b], array![1.0].into_dyn());
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn maximum(self, other: Var<'t, T>) -> Result<Var<'t, T>> {
+        let op = Op::Maximum(self.index, other.index);
+        self.zip(other, "maximum", op, |a, b| if a >= b { a } else { b })
+    }
+
+    /// The smaller of `self` and `other` elementwise, broadcasting. Derivative: `1` for the
+    /// smaller operand (`self` on ties), `0` for the other.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.param(array![1.0, 5.0]);
+    /// let b = tape.param(array![3.0, 3.0]);
+    /// assert_eq!(a.minimum(b)?.value(), array![1.0, 3.0].into_dyn());
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn minimum(self, other: Var<'t, T>) -> Result<Var<'t, T>> {
+        let op = Op::Minimum(self.index, other.index);
+        self.zip(other, "minimum", op, |a, b| if a <= b { a } else { b })
+    }
+
     fn zip(
         self,
         other: Var<'t, T>,

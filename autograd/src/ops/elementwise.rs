@@ -65,6 +65,48 @@ impl<'t, T: Element> Var<'t, T> {
         })
     }
 
+    /// `|x|`. Derivative: `sign(x)` (0 at 0).
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param(array![-2.0, 0.0, 3.0]);
+    /// let g = x.abs().sum().backward()?;
+    /// assert_eq!(g[x], array![-1.0, 0.0, 1.0].into_dyn());
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn abs(self) -> Var<'t, T> {
+        self.map(Op::Abs(self.index), T::abs)
+    }
+
+    /// `x` limited to `[lo, hi]`. Derivative: `1` where `lo <= x <= hi`, `0` outside.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param(array![-2.0, 0.5, 3.0]);
+    /// let y = x.clamp(-1.0, 1.0);
+    /// assert_eq!(y.value(), array![-1.0, 0.5, 1.0].into_dyn());
+    /// assert_eq!(y.sum().backward()?[x], array![0.0, 1.0, 0.0].into_dyn());
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn clamp(self, lo: T, hi: T) -> Var<'t, T> {
+        let op = Op::Clamp {
+            input: self.index,
+            lo,
+            hi,
+        };
+        self.map(op, |x| {
+            if x < lo {
+                lo
+            } else if x > hi {
+                hi
+            } else {
+                x
+            }
+        })
+    }
+
     /// `exp(x)`. Derivative: `exp(x)`.
     ///
     /// ```

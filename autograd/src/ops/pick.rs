@@ -62,3 +62,33 @@ impl<'t, T: Element> Var<'t, T> {
         ))
     }
 }
+
+impl<T: Element> Var<'_, T> {
+    /// The column of the largest entry of each row of a 2-D tensor (the first one on ties):
+    /// a classifier's predictions from its scores. Reads the value; records nothing.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let z = tape.constant(array![[0.1, 2.0, -1.0], [3.0, 3.0, 0.0]]);
+    /// assert_eq!(z.argmax()?, vec![1, 0]);
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn argmax(self) -> Result<Vec<usize>> {
+        self.with_value(|v| {
+            let x = as_matrix("argmax", v)?;
+            Ok(x.rows()
+                .into_iter()
+                .map(|row| {
+                    let mut best = 0;
+                    for (k, &v) in row.iter().enumerate() {
+                        if v > row[best] {
+                            best = k;
+                        }
+                    }
+                    best
+                })
+                .collect())
+        })
+    }
+}
