@@ -1,5 +1,8 @@
-//! tapegrad: a tiny, fast, tape-based reverse-mode autodiff engine, with a two-layer net as its
-//! first client. This facade re-exports the workspace's libraries.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
+/// The tape: reverse-mode autodiff on ndarray tensors (the `tapegrad-autograd` crate).
 pub use tapegrad_autograd as autograd;
+/// The two-layer net, its closed-form gradients, data, model files and training (the
+/// `tapegrad-net` crate).
 pub use tapegrad_net as net;

@@ -45,6 +45,8 @@
 //! graph; [`CustomOp`] adds an op from outside; bad shapes, axes and labels are an [`Error`]
 //! naming the op and shapes, never a panic. [`Element`] covers `f32` and `f64`.
 
+#![warn(missing_docs)]
+
 mod backward;
 mod custom;
 pub mod derivatives;

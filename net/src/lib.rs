@@ -30,6 +30,8 @@
 //! The crate also holds what training needs and knows nothing of terminals: data readers
 //! ([`data`]), model files ([`checkpoint`]), optimizers and the training loop.
 
+#![warn(missing_docs)]
+
 pub mod checkpoint;
 pub mod closed_form;
 pub mod data;
