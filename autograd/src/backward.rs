@@ -64,8 +64,7 @@ impl<'t, T: Element> Var<'t, T> {
                 slots: before,
                 pool,
             };
-            backprop(node, &g.view(), &mut sinks, labels)?;
-            pool.give(g);
+            backprop(node, g, &mut sinks, labels)?;
         }
         Ok(Gradients {
             tape_id: self.tape.id,

@@ -69,22 +69,47 @@ impl<T: Element> Sinks<'_, T> {
         });
     }
 
-    /// Input `i` (of `g`'s shape) gets `f(g, v)` elementwise, `v` being a saved value.
+    /// Whether input `i` can take a gradient buffer of `shape` as its own: it needs a gradient,
+    /// has none yet, and has that shape.
+    fn takes(&self, i: usize, shape: &[usize]) -> bool {
+        let node = &self.nodes[i];
+        node.requires_grad && self.slots[i].is_none() && node.value.view().shape() == shape
+    }
+
+    /// Input `i` (of `g`'s shape) gets `f(g, v)` elementwise, `v` being a saved value. When `i`
+    /// has no gradient yet, `g`'s own buffer is updated in place and moved to `i` (no copy, no
+    /// new buffer); otherwise `g` is added in and handed back.
     fn unary(
         &mut self,
         i: usize,
-        g: &ArrayViewD<'_, T>,
+        mut g: ArrayD<T>,
         v: &ArrayViewD<'_, T>,
         f: impl Fn(T, T) -> T,
-    ) {
+    ) -> Option<ArrayD<T>> {
+        if self.takes(i, g.shape()) {
+            Zip::from(&mut g).and(v).for_each(|g, &v| *g = f(*g, v));
+            self.slots[i] = Some(g);
+            return None;
+        }
         self.with(i, |mut dst, fresh, _| {
-            let zip = Zip::from(&mut dst).and(g).and(v);
+            let zip = Zip::from(&mut dst).and(&g).and(v);
             if fresh {
                 zip.for_each(|d, &g, &v| *d = f(g, v));
             } else {
                 zip.for_each(|d, &g, &v| *d += f(g, v));
             }
         });
+        Some(g)
+    }
+
+    /// Input `i` gets `g` as it is: moved when `i` has no gradient yet, else added.
+    fn pass_owned(&mut self, i: usize, g: ArrayD<T>) -> Option<ArrayD<T>> {
+        if self.takes(i, g.shape()) {
+            self.slots[i] = Some(g);
+            return None;
+        }
+        self.pass(i, &g.view());
+        Some(g)
     }
 
     /// Input `i` gets `src` (already of its shape) as it is.
@@ -103,10 +128,11 @@ fn put<T: Element>(mut dst: ArrayViewMutD<'_, T>, fresh: bool, src: &ArrayViewD<
 }
 
 /// Propagates `g` = dLoss/d(value of `node`) to the node's inputs. `labels` is the tape's label
-/// arena (for `pick`).
+/// arena (for `pick`). `g`'s buffer ends up as an input's gradient (elementwise rules work in
+/// place when they can) or back in the pool.
 pub(crate) fn backprop<T: Element>(
     node: &Node<T>,
-    g: &ArrayViewD<'_, T>,
+    g: ArrayD<T>,
     sinks: &mut Sinks<'_, T>,
     labels: &[usize],
 ) -> Result<()> {
@@ -114,60 +140,11 @@ pub(crate) fn backprop<T: Element>(
     let val = |i: usize| nodes[i].value.view();
     let out = node.value.view();
     let one = T::one();
-    match &node.op {
-        Op::Leaf { .. } => {}
-        // d(AB)/dA = G Bᵀ, d(AB)/dB = Aᵀ G, transposes as views.
-        Op::MatMul(a, b) => {
-            let (av, bv) = (as_matrix("matmul", val(*a))?, as_matrix("matmul", val(*b))?);
-            let g2 = as_matrix("matmul", g.view())?;
-            sinks.with(*a, |d, fresh, _| gemm(g2, bv.t(), matrix_mut(d), !fresh));
-            sinks.with(*b, |d, fresh, _| gemm(av.t(), g2, matrix_mut(d), !fresh));
-        }
-        // d(a ± b) = 1, ±1: summed over broadcast axes.
-        Op::Add(a, b) | Op::Sub(a, b) => {
-            let sign = if matches!(node.op, Op::Sub(..)) {
-                -one
-            } else {
-                one
-            };
-            sinks.with(*a, |d, fresh, _| reduce_into(g, d, fresh, one));
-            sinks.with(*b, |d, fresh, _| reduce_into(g, d, fresh, sign));
-        }
-        // d(ab)/da = b, d(ab)/db = a.
-        Op::Mul(a, b) => {
-            let (av, bv) = (val(*a), val(*b));
-            sinks.binary(*a, g, (&av, &bv), |g, _, b| g * b);
-            sinks.binary(*b, g, (&av, &bv), |g, a, _| g * a);
-        }
-        // d(a/b)/da = 1/b, d(a/b)/db = -a/b².
-        Op::Div(a, b) => {
-            let (av, bv) = (val(*a), val(*b));
-            sinks.binary(*a, g, (&av, &bv), |g, _, b| g / b);
-            sinks.binary(*b, g, (&av, &bv), |g, a, b| -g * a / (b * b));
-        }
-        // d max(a, b) = 1 for the larger (a on ties); d min(a, b) = 1 for the smaller.
-        Op::Maximum(a, b) | Op::Minimum(a, b) => {
-            let max = matches!(node.op, Op::Maximum(..));
-            let a_wins = move |a: T, b: T| if max { a >= b } else { a <= b };
-            let (av, bv) = (val(*a), val(*b));
-            let zero = T::zero();
-            sinks.binary(
-                *a,
-                g,
-                (&av, &bv),
-                |g, a, b| if a_wins(a, b) { g } else { zero },
-            );
-            sinks.binary(
-                *b,
-                g,
-                (&av, &bv),
-                |g, a, b| if a_wins(a, b) { zero } else { g },
-            );
-        }
+    let leftover = match &node.op {
         // d(-x) = -1; d(cx) = c; d(x + c) = 1.
         Op::Neg(x) => sinks.unary(*x, g, &out, |g, _| -g),
         Op::Scale(x, c) => sinks.unary(*x, g, &out, |g, _| *c * g),
-        Op::AddScalar(x) => sinks.pass(*x, g),
+        Op::AddScalar(x) => sinks.pass_owned(*x, g),
         // d relu(x) = 1 if x > 0 else 0 (0 at x = 0).
         Op::Relu(x) => sinks.unary(
             *x,
@@ -208,10 +185,142 @@ pub(crate) fn backprop<T: Element>(
         Op::Square(x) => sinks.unary(*x, g, &val(*x), |g, x| g * (x + x)),
         // d √x = 1/(2y).
         Op::Sqrt(x) => sinks.unary(*x, g, &out, |g, y| g / (y + y)),
+        // d(a ± b) = 1, ±1: summed over broadcast axes. A same-shaped operand without a
+        // gradient yet takes `g`'s buffer itself.
+        Op::Add(a, b) | Op::Sub(a, b) => {
+            let sign = if matches!(node.op, Op::Sub(..)) {
+                -one
+            } else {
+                one
+            };
+            if a != b && sinks.takes(*a, g.shape()) {
+                sinks.with(*b, |d, fresh, _| reduce_into(&g.view(), d, fresh, sign));
+                sinks.pass_owned(*a, g)
+            } else if a != b && sign == one && sinks.takes(*b, g.shape()) {
+                sinks.with(*a, |d, fresh, _| reduce_into(&g.view(), d, fresh, one));
+                sinks.pass_owned(*b, g)
+            } else {
+                sinks.with(*a, |d, fresh, _| reduce_into(&g.view(), d, fresh, one));
+                sinks.with(*b, |d, fresh, _| reduce_into(&g.view(), d, fresh, sign));
+                Some(g)
+            }
+        }
+        // d log_softmax(x) = g - softmax(x) Σ g, per lane; softmax(x) = exp(y).
+        Op::LogSoftmax { input, axis } => {
+            let ax = Axis(*axis);
+            let rule = |g: T, y: T, s: T| g - y.exp() * s;
+            if sinks.takes(*input, g.shape()) {
+                let mut g = g;
+                Zip::from(g.lanes_mut(ax))
+                    .and(out.lanes(ax))
+                    .for_each(|mut g, y| {
+                        let s = g.sum();
+                        Zip::from(&mut g)
+                            .and(&y)
+                            .for_each(|g, &y| *g = rule(*g, y, s));
+                    });
+                sinks.slots[*input] = Some(g);
+                None
+            } else {
+                sinks.with(*input, |mut d, fresh, _| {
+                    Zip::from(d.lanes_mut(ax))
+                        .and(g.lanes(ax))
+                        .and(out.lanes(ax))
+                        .for_each(|mut d, g, y| {
+                            let s = g.sum();
+                            let lane = Zip::from(&mut d).and(&g).and(&y);
+                            if fresh {
+                                lane.for_each(|d, &g, &y| *d = rule(g, y, s));
+                            } else {
+                                lane.for_each(|d, &g, &y| *d += rule(g, y, s));
+                            }
+                        });
+                });
+                Some(g)
+            }
+        }
+        op => {
+            backprop_view(op, &g.view(), &out, sinks, labels)?;
+            Some(g)
+        }
+    };
+    if let Some(g) = leftover {
+        sinks.pool.give(g);
+    }
+    Ok(())
+}
+
+/// The rules that read `g` without consuming its buffer.
+fn backprop_view<T: Element>(
+    op: &Op<T>,
+    g: &ArrayViewD<'_, T>,
+    out: &ArrayViewD<'_, T>,
+    sinks: &mut Sinks<'_, T>,
+    labels: &[usize],
+) -> Result<()> {
+    let nodes = sinks.nodes;
+    let val = |i: usize| nodes[i].value.view();
+    let one = T::one();
+    match op {
+        Op::Leaf { .. } => {}
+        // `backprop` applies these itself, with `g`'s buffer.
+        Op::Add(..)
+        | Op::Sub(..)
+        | Op::Neg(_)
+        | Op::Scale(..)
+        | Op::AddScalar(_)
+        | Op::Relu(_)
+        | Op::Abs(_)
+        | Op::Clamp { .. }
+        | Op::Exp(_)
+        | Op::Log(_)
+        | Op::Tanh(_)
+        | Op::Sigmoid(_)
+        | Op::Square(_)
+        | Op::Sqrt(_)
+        | Op::LogSoftmax { .. } => unreachable!("backprop handles {} in place", op.name()),
+        // d(AB)/dA = G Bᵀ, d(AB)/dB = Aᵀ G, transposes as views.
+        Op::MatMul(a, b) => {
+            let (av, bv) = (as_matrix("matmul", val(*a))?, as_matrix("matmul", val(*b))?);
+            let g2 = as_matrix("matmul", g.view())?;
+            sinks.with(*a, |d, fresh, _| gemm(g2, bv.t(), matrix_mut(d), !fresh));
+            sinks.with(*b, |d, fresh, _| gemm(av.t(), g2, matrix_mut(d), !fresh));
+        }
+        // d(ab)/da = b, d(ab)/db = a.
+        Op::Mul(a, b) => {
+            let (av, bv) = (val(*a), val(*b));
+            sinks.binary(*a, g, (&av, &bv), |g, _, b| g * b);
+            sinks.binary(*b, g, (&av, &bv), |g, a, _| g * a);
+        }
+        // d(a/b)/da = 1/b, d(a/b)/db = -a/b².
+        Op::Div(a, b) => {
+            let (av, bv) = (val(*a), val(*b));
+            sinks.binary(*a, g, (&av, &bv), |g, _, b| g / b);
+            sinks.binary(*b, g, (&av, &bv), |g, a, b| -g * a / (b * b));
+        }
+        // d max(a, b) = 1 for the larger (a on ties); d min(a, b) = 1 for the smaller.
+        Op::Maximum(a, b) | Op::Minimum(a, b) => {
+            let max = matches!(op, Op::Maximum(..));
+            let a_wins = move |a: T, b: T| if max { a >= b } else { a <= b };
+            let (av, bv) = (val(*a), val(*b));
+            let zero = T::zero();
+            sinks.binary(
+                *a,
+                g,
+                (&av, &bv),
+                |g, a, b| if a_wins(a, b) { g } else { zero },
+            );
+            sinks.binary(
+                *b,
+                g,
+                (&av, &bv),
+                |g, a, b| if a_wins(a, b) { zero } else { g },
+            );
+        }
         // d Σx = 1; d mean(x) = 1/N.
         Op::Sum(x) | Op::Mean(x) => {
             let n = val(*x).len();
-            let scale = if matches!(node.op, Op::Mean(_)) {
+            let scale = if matches!(op, Op::Mean(_)) {
                 T::cast(1.0 / n as f64)
             } else {
                 one
@@ -228,7 +337,15 @@ pub(crate) fn backprop<T: Element>(
         // d Σx² = 2x.
         Op::SumSquares(x) => {
             let two_g = scalar(g) + scalar(g);
-            sinks.unary(*x, &val(*x), &val(*x), |x, _| two_g * x);
+            let xv = val(*x);
+            sinks.with(*x, |mut d, fresh, _| {
+                let zip = Zip::from(&mut d).and(&xv);
+                if fresh {
+                    zip.for_each(|d, &x| *d = two_g * x);
+                } else {
+                    zip.for_each(|d, &x| *d += two_g * x);
+                }
+            });
         }
         // d Σ_axis x = 1, broadcast back along the axis.
         Op::SumAxis {
@@ -246,24 +363,6 @@ pub(crate) fn backprop<T: Element>(
                 *input,
                 &back.expect("a reduction's gradient broadcasts back"),
             );
-        }
-        // d log_softmax(x) = g - softmax(x) Σ g, per lane; softmax(x) = exp(y).
-        Op::LogSoftmax { input, axis } => {
-            let ax = Axis(*axis);
-            sinks.with(*input, |mut d, fresh, _| {
-                Zip::from(d.lanes_mut(ax))
-                    .and(g.lanes(ax))
-                    .and(out.lanes(ax))
-                    .for_each(|mut d, g, y| {
-                        let s = g.sum();
-                        let lane = Zip::from(&mut d).and(&g).and(&y);
-                        if fresh {
-                            lane.for_each(|d, &g, &y| *d = g - y.exp() * s);
-                        } else {
-                            lane.for_each(|d, &g, &y| *d += g - y.exp() * s);
-                        }
-                    });
-            });
         }
         // d x[i, y_i] = g_i at (i, y_i), 0 elsewhere.
         Op::Pick {
@@ -293,12 +392,12 @@ pub(crate) fn backprop<T: Element>(
             }
             sinks.pass(*input, &g.view().permuted_axes(IxDyn(&inverse)));
         }
-        Op::Custom { op, inputs } => {
+        Op::Custom { op: custom, inputs } => {
             let views: Vec<_> = inputs.iter().map(|&i| val(i)).collect();
-            let grads = op.backward(&views, &out, g)?;
+            let grads = custom.backward(&views, out, g)?;
             if grads.len() != inputs.len() {
                 return Err(Error::CustomOp {
-                    op: op.name().to_owned(),
+                    op: custom.name().to_owned(),
                     message: format!(
                         "backward returned {} gradients for {} inputs",
                         grads.len(),
@@ -309,7 +408,7 @@ pub(crate) fn backprop<T: Element>(
             for (k, (&i, gi)) in inputs.iter().zip(&grads).enumerate() {
                 if gi.shape() != views[k].shape() {
                     return Err(Error::CustomOp {
-                        op: op.name().to_owned(),
+                        op: custom.name().to_owned(),
                         message: format!(
                             "backward returned a gradient of shape {:?} for input {k} of shape {:?}",
                             gi.shape(),

@@ -185,15 +185,32 @@ pub(crate) fn reduce_into<T: Element>(
     fresh: bool,
     scale: T,
 ) {
+    if g.shape() == dst.shape() {
+        let zip = Zip::from(&mut dst).and(g);
+        if fresh {
+            zip.for_each(|d, &g| *d = scale * g);
+        } else {
+            zip.for_each(|d, &g| *d += scale * g);
+        }
+        return;
+    }
     if fresh {
         dst.fill(T::zero());
     }
-    if g.shape() == dst.shape() {
-        Zip::from(&mut dst).and(g).for_each(|d, &g| *d += scale * g);
+    // The bias case, `[n, h] -> [h]` with both contiguous: row by row over plain slices.
+    let bias = match (g.shape(), dst.shape()) {
+        (&[_, h], &[d]) | (&[_, h], &[1, d]) => h == d && h > 0,
+        _ => false,
+    };
+    if let (true, Some(gs), Some(ds)) = (bias, g.as_slice(), dst.as_slice_mut()) {
+        for row in gs.chunks_exact(ds.len()) {
+            for (d, &g) in ds.iter_mut().zip(row) {
+                *d += scale * g;
+            }
+        }
         return;
     }
-    // Leading axes that dst lacks are summed one row at a time: no temporaries in the common
-    // `[n, h] -> [h]` bias case.
+    // Leading axes that dst lacks are summed one sub-array at a time, without temporaries.
     let extra = g.ndim() - dst.ndim();
     if extra > 0 {
         for sub in g.outer_iter() {
