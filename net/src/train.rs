@@ -266,10 +266,11 @@ pub fn accuracy<T: Element>(
     })
 }
 
-/// Predicted classes of `net` for f32 features, converted to `T` 4,096 rows at a time.
+/// Predicted classes of `net` for f32 features, converted to `T` 1,024 rows at a time (so the
+/// converted copy stays a few megabytes whatever the data's size).
 pub fn predict<T: Element>(net: &TwoLayerNet<T>, x: ArrayView2<'_, f32>) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(x.nrows());
-    for block in x.axis_chunks_iter(ndarray::Axis(0), 4096) {
+    for block in x.axis_chunks_iter(ndarray::Axis(0), 1024) {
         let xt: Array2<T> = block.mapv(|v| T::cast(f64::from(v)));
         out.extend(net.predict(xt.view())?);
     }

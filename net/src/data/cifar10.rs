@@ -158,6 +158,8 @@ pub fn cifar10_with_val(dir: impl AsRef<Path>, val: usize) -> Result<Splits, Dat
     let keep = train_y.len() - val;
     let val_y = train_y.split_off(keep);
     let val_x = train_x.split_off(keep * CIFAR10_PIXELS);
+    // Give the split-off tail's memory back rather than carry it as spare capacity.
+    train_x.shrink_to_fit();
     let (test_x, test_y) = read_files(std::slice::from_ref(&test_path))?;
     Ok(Splits {
         train: dataset("cifar10/train", train_x, train_y)?,
