@@ -5,7 +5,7 @@ use approx::assert_relative_eq;
 use ndarray::{Array1, Array2, ArrayD, Zip};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tapegrad::autograd::{gradcheck, Tape};
+use tapegrad::autograd::{gradcheck, relative_error, Tape};
 use tapegrad::net::{closed_form, per_example, Gradients, TwoLayerNet};
 
 /// One random case: a net, a batch and λ.
@@ -179,20 +179,6 @@ fn numerical(c: &Case) -> Gradients<f64> {
     }
 }
 
-/// `max |a - b| / max(max|a|, max|b|)` for one parameter: the error relative to the largest
-/// gradient entry, as `gradcheck` reports it.
-fn rel_err<D: ndarray::Dimension>(a: &ndarray::Array<f64, D>, b: &ndarray::Array<f64, D>) -> f64 {
-    let diff = Zip::from(a)
-        .and(b)
-        .fold(0f64, |m, &x, &y| m.max((x - y).abs()));
-    let scale = a.iter().chain(b.iter()).fold(0f64, |m, v| m.max(v.abs()));
-    if scale == 0.0 {
-        0.0
-    } else {
-        diff / scale
-    }
-}
-
 #[test]
 fn all_three_forms_match_central_differences_within_1e_6() {
     let mut worst = [0f64; 3];
@@ -227,10 +213,10 @@ fn all_three_forms_match_central_differences_within_1e_6() {
             .enumerate()
         {
             let (_, g) = form(&c.net, c.x.view(), &c.y, c.reg).unwrap();
-            let e = rel_err(&g.w1, &num.w1)
-                .max(rel_err(&g.b1, &num.b1))
-                .max(rel_err(&g.w2, &num.w2))
-                .max(rel_err(&g.b2, &num.b2));
+            let e = relative_error(&g.w1, &num.w1)
+                .max(relative_error(&g.b1, &num.b1))
+                .max(relative_error(&g.w2, &num.w2))
+                .max(relative_error(&g.b2, &num.b2));
             worst[k + 1] = worst[k + 1].max(e);
         }
     }
@@ -273,16 +259,16 @@ fn f32_tape_matches_f64_closed_form_within_f32_rounding() {
     for (a, b) in [(&g32, &g64), (&gc32, &g64), (&g32, &gc32)] {
         for (x, y) in [(&a.w1, &b.w1), (&a.w2, &b.w2)] {
             assert!(
-                rel_err(x, y) < 1e-4,
+                relative_error(x, y) < 1e-4,
                 "f32 weight gradient off by {:e}",
-                rel_err(x, y)
+                relative_error(x, y)
             );
         }
         for (x, y) in [(&a.b1, &b.b1), (&a.b2, &b.b2)] {
             assert!(
-                rel_err(x, y) < 1e-4,
+                relative_error(x, y) < 1e-4,
                 "f32 bias gradient off by {:e}",
-                rel_err(x, y)
+                relative_error(x, y)
             );
         }
     }
@@ -370,12 +356,12 @@ fn document_first_layer_taken_literally_fails_the_numerical_check() {
         "literal data part is not zero"
     );
     // So it misses the true gradient by about its own size...
-    let literal_error = rel_err(&literal, &num.w1);
+    let literal_error = relative_error(&literal, &num.w1);
     assert!(
         literal_error > 0.5,
         "literal form unexpectedly close: {literal_error:e}"
     );
     // ...while the corrected per-example form passes the same check.
     let (_, fixed) = per_example::gradients(&c.net, c.x.view(), &c.y, c.reg).unwrap();
-    assert!(rel_err(&fixed.w1, &num.w1) < 1e-6);
+    assert!(relative_error(&fixed.w1, &num.w1) < 1e-6);
 }

@@ -1,6 +1,6 @@
 //! Numerical gradient checking by central differences, in `f64`.
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, AsArray, Dimension, Zip};
 
 use crate::{Error, Result, Tape, Var};
 
@@ -112,4 +112,31 @@ fn element(x: &mut ArrayD<f64>, flat: usize) -> &mut f64 {
     &mut x
         .as_slice_mut()
         .expect("inputs are copied into standard layout")[flat]
+}
+
+/// `max_k |a_k - b_k| / max(max_k |a_k|, max_k |b_k|)`: the largest difference relative to the
+/// largest entry (0 when both are all zeros), the measure [`GradcheckReport`] uses.
+///
+/// ```
+/// use ndarray::array;
+/// let (a, b) = (array![1.0, -4.0], array![1.0, -3.0]);
+/// assert_eq!(tapegrad_autograd::relative_error(&a, &b), 0.25);
+/// ```
+///
+/// # Panics
+/// If the shapes differ.
+pub fn relative_error<'a, D: Dimension>(
+    a: impl AsArray<'a, f64, D>,
+    b: impl AsArray<'a, f64, D>,
+) -> f64 {
+    let (a, b) = (a.into(), b.into());
+    let diff = Zip::from(&a)
+        .and(&b)
+        .fold(0f64, |m, &x, &y| m.max((x - y).abs()));
+    let scale = a.iter().chain(b.iter()).fold(0f64, |m, v| m.max(v.abs()));
+    if scale == 0.0 {
+        0.0
+    } else {
+        diff / scale
+    }
 }

@@ -65,7 +65,7 @@ pub use backward::Gradients;
 pub use custom::CustomOp;
 pub use element::Element;
 pub use error::{Error, Result};
-pub use gradcheck::{gradcheck, GradcheckReport};
+pub use gradcheck::{gradcheck, relative_error, GradcheckReport};
 pub use ops::gemm::{gemm, set_threads};
 pub use ops::reduce::{sum_f64, sum_squares_f64};
 pub use tape::{Leaf, SharedArray, Tape};

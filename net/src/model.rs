@@ -40,6 +40,18 @@ pub struct Gradients<T> {
     pub b2: Array1<T>,
 }
 
+impl Gradients<f64> {
+    /// The largest [`relative_error`](tapegrad_autograd::relative_error) over the four
+    /// gradients: how far two ways of computing them disagree.
+    pub fn relative_error(&self, other: &Gradients<f64>) -> f64 {
+        use tapegrad_autograd::relative_error as rel;
+        rel(&self.w1, &other.w1)
+            .max(rel(&self.b1, &other.b1))
+            .max(rel(&self.w2, &other.w2))
+            .max(rel(&self.b2, &other.b2))
+    }
+}
+
 /// The net's forward pass as recorded on a tape: the loss and the parameter variables.
 #[derive(Debug, Clone, Copy)]
 pub struct Recorded<'t, T: Element> {

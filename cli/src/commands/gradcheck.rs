@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array1, Array2, Zip};
+use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad_autograd::{gradcheck, Tape};
@@ -56,8 +56,8 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
             closed_form::gradients(net, x.view(), &y, reg).map(|r| r.0)
         })?;
         let errors = [
-            max_rel(&tape, &closed),
-            max_rel(&tape, &doc),
+            tape.relative_error(&closed),
+            tape.relative_error(&doc),
             report.max_relative_error(),
             doc_numeric,
         ];
@@ -78,27 +78,6 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
         Err(Failure::running(format!(
             "gradient check failed: worst relative error {worst:.2e} >= 1e-6"
         )))
-    }
-}
-
-/// Largest relative difference over the four gradients.
-fn max_rel(a: &Gradients<f64>, b: &Gradients<f64>) -> f64 {
-    rel(&a.w1, &b.w1)
-        .max(rel(&a.b1, &b.b1))
-        .max(rel(&a.w2, &b.w2))
-        .max(rel(&a.b2, &b.b2))
-}
-
-/// `max |a - b| / max(max|a|, max|b|)`.
-fn rel<D: ndarray::Dimension>(a: &ndarray::Array<f64, D>, b: &ndarray::Array<f64, D>) -> f64 {
-    let diff = Zip::from(a)
-        .and(b)
-        .fold(0f64, |m, &x, &y| m.max((x - y).abs()));
-    let scale = a.iter().chain(b.iter()).fold(0f64, |m, v| m.max(v.abs()));
-    if scale == 0.0 {
-        0.0
-    } else {
-        diff / scale
     }
 }
 
