@@ -19,7 +19,7 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayD, Axis, IxDyn, Zip};
+use ndarray::{Array2, ArrayD, IxDyn, Zip};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::autograd::{Result, Tape, Var};
@@ -112,11 +112,7 @@ impl Mlp {
         tape: &'t Tape<f64>,
         x: Var<'t, f64>,
     ) -> Result<(Var<'t, f64>, Vec<Var<'t, f64>>)> {
-        let vars: Vec<_> = self
-            .params
-            .iter()
-            .map(|p| tape.param(Arc::clone(p)))
-            .collect();
+        let vars: Vec<_> = self.params.iter().map(|p| tape.param(p)).collect();
         let mut h = x;
         for (k, layer) in vars.chunks(2).enumerate() {
             h = h.matmul(layer[0])?.add(layer[1])?;
@@ -131,12 +127,12 @@ impl Mlp {
     fn accuracy(&self, data: &Dataset) -> Result<f64> {
         let tape = Tape::new();
         let (scores, _) = self.record(&tape, tape.constant(data.features_as::<f64>()))?;
-        let correct = scores.with_value(|s| {
-            s.axis_iter(Axis(0))
-                .zip(data.labels())
-                .filter(|(row, &y)| argmax(row.iter().copied()) == y)
-                .count()
-        });
+        let predicted = scores.argmax()?; // per row, the first highest score
+        let correct = predicted
+            .iter()
+            .zip(data.labels())
+            .filter(|(p, y)| p == y)
+            .count();
         Ok(correct as f64 / data.len() as f64)
     }
 }
@@ -214,13 +210,12 @@ fn train(activation: Activation, depth: usize, train: &Dataset, test: &Dataset) 
     let mut steps_to_target = None;
     for step in 0..STEPS {
         {
-            let (scores, vars) = mlp.record(&tape, tape.constant(Arc::clone(&x)))?;
+            let (scores, vars) = mlp.record(&tape, tape.constant(&x))?;
             let loss = scores.cross_entropy(train.labels())?;
             let mut g = loss.backward()?;
-            grads.extend(
-                vars.iter()
-                    .map(|&v| g.take(v).expect("every parameter is used")),
-            );
+            for &v in &vars {
+                grads.push(g.take_as::<IxDyn>(v)?); // an error, not a panic, if one is unused
+            }
             tape.recycle(g);
             last_loss = loss.item();
             if step == 0 {
@@ -267,20 +262,6 @@ fn normal(rng: &mut StdRng) -> f64 {
     let u1 = 1.0 - rng.random::<f64>();
     let u2 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-/// The index of the largest value (the first, on ties).
-fn argmax(values: impl Iterator<Item = f64>) -> usize {
-    values
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |best, (i, v)| {
-            if v > best.1 {
-                (i, v)
-            } else {
-                best
-            }
-        })
-        .0
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -5,15 +5,15 @@
 //! ```
 //!
 //! Synthetic data `y = X w* + b* + noise` (200 examples, 5 features, seeded). Full-batch
-//! gradient descent on the mean squared error, recorded on one reused tape, must land on the
-//! closed-form least-squares solution: the normal equations `(AᵀA) θ = Aᵀy` with `A = [X | 1]`,
-//! solved here by a hand-written Cholesky factorisation (ndarray has no solver without
-//! BLAS/LAPACK). The claim: every learned weight matches within [`TOLERANCE`].
+//! gradient descent on the mean squared error (`mse`), recorded on one reused tape, must land
+//! on the closed-form least-squares solution: the normal equations `(AᵀA) θ = Aᵀy` with
+//! `A = [X | 1]`, solved here by a hand-written Cholesky factorisation (ndarray has no solver
+//! without BLAS/LAPACK). The claim: every learned weight matches within [`TOLERANCE`].
 
 use std::error::Error;
 use std::sync::Arc;
 
-use ndarray::{concatenate, Array1, Array2, Axis};
+use ndarray::{concatenate, Array1, Array2, Axis, Ix1, Ix2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::autograd::Tape;
@@ -79,28 +79,23 @@ fn gradient_descent(
     steps: usize,
 ) -> Result<(Array1<f64>, Vec<f64>), tapegrad::autograd::Error> {
     let (n, d) = data.x.dim();
-    // Shared with the tape through `Arc`: recorded every step, never copied.
+    // Shared with the tape through `Arc`: recorded every step, never copied. The targets are a
+    // column like the predictions `X w + b`: `mse` refuses `[n, 1]` against `[n]` (which `sub`
+    // would broadcast into an `[n, n]` table).
     let x = Arc::new(data.x.clone());
-    let y = Arc::new(
-        data.y
-            .clone()
-            .into_shape_with_order((n, 1))
-            .expect("n elements"),
-    );
+    let y = Arc::new(data.y.to_shape((n, 1)).expect("n elements").into_owned());
     let mut w = Arc::new(Array2::<f64>::zeros((d, 1)));
     let mut b = Arc::new(Array1::<f64>::zeros(1));
     let mut tape = Tape::new();
     let mut losses = Vec::with_capacity(steps);
     for _ in 0..steps {
         let (loss, gw, gb) = {
-            let xv = tape.constant(Arc::clone(&x));
-            let yv = tape.constant(Arc::clone(&y));
-            let wv = tape.param(Arc::clone(&w));
-            let bv = tape.param(Arc::clone(&b));
-            let loss = xv.matmul(wv)?.add(bv)?.sub(yv)?.square().mean();
+            let (xv, yv) = (tape.constant(&x), tape.constant(&y));
+            let (wv, bv) = (tape.param(&w), tape.param(&b));
+            let loss = xv.matmul(wv)?.add(bv)?.mse(yv)?;
             let mut grads = loss.backward()?;
-            let gw = grads.take(wv).expect("the loss depends on w");
-            let gb = grads.take(bv).expect("the loss depends on b");
+            let gw = grads.take_as::<Ix2>(wv)?;
+            let gb = grads.take_as::<Ix1>(bv)?;
             tape.recycle(grads);
             (loss.item(), gw, gb)
         };
@@ -157,7 +152,7 @@ fn normal_equations(data: &Data) -> Option<Array1<f64>> {
 }
 
 /// The mean squared error of weights-then-bias `theta`.
-fn mse(data: &Data, theta: &Array1<f64>) -> f64 {
+fn mean_squared_error(data: &Data, theta: &Array1<f64>) -> f64 {
     let d = data.x.ncols();
     let pred = data.x.dot(&theta.slice(ndarray::s![..d])) + theta[d];
     (pred - &data.y).mapv(|r| r * r).mean().unwrap_or(f64::NAN)
@@ -169,7 +164,7 @@ fn run(seed: u64) -> Result<Report, Box<dyn Error>> {
     let (gd, losses) = gradient_descent(&data, LR, STEPS)?;
     let exact = normal_equations(&data).ok_or("AᵀA is not positive definite")?;
     let max_diff = (&gd - &exact).iter().fold(0.0, |m: f64, d| m.max(d.abs()));
-    let exact_loss = mse(&data, &exact);
+    let exact_loss = mean_squared_error(&data, &exact);
     Ok(Report {
         gd,
         exact,
@@ -239,6 +234,24 @@ mod tests {
             assert!((r.exact[k] - w).abs() < 0.05, "w{k}: {} vs {w}", r.exact[k]);
         }
         assert!((r.exact[TRUE_W.len()] - TRUE_B).abs() < 0.05);
+    }
+
+    #[test]
+    fn a_flat_target_is_refused_not_broadcast() {
+        // The trap `mse` closes: `[n, 1] - [n]` broadcasts to `[n, n]`, a wrong but finite loss.
+        let data = synthetic(SEED);
+        let tape = Tape::<f64>::new();
+        let pred = tape.param(Array2::<f64>::zeros((N, 1)));
+        let flat = tape.constant(data.y.clone());
+        assert_eq!(pred.sub(flat).unwrap().shape(), vec![N, N]);
+        let err = pred.mse(flat).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                tapegrad::autograd::Error::ShapeMismatch { op: "mse", .. }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
