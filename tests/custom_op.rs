@@ -256,9 +256,9 @@ fn custom_op_backward_returning_the_wrong_number_of_gradients_is_a_custom_op_err
         y.sum().backward(),
         Error::CustomOp {
             op: "faulty".into(),
-            message: "backward returned 1 gradients for 2 inputs".into(),
+            message: "backward returned 1 gradient for 2 inputs".into(),
         },
-        "faulty: backward returned 1 gradients for 2 inputs",
+        "faulty: backward returned 1 gradient for 2 inputs",
     );
 }
 

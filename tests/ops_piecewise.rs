@@ -172,7 +172,6 @@ fn take_as_moves_the_gradient_out_with_its_dimensionality_or_says_why_not() {
 }
 
 #[test]
-#[ignore = "engine bug: a take_as with the wrong dimensionality drops the gradient (see report)"]
 fn take_as_with_the_wrong_dimensionality_leaves_the_gradient_in_place() {
     let tape = Tape::<f64>::new();
     let w = tape.param(array![[1.0, 2.0], [3.0, 4.0]]);

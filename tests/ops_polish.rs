@@ -342,7 +342,7 @@ fn take_as_on_a_constant_is_a_no_gradient_error() {
         Error::NoGradient {
             index: 1,
             what: "constant".into(),
-            reason: "it is a constant; record it with Tape::param to get its gradient",
+            reason: "record it with Tape::param to get one",
         }
     );
     // A second take of a taken gradient says the same kind of thing, not a panic.

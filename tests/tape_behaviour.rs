@@ -191,8 +191,6 @@ fn take_buffer_hands_out_buffers_that_clear_and_give_buffer_returned() {
 }
 
 #[test]
-#[ignore = "engine bug: Gradients outlive Tape::clear and answer for the next recording's \
-            variables with stale values (see report)"]
 fn gradients_from_before_clear_do_not_answer_for_new_variables() {
     let mut tape = Tape::<f64>::new();
     let grads = {

@@ -68,6 +68,7 @@ impl<'t, T: Element> Var<'t, T> {
         }
         Ok(Gradients {
             tape_id: self.tape.id,
+            generation: self.tape.generation.get(),
             slots,
         })
     }
@@ -81,6 +82,8 @@ impl<'t, T: Element> Var<'t, T> {
 /// reuse its buffers.
 pub struct Gradients<T: Element> {
     tape_id: usize,
+    /// The tape's generation when backward ran: a later `clear` makes these gradients stale.
+    generation: u64,
     slots: Vec<Option<ArrayD<T>>>,
 }
 
@@ -88,7 +91,7 @@ impl<T: Element> Gradients<T> {
     /// The gradient of `var`, if it has one: it is a parameter of this tape and the output
     /// depends on it.
     pub fn get(&self, var: Var<'_, T>) -> Option<&ArrayD<T>> {
-        if var.tape.id != self.tape_id {
+        if !self.belongs(var) {
             return None;
         }
         self.slots.get(var.index).and_then(Option::as_ref)
@@ -101,12 +104,15 @@ impl<T: Element> Gradients<T> {
                 op: "gradient lookup",
             });
         }
+        if var.tape.generation.get() != self.generation {
+            return Err(Error::StaleGradients);
+        }
         self.get(var).ok_or_else(|| no_gradient(var))
     }
 
     /// Moves the gradient of `var` out (for example into an optimizer's buffer).
     pub fn take(&mut self, var: Var<'_, T>) -> Option<ArrayD<T>> {
-        if var.tape.id != self.tape_id {
+        if !self.belongs(var) {
             return None;
         }
         self.slots.get_mut(var.index).and_then(Option::take)
@@ -126,14 +132,21 @@ impl<T: Element> Gradients<T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn take_as<D: Dimension>(&mut self, var: Var<'_, T>) -> Result<Array<T, D>> {
-        self.wrt(var)?;
+        let ndim = self.wrt(var)?.ndim();
+        if D::NDIM.is_some_and(|n| n != ndim) {
+            return Err(Error::WrongRank {
+                op: "gradient lookup",
+                expected: D::NDIM.unwrap_or(ndim),
+                shape: self.wrt(var)?.shape().to_vec(),
+            });
+        }
         let g = self.take(var).expect("wrt found it");
-        let shape = g.shape().to_vec();
-        g.into_dimensionality::<D>().map_err(|_| Error::WrongRank {
-            op: "gradient lookup",
-            expected: D::NDIM.unwrap_or(shape.len()),
-            shape,
-        })
+        Ok(g.into_dimensionality::<D>().expect("the rank was checked"))
+    }
+
+    /// Whether `var` is of the recording these gradients were computed on.
+    fn belongs(&self, var: Var<'_, T>) -> bool {
+        var.tape.id == self.tape_id && var.tape.generation.get() == self.generation
     }
 
     pub(crate) fn into_slots(self) -> Vec<Option<ArrayD<T>>> {
@@ -170,15 +183,19 @@ fn no_gradient<T: Element>(var: Var<'_, T>) -> Error {
     let inner = var.tape.borrow();
     let node = &inner.nodes[var.index];
     let reason = match node.op {
-        Op::Leaf { param: false, .. } => {
-            "it is a constant; record it with Tape::param to get its gradient"
-        }
+        Op::Leaf { param: false, .. } => "record it with Tape::param to get one",
         Op::Leaf { param: true, .. } => "the output of backward does not depend on it",
         _ => "it is an intermediate value, and backward keeps the gradients of parameters only",
     };
+    let what = match &node.op {
+        Op::Leaf {
+            name: Some(name), ..
+        } => format!("{} \"{name}\"", node.op.name()),
+        op => op.name().to_owned(),
+    };
     Error::NoGradient {
         index: var.index,
-        what: node.op.name().to_owned(),
+        what,
         reason,
     }
 }

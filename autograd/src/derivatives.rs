@@ -399,9 +399,15 @@ fn backprop_view<T: Element>(
                 return Err(Error::CustomOp {
                     op: custom.name().to_owned(),
                     message: format!(
-                        "backward returned {} gradients for {} inputs",
+                        "backward returned {} {} for {} {}",
                         grads.len(),
-                        inputs.len()
+                        if grads.len() == 1 {
+                            "gradient"
+                        } else {
+                            "gradients"
+                        },
+                        inputs.len(),
+                        if inputs.len() == 1 { "input" } else { "inputs" },
                     ),
                 });
             }

@@ -45,7 +45,7 @@ pub enum Error {
         shape: Vec<usize>,
     },
     /// An axis index that the tensor does not have.
-    #[error("{op}: axis {axis} is out of range for shape {shape:?} ({ndim} dimensions)")]
+    #[error("{op}: axis {axis} is out of range for shape {shape:?} ({ndim} {})", if *ndim == 1 { "dimension" } else { "dimensions" })]
     AxisOutOfRange {
         /// The op that was being recorded.
         op: &'static str,
@@ -68,6 +68,14 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// `permute` was given a list that is not an order of the tensor's axes.
+    #[error("permute: {axes:?} is not an axis order for shape {shape:?}: list each of the {} axes exactly once", shape.len())]
+    BadAxisOrder {
+        /// The requested order.
+        axes: Vec<usize>,
+        /// The operand's shape.
+        shape: Vec<usize>,
+    },
     /// `pick` was given a label that is not a valid column index.
     #[error(
         "pick: label {label} in row {row} is out of range for {classes} classes (shape {shape:?})"
@@ -83,7 +91,7 @@ pub enum Error {
         shape: Vec<usize>,
     },
     /// `pick` was given a different number of labels than rows.
-    #[error("pick: {labels} labels for {rows} rows (shape {shape:?}); give one label per row")]
+    #[error("pick: {labels} {} for {rows} {} (shape {shape:?}); give one label per row", if *labels == 1 { "label" } else { "labels" }, if *rows == 1 { "row" } else { "rows" })]
     LabelCount {
         /// Number of labels given.
         labels: usize,
@@ -107,6 +115,10 @@ pub enum Error {
         /// The op (or lookup) that mixed them.
         op: &'static str,
     },
+    /// Gradients were looked up after [`Tape::clear`](crate::Tape::clear) erased the recording
+    /// they were computed on.
+    #[error("gradient lookup: these gradients belong to a recording that Tape::clear has since erased; run backward on the new recording")]
+    StaleGradients,
     /// A gradient was asked for a variable that has none: a constant, an intermediate value, or a
     /// parameter the output does not depend on.
     #[error("gradient: variable #{index} ({what}) has no gradient: {reason}")]

@@ -1,17 +1,30 @@
 //! Reusable tensor buffers, so that a tape reused across training steps stops allocating.
 
+use std::collections::BTreeMap;
+
 use ndarray::{ArrayD, IxDyn};
 
 use crate::Element;
 
 /// Buffers freed by [`Tape::clear`](crate::Tape::clear) and by backward, handed out again to
-/// later ops of the same size.
+/// later ops, filed by capacity.
 ///
 /// A steady training loop records the same ops with the same shapes every step, so after the
-/// first step every request finds a buffer of exactly its size.
-#[derive(Debug, Default)]
+/// first step every request finds a buffer of exactly its size. A request takes the smallest
+/// free buffer that is large enough, in logarithmic time however many buffers are free.
+#[derive(Debug)]
 pub(crate) struct Pool<T> {
-    free: Vec<Vec<T>>,
+    /// Free buffers by capacity. Emptied lists stay, so a steady loop does not allocate map
+    /// nodes either.
+    free: BTreeMap<usize, Vec<Vec<T>>>,
+}
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool {
+            free: BTreeMap::new(),
+        }
+    }
 }
 
 impl<T: Element> Pool<T> {
@@ -28,21 +41,16 @@ impl<T: Element> Pool<T> {
     pub fn give(&mut self, array: ArrayD<T>) {
         let (buf, _) = array.into_raw_vec_and_offset();
         if buf.capacity() > 0 {
-            self.free.push(buf);
+            self.free.entry(buf.capacity()).or_default().push(buf);
         }
     }
 
-    /// A buffer of length `len` if one of exactly that length is free, else a buffer with
-    /// enough capacity, else a new one. The contents are left as they were.
+    /// The smallest free buffer with room for `len` elements, else a new one. The contents
+    /// are left as they were.
     fn take(&mut self, len: usize) -> Vec<T> {
-        let pick = self
-            .free
-            .iter()
-            .rposition(|b| b.len() == len)
-            .or_else(|| self.free.iter().rposition(|b| b.capacity() >= len));
-        match pick {
-            Some(i) => {
-                let mut buf = self.free.swap_remove(i);
+        let found = self.free.range_mut(len..).find_map(|(_, list)| list.pop());
+        match found {
+            Some(mut buf) => {
                 buf.truncate(len);
                 buf
             }

@@ -1,7 +1,7 @@
 //! The tape: an append-only record of ops and their values.
 
 use std::borrow::Cow;
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -113,6 +113,8 @@ static NEXT_TAPE_ID: AtomicUsize = AtomicUsize::new(0);
 /// ```
 pub struct Tape<T: Element> {
     pub(crate) id: usize,
+    /// Bumped by every [`clear`](Tape::clear), so gradients of an erased recording can tell.
+    pub(crate) generation: Cell<u64>,
     pub(crate) inner: RefCell<Inner<T>>,
 }
 
@@ -127,6 +129,7 @@ impl<T: Element> Tape<T> {
     pub fn new() -> Self {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            generation: Cell::new(0),
             inner: RefCell::new(Inner {
                 nodes: Vec::new(),
                 pool: Pool::default(),
@@ -191,6 +194,7 @@ impl<T: Element> Tape<T> {
     /// Forgets every recorded node, keeping the allocations (nodes and tensor buffers) for the
     /// next recording. Taking `&mut self` guarantees no [`Var`] of the old recording survives.
     pub fn clear(&mut self) {
+        self.generation.set(self.generation.get() + 1);
         let inner = self.inner.get_mut();
         for node in inner.nodes.drain(..) {
             if let Value::Owned(a) = node.value {

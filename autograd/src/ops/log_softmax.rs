@@ -47,6 +47,7 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn softmax(self, axis: usize) -> Result<Var<'t, T>> {
+        self.with_value(|v| check_axis("softmax", axis, v.shape()))?;
         Ok(self.log_softmax(axis)?.exp())
     }
 
@@ -98,6 +99,10 @@ fn log_softmax_lane<T: Element>(mut out: ArrayViewMut1<'_, T>, x: ndarray::Array
     let m = x.fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
     let m = if m.is_finite() { m } else { T::zero() };
     let s = x.fold(T::zero(), |s, &v| s + (v - m).exp());
-    let lse = m + s.ln();
-    Zip::from(&mut out).and(&x).for_each(|o, &v| *o = v - lse);
+    // (x - m) - ln s, not x - (m + ln s): the shift is exact, and rounding then stays at the
+    // level of the result rather than of the largest logit.
+    let ln_s = s.ln();
+    Zip::from(&mut out)
+        .and(&x)
+        .for_each(|o, &v| *o = (v - m) - ln_s);
 }

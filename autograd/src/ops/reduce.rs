@@ -122,7 +122,8 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn mean_axis(self, axis: usize, keepdims: bool) -> Result<Var<'t, T>> {
-        let len = self.with_value(|v| v.shape().get(axis).copied().unwrap_or(1));
+        let len = self
+            .with_value(|v| check_axis("mean_axis", axis, v.shape()).map(|()| v.shape()[axis]))?;
         Ok(self
             .sum_axis(axis, keepdims)?
             .scale(T::cast(1.0 / len as f64)))

@@ -73,14 +73,9 @@ impl<'t, T: Element> Var<'t, T> {
                     .iter()
                     .all(|&a| a < seen.len() && !std::mem::replace(&mut seen[a], true));
             if !valid {
-                return Err(Error::BadReshape {
-                    op: "permute",
-                    from: x.shape().to_vec(),
-                    to: axes.to_vec(),
-                    reason: format!(
-                        "the axis order must list each of the {} axes exactly once",
-                        x.ndim()
-                    ),
+                return Err(Error::BadAxisOrder {
+                    axes: axes.to_vec(),
+                    shape: x.shape().to_vec(),
                 });
             }
             let moved = x.permuted_axes(IxDyn(axes));
