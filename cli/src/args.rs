@@ -248,12 +248,24 @@ pub struct BenchArgs {
     /// Seconds of timed steps per shape and variant.
     #[arg(long, default_value_t = 1.0)]
     pub budget: f64,
+    /// Element type of the step.
+    #[arg(long, value_enum, default_value_t = Dtype::F32)]
+    pub dtype: Dtype,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Threads for the matrix products (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+/// An element type, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dtype {
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats.
+    F64,
 }
 
 /// Parses a `--data` value.

@@ -4,10 +4,12 @@ use std::time::Instant;
 
 use tapegrad_net::step::{StepBench, StepShape, SHAPES};
 
-use crate::args::BenchArgs;
+use tapegrad_autograd::Element;
+
+use crate::args::{BenchArgs, Dtype};
 use crate::failure::{Failure, Outcome};
 
-/// Times the tape step and the closed-form step (f32) at each shape and prints median
+/// Times the tape step and the closed-form step (f32, or f64 with `--dtype f64`) at each shape and prints median
 /// milliseconds per step and GFLOP/s, as a table or as JSON lines.
 pub fn run(args: &BenchArgs) -> Outcome {
     super::set_threads(args.threads);
@@ -26,6 +28,10 @@ pub fn run(args: &BenchArgs) -> Outcome {
             "--budget must be a positive number of seconds",
         ));
     }
+    let dtype = match args.dtype {
+        Dtype::F32 => "f32",
+        Dtype::F64 => "f64",
+    };
     if !args.json {
         println!(
             "{:>9} {:>22} {:>10} {:>9} {:>10} {:>9} {:>7}",
@@ -33,17 +39,17 @@ pub fn run(args: &BenchArgs) -> Outcome {
         );
     }
     for shape in shapes {
-        let mut bench = StepBench::<f32>::new(shape);
-        let tape = time(args.budget, || bench.tape_step().map(|_| ()))?;
-        let mut bench = StepBench::<f32>::new(shape);
-        let closed = time(args.budget, || bench.closed_form_step().map(|_| ()))?;
+        let (tape, closed) = match args.dtype {
+            Dtype::F32 => time_both::<f32>(shape, args.budget)?,
+            Dtype::F64 => time_both::<f64>(shape, args.budget)?,
+        };
         let gflops = |secs: f64| shape.flops() / secs / 1e9;
         if args.json {
             println!(
                 "{}",
                 serde_json::json!({
                     "shape": shape.name, "n": shape.n, "d": shape.d, "h": shape.h, "c": shape.c,
-                    "dtype": "f32",
+                    "dtype": dtype,
                     "tape_ms": tape * 1e3, "tape_gflops": gflops(tape),
                     "closed_form_ms": closed * 1e3, "closed_form_gflops": gflops(closed),
                 })
@@ -62,6 +68,15 @@ pub fn run(args: &BenchArgs) -> Outcome {
         }
     }
     Ok(())
+}
+
+/// Median seconds per step of the tape and of the closed form at `shape`.
+fn time_both<T: Element>(shape: StepShape, budget: f64) -> Outcome<(f64, f64)> {
+    let mut bench = StepBench::<T>::new(shape);
+    let tape = time(budget, || bench.tape_step().map(|_| ()))?;
+    let mut bench = StepBench::<T>::new(shape);
+    let closed = time(budget, || bench.closed_form_step().map(|_| ()))?;
+    Ok((tape, closed))
 }
 
 /// Median seconds per call of `step`: three warm-up calls and a fifth of the budget, then
