@@ -224,5 +224,9 @@ fn sum_of_squares_of_a_large_f32_matrix_is_accurate() {
     assert!(rel(squares) < 2e-7, "sum_squares off by {:e}", rel(squares));
     assert!(rel(plain) < 2e-7, "square().sum() off by {:e}", rel(plain));
     // The naive sum shows what the f64 accumulation prevents.
-    assert!(rel(naive) > 1e-5, "naive f32 sum unexpectedly accurate ({:e})", rel(naive));
+    assert!(
+        rel(naive) > 1e-5,
+        "naive f32 sum unexpectedly accurate ({:e})",
+        rel(naive)
+    );
 }
