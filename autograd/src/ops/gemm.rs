@@ -12,6 +12,9 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::Element;
 
+/// Products of fewer multiply-adds than this run on the calling thread.
+const SERIAL_BELOW: usize = 1 << 21;
+
 /// Threads for matrix products; 0 means "all of rayon's".
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
@@ -67,7 +70,9 @@ fn kernel<T: Element>(
         }
         return;
     }
+    // Products too small to repay waking another thread run on this one.
     let parallelism = match THREADS.load(Ordering::Relaxed) {
+        _ if m * n * k < SERIAL_BELOW => gemm::Parallelism::None,
         1 => gemm::Parallelism::None,
         t => gemm::Parallelism::Rayon(t),
     };
