@@ -19,11 +19,12 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayD, IxDyn, Zip};
+use ndarray::{Array2, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::autograd::{Result, Tape, Var};
 use tapegrad::net::data::{spiral_splits, Dataset};
+use tapegrad::net::{Optimizer, OptimizerKind};
 
 /// Seed of the data, its split and the initial weights.
 const SEED: u64 = 1;
@@ -137,49 +138,6 @@ impl Mlp {
     }
 }
 
-/// Adam (Kingma & Ba, 2015) over a list of parameters of any shapes.
-struct Adam {
-    lr: f64,
-    t: i32,
-    m: Vec<ArrayD<f64>>,
-    v: Vec<ArrayD<f64>>,
-}
-
-impl Adam {
-    const BETA1: f64 = 0.9;
-    const BETA2: f64 = 0.999;
-    const EPS: f64 = 1e-8;
-
-    fn new(lr: f64, params: &[Arc<ArrayD<f64>>]) -> Self {
-        let zeros = || params.iter().map(|p| ArrayD::zeros(p.raw_dim())).collect();
-        Adam {
-            lr,
-            t: 0,
-            m: zeros(),
-            v: zeros(),
-        }
-    }
-
-    /// One update. Call it after `Tape::clear`, when `params` hold the only references, so
-    /// `Arc::make_mut` changes them in place.
-    fn step(&mut self, params: &mut [Arc<ArrayD<f64>>], grads: &[ArrayD<f64>]) {
-        self.t += 1;
-        let c1 = 1.0 - Self::BETA1.powi(self.t);
-        let c2 = 1.0 - Self::BETA2.powi(self.t);
-        for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            Zip::from(Arc::make_mut(p))
-                .and(g)
-                .and(&mut self.m[k])
-                .and(&mut self.v[k])
-                .for_each(|p, &g, m, v| {
-                    *m = Self::BETA1 * *m + (1.0 - Self::BETA1) * g;
-                    *v = Self::BETA2 * *v + (1.0 - Self::BETA2) * g * g;
-                    *p -= self.lr * (*m / c1) / ((*v / c2).sqrt() + Self::EPS);
-                });
-        }
-    }
-}
-
 /// One row of the table.
 struct Run {
     activation: Activation,
@@ -201,7 +159,7 @@ fn train(activation: Activation, depth: usize, train: &Dataset, test: &Dataset) 
     sizes.extend(std::iter::repeat_n(WIDTH, depth - 1));
     sizes.push(train.classes());
     let mut mlp = Mlp::new(&sizes, activation, &mut rng);
-    let mut adam = Adam::new(LR, &mlp.params);
+    let mut adam = Optimizer::new(OptimizerKind::ADAM);
 
     let x: Arc<Array2<f64>> = Arc::new(train.features_as());
     let mut tape = Tape::new();
@@ -226,7 +184,7 @@ fn train(activation: Activation, depth: usize, train: &Dataset, test: &Dataset) 
             }
         }
         tape.clear();
-        adam.step(&mut mlp.params, &grads);
+        adam.step_params(&mut mlp.params, &grads, LR);
         grads.drain(..).for_each(|g| tape.give_buffer(g));
     }
     Ok(Run {

@@ -99,6 +99,37 @@ impl<T: Element> Optimizer<T> {
         }
     }
 
+    /// Applies one update with learning rate `lr` to a list of parameters of any model, each
+    /// with its gradient. Pass them in the same order every step: parameter `k` keeps its own
+    /// momentum or Adam state. As with [`step`](Optimizer::step), clear the tape first so the
+    /// parameters are updated in place.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use ndarray::{array, ArrayD};
+    /// use tapegrad_net::{Optimizer, OptimizerKind};
+    ///
+    /// let mut params = vec![Arc::new(array![1.0, -2.0].into_dyn())];
+    /// let grads: Vec<ArrayD<f64>> = vec![array![0.5, 0.5].into_dyn()];
+    /// Optimizer::new(OptimizerKind::Sgd).step_params(&mut params, &grads, 0.1);
+    /// assert_eq!(*params[0], array![0.95, -2.05].into_dyn());
+    /// ```
+    ///
+    /// # Panics
+    /// If a gradient's shape differs from its parameter's.
+    pub fn step_params<D: Dimension>(
+        &mut self,
+        params: &mut [Arc<Array<T, D>>],
+        grads: &[Array<T, D>],
+        lr: f64,
+    ) {
+        self.t += 1;
+        for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            assert_eq!(p.shape(), g.shape(), "parameter {k}: gradient shape");
+            update(self, k, p, g, lr);
+        }
+    }
+
     /// Applies one update with learning rate `lr` to every parameter of `net`. The net should
     /// hold the only reference to its parameters (clear the tape first); otherwise they are
     /// copied before being changed.
