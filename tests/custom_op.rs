@@ -303,3 +303,82 @@ fn variables_of_another_tape_in_a_custom_op_are_foreign() {
         &format!("custom op: {FOREIGN}"),
     );
 }
+
+/// `Σ (a - b)²` that computes only the gradients it is asked for, recording which.
+struct SquaredDistance {
+    asked: Arc<std::sync::Mutex<Vec<bool>>>,
+    skip_needed: bool,
+}
+
+impl CustomOp<f64> for SquaredDistance {
+    fn name(&self) -> &str {
+        "squared_distance"
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<ArrayD<f64>> {
+        let d = &inputs[0] - &inputs[1];
+        Ok(ndarray::arr0(d.mapv(|v| v * v).sum()).into_dyn())
+    }
+    fn backward(
+        &self,
+        _inputs: &[ArrayViewD<'_, f64>],
+        _output: &ArrayViewD<'_, f64>,
+        _grad: &ArrayViewD<'_, f64>,
+    ) -> Result<Vec<ArrayD<f64>>> {
+        unreachable!("the engine calls backward_needed, which this op implements")
+    }
+    fn backward_needed(
+        &self,
+        inputs: &[ArrayViewD<'_, f64>],
+        _output: &ArrayViewD<'_, f64>,
+        grad: &ArrayViewD<'_, f64>,
+        needs: &[bool],
+    ) -> Result<Vec<Option<ArrayD<f64>>>> {
+        *self.asked.lock().unwrap() = needs.to_vec();
+        let g = grad.iter().next().copied().unwrap_or(0.0);
+        let d = &inputs[0] - &inputs[1];
+        // d/da = 2g(a - b), d/db = -2g(a - b); computed only where needed.
+        let da = (needs[0] && !self.skip_needed).then(|| d.mapv(|v| 2.0 * g * v));
+        let db = needs[1].then(|| d.mapv(|v| -2.0 * g * v));
+        Ok(vec![da, db])
+    }
+}
+
+#[test]
+fn backward_needed_is_told_which_inputs_need_gradients_and_may_skip_the_rest() {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tape = Tape::<f64>::new();
+    let a = tape.param(array![1.0, 4.0]);
+    let target = tape.constant(array![0.0, 1.0]);
+    let op = SquaredDistance {
+        asked: Arc::clone(&asked),
+        skip_needed: false,
+    };
+    let g = a.custom(op, &[target]).unwrap().backward().unwrap();
+    // Only `a` needs a gradient: the constant target's share is never computed.
+    assert_eq!(*asked.lock().unwrap(), vec![true, false]);
+    assert_eq!(g[a], array![2.0, 6.0].into_dyn()); // 2(a - b)
+    assert!(g.get(target).is_none());
+}
+
+#[test]
+fn backward_needed_leaving_out_a_needed_gradient_is_a_custom_op_error() {
+    let tape = Tape::<f64>::new();
+    let a = tape.param(array![1.0]);
+    let b = tape.constant(array![0.0]);
+    let op = SquaredDistance {
+        asked: Arc::default(),
+        skip_needed: true,
+    };
+    let err = a.custom(op, &[b]).unwrap().backward().unwrap_err();
+    assert_eq!(
+        err,
+        Error::CustomOp {
+            op: "squared_distance".into(),
+            message: "backward returned no gradient for input 0, which needs one".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "squared_distance: backward returned no gradient for input 0, which needs one"
+    );
+}

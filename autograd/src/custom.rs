@@ -10,7 +10,9 @@ use crate::{Element, Error, Result, Tape, Var};
 /// Record it with [`Tape::custom`]. Backward calls [`backward`](CustomOp::backward) with the
 /// op's inputs, its output and the gradient of the loss with respect to that output; it returns
 /// one gradient per input, each of its input's shape (the engine skips those of inputs that need
-/// none, and reports a wrong count or shape as [`Error::CustomOp`]).
+/// none, and reports a wrong count or shape as [`Error::CustomOp`]). An op that can save work
+/// on inputs without a gradient implements [`backward_needed`](CustomOp::backward_needed)
+/// instead.
 ///
 /// Softplus, `y = ln(1 + eˣ)` with `dy/dx = σ(x)`:
 ///
@@ -63,6 +65,24 @@ pub trait CustomOp<T: Element>: 'static {
         output: &ArrayViewD<'_, T>,
         grad: &ArrayViewD<'_, T>,
     ) -> Result<Vec<ArrayD<T>>>;
+
+    /// Like [`backward`](CustomOp::backward), but told which inputs need a gradient
+    /// (`needs[k]`), so it can skip the others by returning `None` for them (a constant target
+    /// of a loss, say). The default computes them all with `backward`.
+    fn backward_needed(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        grad: &ArrayViewD<'_, T>,
+        needs: &[bool],
+    ) -> Result<Vec<Option<ArrayD<T>>>> {
+        let _ = needs;
+        Ok(self
+            .backward(inputs, output, grad)?
+            .into_iter()
+            .map(Some)
+            .collect())
+    }
 }
 
 impl<'t, T: Element> Var<'t, T> {

@@ -394,35 +394,42 @@ fn backprop_view<T: Element>(
         }
         Op::Custom { op: custom, inputs } => {
             let views: Vec<_> = inputs.iter().map(|&i| val(i)).collect();
-            let grads = custom.backward(&views, out, g)?;
+            let needs: Vec<bool> = inputs.iter().map(|&i| nodes[i].requires_grad).collect();
+            let grads = custom.backward_needed(&views, out, g, &needs)?;
+            let broken = |message: String| Error::CustomOp {
+                op: custom.name().to_owned(),
+                message,
+            };
             if grads.len() != inputs.len() {
-                return Err(Error::CustomOp {
-                    op: custom.name().to_owned(),
-                    message: format!(
-                        "backward returned {} {} for {} {}",
-                        grads.len(),
-                        if grads.len() == 1 {
-                            "gradient"
-                        } else {
-                            "gradients"
-                        },
-                        inputs.len(),
-                        if inputs.len() == 1 { "input" } else { "inputs" },
-                    ),
-                });
+                return Err(broken(format!(
+                    "backward returned {} {} for {} {}",
+                    grads.len(),
+                    if grads.len() == 1 {
+                        "gradient"
+                    } else {
+                        "gradients"
+                    },
+                    inputs.len(),
+                    if inputs.len() == 1 { "input" } else { "inputs" },
+                )));
             }
             for (k, (&i, gi)) in inputs.iter().zip(&grads).enumerate() {
-                if gi.shape() != views[k].shape() {
-                    return Err(Error::CustomOp {
-                        op: custom.name().to_owned(),
-                        message: format!(
-                            "backward returned a gradient of shape {:?} for input {k} of shape {:?}",
-                            gi.shape(),
-                            views[k].shape()
-                        ),
-                    });
+                match gi {
+                    None if needs[k] => {
+                        return Err(broken(format!(
+                            "backward returned no gradient for input {k}, which needs one"
+                        )))
+                    }
+                    None => {}
+                    Some(gi) if gi.shape() != views[k].shape() => {
+                        return Err(broken(format!(
+                        "backward returned a gradient of shape {:?} for input {k} of shape {:?}",
+                        gi.shape(),
+                        views[k].shape()
+                    )))
+                    }
+                    Some(gi) => sinks.pass(i, &gi.view()),
                 }
-                sinks.pass(i, &gi.view());
             }
         }
     }
