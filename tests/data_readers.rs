@@ -593,7 +593,7 @@ fn mnist_corrupt_gzip_names_the_file() {
 /// directory in `TAPEGRAD_MNIST_DIR`); ignored because the tests must not depend on it:
 /// `cargo test --release --test data_readers -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "reads the real Fashion-MNIST from Debian's dataset-fashion-mnist package, which CI does not install; run with --ignored"]
 fn fashion_mnist_from_the_debian_package_loads() {
     let dir = std::env::var("TAPEGRAD_MNIST_DIR")
         .unwrap_or_else(|_| "/usr/share/datasets/fashion-mnist".to_owned());

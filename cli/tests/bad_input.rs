@@ -363,7 +363,7 @@ fn bad_flags_of_the_other_commands_are_rejected() {
 fn eval_with_a_model_that_does_not_fit_the_data_names_both_sizes() {
     let tmp = tempdir();
     let run_dir = tmp.path().join("run");
-    train_digits(&run_dir, 1, &[]);
+    train_quietly(&run_dir, 1, &[]);
     let model = run_dir.join("model.safetensors");
     let file = tmp.path().join("five.csv");
     write_csv(&file, 40, 5, 3);
@@ -382,17 +382,7 @@ fn eval_with_more_classes_in_the_data_than_the_model_names_the_label() {
     write_csv(&file, 40, 4, 3);
     let run_dir = tmp.path().join("run");
     let spec = format!("csv:{}", s(&file));
-    tapegrad([
-        "train",
-        "--data",
-        &spec,
-        "--epochs",
-        "1",
-        "--out",
-        &s(&run_dir),
-        "-q",
-    ])
-    .ok();
+    train_quietly(&run_dir, 1, &["--data", &spec]);
     let other = tmp.path().join("twelve.csv");
     write_csv(&other, 40, 4, 12);
     let model = run_dir.join("model.safetensors");
@@ -428,7 +418,7 @@ fn eval_with_a_garbage_model_file_names_it() {
 fn eval_with_a_truncated_model_file_names_it() {
     let tmp = tempdir();
     let run_dir = tmp.path().join("run");
-    train_digits(&run_dir, 1, &[]);
+    train_quietly(&run_dir, 1, &[]);
     let model = run_dir.join("model.safetensors");
     let bytes = fs::read(&model).unwrap();
     fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();

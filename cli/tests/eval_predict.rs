@@ -35,7 +35,7 @@ fn confusion(stdout: &str) -> Vec<Vec<usize>> {
 
 /// Trains on digits for a few epochs into `dir`.
 fn trained(dir: &Path) -> std::path::PathBuf {
-    train_digits(dir, 5, &["--seed", "3"]);
+    train_quietly(dir, 5, &["--seed", "3"]);
     dir.join("model.safetensors")
 }
 
@@ -145,17 +145,7 @@ fn eval_and_predict_on_a_csv_model_apply_its_own_split_and_mean() {
     write_csv(&file, 80, 6, 4);
     let dir = tmp.path().join("run");
     let spec = format!("csv:{}", s(&file));
-    tapegrad([
-        "train",
-        "--data",
-        &spec,
-        "--epochs",
-        "20",
-        "--out",
-        &s(&dir),
-        "-q",
-    ])
-    .ok();
+    train_quietly(&dir, 20, &["--data", &spec]);
     let summary = summary(&dir);
     let model = s(&dir.join("model.safetensors"));
     let stdout = tapegrad(["eval", "--model", &model, "--data", &spec])
@@ -183,19 +173,7 @@ fn eval_on_mnist_reads_the_gzipped_test_files() {
     write_mnist(&data, 5010, 25, (3, 3), true);
     let spec = format!("mnist:{}", s(&data));
     let dir = tmp.path().join("run");
-    tapegrad([
-        "train",
-        "--data",
-        &spec,
-        "--epochs",
-        "2",
-        "--hidden",
-        "5",
-        "--out",
-        &s(&dir),
-        "-q",
-    ])
-    .ok();
+    train_quietly(&dir, 2, &["--data", &spec, "--hidden", "5"]);
     let model = s(&dir.join("model.safetensors"));
     let stdout = tapegrad(["eval", "--model", &model, "--data", &spec])
         .ok()

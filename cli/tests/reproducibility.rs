@@ -47,8 +47,8 @@ fn differing_tensors(a: &Path, b: &Path) -> Vec<String> {
 fn same_seed_gives_byte_identical_models_and_identical_metrics() {
     let tmp = tempdir();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    train_digits(&a, 3, &["--seed", "7"]);
-    train_digits(&b, 3, &["--seed", "7"]);
+    train_quietly(&a, 3, &["--seed", "7"]);
+    train_quietly(&b, 3, &["--seed", "7"]);
     let model = |d: &Path| fs::read(d.join("model.safetensors")).unwrap();
     assert!(model(&a) == model(&b), "model.safetensors differs");
     assert_eq!(metrics_without_seconds(&a), metrics_without_seconds(&b));
@@ -67,8 +67,8 @@ fn same_seed_gives_byte_identical_models_and_identical_metrics() {
 fn same_seed_gives_the_same_model_with_one_thread_or_several() {
     let tmp = tempdir();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    train_digits(&a, 2, &["--seed", "5", "--threads", "1"]);
-    train_digits(&b, 2, &["--seed", "5", "--threads", "4"]);
+    train_quietly(&a, 2, &["--seed", "5", "--threads", "1"]);
+    train_quietly(&b, 2, &["--seed", "5", "--threads", "4"]);
     assert_eq!(
         differing_tensors(&a.join("model.safetensors"), &b.join("model.safetensors")),
         Vec::<String>::new()
@@ -79,8 +79,8 @@ fn same_seed_gives_the_same_model_with_one_thread_or_several() {
 fn different_seed_gives_a_different_model() {
     let tmp = tempdir();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    train_digits(&a, 2, &["--seed", "7"]);
-    train_digits(&b, 2, &["--seed", "8"]);
+    train_quietly(&a, 2, &["--seed", "7"]);
+    train_quietly(&b, 2, &["--seed", "8"]);
     let differ = differing_tensors(&a.join("model.safetensors"), &b.join("model.safetensors"));
     for name in ["W1", "W2"] {
         assert!(
@@ -93,9 +93,9 @@ fn different_seed_gives_a_different_model() {
 /// `train --epochs 4` in one go into `whole`, and `--epochs 2` then `--epochs 4 --resume`
 /// into `parts`.
 fn whole_and_resumed(whole: &Path, parts: &Path, extra: &[&str]) {
-    train_digits(whole, 4, extra);
-    train_digits(parts, 2, extra);
-    let stdout = train_digits(parts, 4, &[extra, &["--resume"]].concat());
+    train_quietly(whole, 4, extra);
+    train_quietly(parts, 2, extra);
+    let stdout = train_quietly(parts, 4, &[extra, &["--resume"]].concat());
     assert!(stdout.contains("4 epochs"), "{stdout}");
 }
 
@@ -192,10 +192,10 @@ fn resumed_run_continues_with_the_saved_hyperparameters() {
         "--seed",
         "4",
     ];
-    train_digits(&whole, 2, &flags);
-    train_digits(&parts, 1, &flags);
+    train_quietly(&whole, 2, &flags);
+    train_quietly(&parts, 1, &flags);
     // Resume repeating none of the flags: the run should go on as it was configured.
-    train_digits(&parts, 2, &["--resume"]);
+    train_quietly(&parts, 2, &["--resume"]);
     let hp = summary(&parts)["hyperparameters"].clone();
     assert_eq!(
         hp,
@@ -215,9 +215,9 @@ fn resumed_run_continues_with_the_saved_hyperparameters() {
 fn resume_of_a_finished_run_trains_nothing_more() {
     let tmp = tempdir();
     let dir = tmp.path().join("run");
-    train_digits(&dir, 2, &[]);
+    train_quietly(&dir, 2, &[]);
     let before = fs::read(dir.join("model.safetensors")).unwrap();
-    let stdout = train_digits(&dir, 2, &["--resume"]);
+    let stdout = train_quietly(&dir, 2, &["--resume"]);
     assert!(stdout.contains("2 epochs"), "{stdout}");
     assert!(before == fs::read(dir.join("model.safetensors")).unwrap());
     assert_eq!(metrics(&dir).1.len(), 2);
@@ -227,7 +227,7 @@ fn resume_of_a_finished_run_trains_nothing_more() {
 fn resume_on_other_data_is_rejected_naming_both_sizes() {
     let tmp = tempdir();
     let dir = tmp.path().join("run");
-    train_digits(&dir, 1, &[]);
+    train_quietly(&dir, 1, &[]);
     let file = tmp.path().join("five.csv");
     write_csv(&file, 40, 5, 3);
     let spec = format!("csv:{}", s(&file));

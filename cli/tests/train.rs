@@ -47,19 +47,7 @@ fn train_finds_cifar10_batches_in_the_tarballs_subdirectory() {
     write_cifar10(&tmp.path().join("cifar-10-batches-bin"), 201, 10);
     let out = tmp.path().join("run");
     let spec = format!("cifar10:{}", s(tmp.path()));
-    tapegrad([
-        "train",
-        "--data",
-        &spec,
-        "--epochs",
-        "1",
-        "--hidden",
-        "4",
-        "--out",
-        &s(&out),
-        "-q",
-    ])
-    .ok();
+    train_quietly(&out, 1, &["--data", &spec, "--hidden", "4"]);
     let summary = assert_run_folder(&out, 1, true);
     assert_eq!(summary["examples"]["test"], 10);
 }
@@ -74,19 +62,7 @@ fn train_on_mnist_idx_files_plain_and_gzipped_writes_a_complete_run_folder() {
     assert!(data.join("t10k-images-idx3-ubyte.gz").is_file());
     let out = tmp.path().join("run");
     let spec = format!("mnist:{}", s(&data));
-    tapegrad([
-        "train",
-        "--data",
-        &spec,
-        "--epochs",
-        "3",
-        "--hidden",
-        "10",
-        "--out",
-        &s(&out),
-        "-q",
-    ])
-    .ok();
+    train_quietly(&out, 3, &["--data", &spec, "--hidden", "10"]);
 
     let summary = assert_run_folder(&out, 3, true);
     assert_eq!(summary["examples"]["train"], 10);
@@ -102,17 +78,7 @@ fn train_on_a_csv_file_with_a_header_writes_a_complete_run_folder_without_weight
     write_csv(&file, 60, 5, 3);
     let out = tmp.path().join("run");
     let spec = format!("csv:{}", s(&file));
-    tapegrad([
-        "train",
-        "--data",
-        &spec,
-        "--epochs",
-        "4",
-        "--out",
-        &s(&out),
-        "-q",
-    ])
-    .ok();
+    train_quietly(&out, 4, &["--data", &spec]);
 
     let summary = assert_run_folder(&out, 4, false);
     let examples = &summary["examples"];
@@ -155,7 +121,7 @@ fn train_on_spiral_without_quiet_prints_no_progress_bar_to_a_pipe() {
 fn train_on_digits_writes_a_complete_run_folder_and_says_where() {
     let tmp = tempdir();
     let out = tmp.path().join("run");
-    let stdout = train_digits(&out, 2, &["--data", "digits"]);
+    let stdout = train_quietly(&out, 2, &["--data", "digits"]);
     assert!(stdout.contains("digits: 2 epochs"), "{stdout}");
     assert!(stdout.contains("best model: train "), "{stdout}");
     assert!(stdout.contains(&format!("wrote {}", s(&out))), "{stdout}");
@@ -189,6 +155,6 @@ fn default_train_on_digits_reaches_97_percent_test_accuracy() {
 fn train_creates_missing_parent_folders_of_out() {
     let tmp = tempdir();
     let out = tmp.path().join("a").join("b").join("run");
-    train_digits(&out, 1, &[]);
+    train_quietly(&out, 1, &[]);
     assert!(fs::metadata(out.join("model.safetensors")).is_ok());
 }

@@ -117,10 +117,10 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
 
-/// `train --out DIR -q` on the built-in digits with a few epochs, plus `extra` flags;
-/// asserts success and returns stdout.
+/// `train --epochs N --out DIR -q` plus `extra` flags (the built-in digits unless `extra`
+/// names `--data`); asserts success and returns stdout.
 #[track_caller]
-pub fn train_digits(out: &Path, epochs: usize, extra: &[&str]) -> String {
+pub fn train_quietly(out: &Path, epochs: usize, extra: &[&str]) -> String {
     let mut args = vec![
         "train".to_owned(),
         "--epochs".to_owned(),
