@@ -147,8 +147,12 @@ fn write_inner(path: &Path, bytes: &[u8], fail_after: Option<usize>) -> Result<(
     write_synced(&mut file, bytes, fail_after)
         .map_err(|e| error(format!("writing temporary file {}", tmp.display()), e))?;
     drop(file);
-    fs::rename(&tmp, path)
-        .map_err(|e| error(format!("renaming temporary file {} to it", tmp.display()), e))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        error(
+            format!("renaming temporary file {} to it", tmp.display()),
+            e,
+        )
+    })?;
     temporary.armed = false;
     sync_dir(dir);
     Ok(())

@@ -68,7 +68,10 @@ fn a_directory_at_the_target_is_untouched_and_the_temporary_removed() {
 
 #[test]
 fn temporary_names_are_recognised_and_nothing_else() {
-    for name in [".model.safetensors.tmp-12-0", ".metrics.csv.tmp-4294967295-17"] {
+    for name in [
+        ".model.safetensors.tmp-12-0",
+        ".metrics.csv.tmp-4294967295-17",
+    ] {
         assert!(is_temporary(OsStr::new(name)), "{name}");
     }
     for name in [
@@ -87,7 +90,12 @@ fn temporary_names_are_recognised_and_nothing_else() {
 #[test]
 fn stale_temporaries_are_removed_and_other_files_kept() {
     let dir = tempfile::tempdir().unwrap();
-    for name in [".state.safetensors.tmp-999-3", ".loss.png.tmp-1-0", "keep.txt", ".lock"] {
+    for name in [
+        ".state.safetensors.tmp-999-3",
+        ".loss.png.tmp-1-0",
+        "keep.txt",
+        ".lock",
+    ] {
         fs::write(dir.path().join(name), b"x").unwrap();
     }
     fs::create_dir(dir.path().join(".dir.tmp-1-1")).unwrap();
@@ -103,7 +111,9 @@ fn the_temporary_name_is_taken_from_the_target_and_lives_beside_it() {
     let path = dir.path().join(&long);
     // A failing write shows the temporary's name in its message.
     let err = write_atomic_interrupted(&path, b"data", 1).unwrap_err();
-    let expected = dir.path().join(format!(".{}.tmp-{}-", &long[..100], std::process::id()));
+    let expected = dir
+        .path()
+        .join(format!(".{}.tmp-{}-", &long[..100], std::process::id()));
     assert!(
         err.step.contains(&expected.display().to_string()),
         "{}",
