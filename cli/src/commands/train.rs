@@ -95,7 +95,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     );
     let mut losses: Vec<(f64, f64)> = Vec::new();
     let mut save_error = None;
-    let mut saver = Saver::new(out, &config, &mean, &info);
+    let mut saver = Saver::new(out, config.clone(), mean.clone(), info.clone());
     let result = run.run(&config, &splits.train, &splits.val, |p| {
         match p {
             Progress::Step {

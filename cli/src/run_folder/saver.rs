@@ -29,11 +29,11 @@ use crate::failure::{Failure, Outcome};
 pub const SAVE_INTERVAL: Duration = Duration::from_secs(3);
 
 /// Saves a training run into its folder as epochs finish.
-pub struct Saver<'a> {
+pub struct Saver {
     dir: PathBuf,
-    config: &'a TrainConfig,
-    mean: &'a MeanImage,
-    info: &'a ModelInfo,
+    config: TrainConfig,
+    mean: MeanImage,
+    info: ModelInfo,
     last_save: Instant,
     /// The best net changed since the model file was written.
     model_stale: bool,
@@ -42,15 +42,10 @@ pub struct Saver<'a> {
     pending: Option<Training<f32>>,
 }
 
-impl<'a> Saver<'a> {
+impl Saver {
     /// A saver for the run in `dir` with these settings; the first save comes after
     /// [`SAVE_INTERVAL`] or at the last epoch.
-    pub fn new(
-        dir: &Path,
-        config: &'a TrainConfig,
-        mean: &'a MeanImage,
-        info: &'a ModelInfo,
-    ) -> Self {
+    pub fn new(dir: &Path, config: TrainConfig, mean: MeanImage, info: ModelInfo) -> Self {
         Saver {
             dir: dir.to_path_buf(),
             config,
@@ -93,7 +88,8 @@ impl<'a> Saver<'a> {
     /// State, then model (if the best net changed), then metrics.
     fn save(&mut self, run: &Training<f32>) -> Outcome {
         let state = self.dir.join(STATE_FILE);
-        model_file::save_state(&state, run, self.config, self.mean, self.info).map_err(failed)?;
+        model_file::save_state(&state, run, &self.config, &self.mean, &self.info)
+            .map_err(failed)?;
         if self.model_stale {
             let model = SavedModel {
                 net: run.best.clone(),
@@ -151,3 +147,6 @@ fn without_history(run: &Training<f32>) -> Training<f32> {
 fn failed(e: ModelFileError) -> Failure {
     Failure::running(e.to_string())
 }
+
+#[cfg(test)]
+mod tests;
