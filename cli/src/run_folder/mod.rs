@@ -3,9 +3,9 @@
 //! A run owns its folder. A new run gets a new folder (a unique default name, or a `--out`
 //! that is new or empty), or clears one that holds an earlier run when told to
 //! (`--overwrite`); `--resume` continues the run already there. For as long as the run lives
-//! it holds the folder's [lock](lock), so a second run on the same folder is refused up front.
-//! On opening, temporary files that a killed run left behind are removed. A new run that fails
-//! before writing anything leaves no folder it created.
+//! it holds the folder's lock (see [`lock`]), so a second run on the same folder is refused up
+//! front. On opening, temporary files that a killed run left behind are removed. A new run that
+//! fails before writing anything leaves no folder it created.
 
 mod lock;
 mod name;
