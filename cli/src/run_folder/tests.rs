@@ -91,6 +91,19 @@ fn resume_removes_stale_temporaries_and_keeps_the_run() {
 }
 
 #[test]
+fn an_out_that_is_a_file_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("model.safetensors");
+    fs::write(&file, b"a model").unwrap();
+    let refused = RunFolder::create(Some(&file), "digits", "train", true).unwrap_err();
+    assert_eq!(refused.code, 2);
+    assert!(refused.message.ends_with("not a folder"), "{}", refused.message);
+    assert_eq!(fs::read(&file).unwrap(), b"a model");
+    let refused = RunFolder::resume(&file, "train").unwrap_err();
+    assert!(refused.message.contains("cannot resume"), "{}", refused.message);
+}
+
+#[test]
 fn listing_shows_three_names_and_counts_the_rest() {
     assert_eq!(listing(&["a", "b"]), "a, b");
     assert_eq!(listing(&["a", "b", "c", "d", "e"]), "a, b, c and 2 more");
