@@ -100,11 +100,12 @@ impl RunFolder {
             created,
             lock: None,
         };
-        folder.lock(command)?;
+        folder.lock = Some(FolderLock::acquire(&folder.path, command)?);
         let others = folder.entries()?;
         if !others.is_empty() {
             folder.clear_earlier_run(&others, command, overwrite)?;
         }
+        folder.remove_stale_temporaries()?;
         Ok(folder)
     }
 
@@ -122,7 +123,8 @@ impl RunFolder {
             created: Vec::new(),
             lock: None,
         };
-        folder.lock(command)?;
+        folder.lock = Some(FolderLock::acquire(&folder.path, command)?);
+        folder.remove_stale_temporaries()?;
         Ok(folder)
     }
 
@@ -136,9 +138,8 @@ impl RunFolder {
         self.path.join(name)
     }
 
-    /// Locks the folder and removes the temporary files of a killed run.
-    fn lock(&mut self, command: &str) -> Outcome {
-        self.lock = Some(FolderLock::acquire(&self.path, command)?);
+    /// Removes the temporary files of a killed run (the folder is locked: no live run writes).
+    fn remove_stale_temporaries(&self) -> Outcome {
         atomic_write::remove_stale_temporaries(&self.path).map_err(|e| {
             Failure::running(format!(
                 "cannot remove stale temporary files from {}: {e}",
@@ -148,7 +149,7 @@ impl RunFolder {
         Ok(())
     }
 
-    /// The names in the folder other than its lock file, sorted.
+    /// The names in the folder other than its lock file and temporary files, sorted.
     fn entries(&self) -> Outcome<Vec<String>> {
         let unreadable = |e: std::io::Error| {
             Failure::running(format!("cannot list {}: {e}", self.path.display()))
@@ -156,9 +157,8 @@ impl RunFolder {
         let mut names = Vec::new();
         for entry in fs::read_dir(&self.path).map_err(unreadable)? {
             let name = entry.map_err(unreadable)?.file_name();
-            let name = name.to_string_lossy().into_owned();
-            if name != LOCK_FILE {
-                names.push(name);
+            if name != LOCK_FILE && !atomic_write::is_temporary(&name) {
+                names.push(name.to_string_lossy().into_owned());
             }
         }
         names.sort();

@@ -66,6 +66,8 @@ fn a_folder_with_other_files_is_never_cleared() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join(MODEL_FILE), b"old").unwrap();
     fs::write(tmp.path().join("thesis.tex"), b"precious").unwrap();
+    // Named like a temporary, but in a folder that is not a run's: kept too.
+    fs::write(tmp.path().join(".notes.tmp-1-2"), b"mine").unwrap();
     for overwrite in [false, true] {
         let refused =
             RunFolder::create(Some(tmp.path()), "digits", "train", overwrite).unwrap_err();
@@ -76,7 +78,10 @@ fn a_folder_with_other_files_is_never_cleared() {
             refused.message
         );
     }
-    assert_eq!(names(tmp.path()), [LOCK_FILE, MODEL_FILE, "thesis.tex"]);
+    assert_eq!(
+        names(tmp.path()),
+        [LOCK_FILE, ".notes.tmp-1-2", MODEL_FILE, "thesis.tex"]
+    );
 }
 
 #[test]
@@ -97,10 +102,18 @@ fn an_out_that_is_a_file_is_refused_and_left_alone() {
     fs::write(&file, b"a model").unwrap();
     let refused = RunFolder::create(Some(&file), "digits", "train", true).unwrap_err();
     assert_eq!(refused.code, 2);
-    assert!(refused.message.ends_with("not a folder"), "{}", refused.message);
+    assert!(
+        refused.message.ends_with("not a folder"),
+        "{}",
+        refused.message
+    );
     assert_eq!(fs::read(&file).unwrap(), b"a model");
     let refused = RunFolder::resume(&file, "train").unwrap_err();
-    assert!(refused.message.contains("cannot resume"), "{}", refused.message);
+    assert!(
+        refused.message.contains("cannot resume"),
+        "{}",
+        refused.message
+    );
 }
 
 #[test]
