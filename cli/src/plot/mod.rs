@@ -10,16 +10,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use image::codecs::png::PngEncoder;
-use image::{ColorType, ImageEncoder};
 use ndarray::ArrayView2;
-use plotters::backend::RGBPixel;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters_backend::DrawingErrorKind;
-use tapegrad_net::atomic_write::write_atomic;
+
+use self::png::{describe, render, write_png, DrawError};
+
+mod png;
 
 /// Pixel size (width, height) of the loss and accuracy charts.
 pub const CHART_SIZE: (u32, u32) = (800, 500);
@@ -35,7 +34,6 @@ const VAL_COLOR: RGBColor = RGBColor(255, 127, 14);
 type Root<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
 type Chart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-type DrawError = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
 type ErrFn<'e> = &'e dyn Fn(&DrawError) -> PlotError;
 
 /// Why a picture could not be made; every variant names the output file.
@@ -89,57 +87,6 @@ fn draw_err(path: &Path, what: &'static str) -> impl Fn(&DrawError) -> PlotError
         path: path.clone(),
         message: format!("{what}: {}", describe(e)),
     }
-}
-
-/// What went wrong in plotters, as a sentence (its own messages are `Debug` dumps).
-fn describe(e: &DrawError) -> &'static str {
-    match e {
-        DrawingAreaErrorKind::BackendError(DrawingErrorKind::FontError(_)) => {
-            "the embedded font cannot draw the text"
-        }
-        DrawingAreaErrorKind::BackendError(DrawingErrorKind::DrawingError(_)) => {
-            "the in-memory picture does not have the size it was made with"
-        }
-        DrawingAreaErrorKind::SharingError => "the picture was drawn on from two places at once",
-        DrawingAreaErrorKind::LayoutError => "the chart does not fit the picture",
-    }
-}
-
-/// A white picture of `size` in memory, drawn on by `draw`, then written to `path` as a PNG.
-fn render(
-    path: &Path,
-    size: (u32, u32),
-    err: ErrFn,
-    draw: impl FnOnce(&Root<'_>) -> Result<(), PlotError>,
-) -> Result<(), PlotError> {
-    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
-    {
-        let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut pixels, size)
-            .map_err(|e| {
-                err(&DrawingAreaErrorKind::BackendError(
-                    DrawingErrorKind::DrawingError(e),
-                ))
-            })?;
-        let root = backend.into_drawing_area();
-        draw(&root)?;
-        root.present().map_err(|e| err(&e))?;
-    }
-    write_png(path, &pixels, size)
-}
-
-/// Encodes RGB `pixels` of `(width, height)` as PNG and writes them atomically to `path`.
-fn write_png(path: &Path, pixels: &[u8], (width, height): (u32, u32)) -> Result<(), PlotError> {
-    let mut png = Vec::new();
-    PngEncoder::new(&mut png)
-        .write_image(pixels, width, height, ColorType::Rgb8)
-        .map_err(|e| PlotError::Draw {
-            path: path.to_path_buf(),
-            message: format!("encoding the PNG: {e}"),
-        })?;
-    write_atomic(path, &png).map_err(|e| PlotError::Write {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
 }
 
 /// Checks done before any drawing: a `.png` name and an existing directory.
