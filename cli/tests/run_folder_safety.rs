@@ -8,43 +8,9 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use common::process::*;
 use common::*;
-
-/// `tapegrad ARGS` started in the background in `dir`, its output discarded.
-fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tapegrad"))
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the tapegrad binary starts")
-}
-
-/// Waits up to a minute for `done`; panics naming `what` if it never is.
-#[track_caller]
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for `child` and returns its exit code and stderr.
-fn finish(mut child: Child) -> (Option<i32>, String) {
-    let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        e.read_to_string(&mut stderr).unwrap();
-    }
-    let status = child.wait().unwrap();
-    (status.code(), stderr)
-}
 
 /// The names in `dir`, sorted.
 fn names(dir: &Path) -> Vec<String> {
@@ -271,25 +237,6 @@ fn a_run_that_fails_before_its_first_epoch_leaves_no_folder() {
     assert!(tmp.path().is_dir());
 }
 
-/// `tapegrad ARGS` under `ulimit -f KIB` with SIGXFSZ ignored: writing past `kib` KiB into any
-/// one file fails with EFBIG, as on a full disk.
-#[cfg(target_os = "linux")]
-fn tapegrad_with_file_limit(kib: u64, args: &[&str]) -> Out {
-    let output = Command::new("bash")
-        .arg("-c")
-        .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_tapegrad"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("bash runs");
-    Out {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn a_state_that_cannot_be_written_keeps_the_earlier_model_and_state_byte_for_byte() {
@@ -354,20 +301,6 @@ fn a_model_older_than_its_state_or_missing_is_restored_from_the_state_on_resume(
     // A consistent folder is left alone.
     let run = tapegrad(["train", "--resume", "--epochs", "4", "--out", &s(&dir)]);
     assert!(!run.ok().contains("restored") && !run.stderr.contains("restored"));
-}
-
-/// Runs `tapegrad ARGS` with its stdout a pipe whose reading end is already closed, as
-/// `tapegrad ... | head` is once `head` has had enough.
-fn with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapegrad"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    finish(child)
 }
 
 #[test]
