@@ -76,11 +76,11 @@ fn missing_ops(dot: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Records the model and writes its DOT file to `path`.
+/// Records the model and writes its DOT file to `path` (atomically, as tapegrad writes every
+/// file).
 fn write_graph(path: &Path) -> Result<Written, Box<dyn Error>> {
     let written = record()?;
-    std::fs::write(path, &written.dot)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tapegrad::net::atomic_write::write_atomic(path, written.dot.as_bytes())?;
     Ok(written)
 }
 

@@ -123,13 +123,18 @@ pub struct TrainArgs {
     /// Threads for the matrix products (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Run folder for the model, metrics and pictures [default: runs/<data>-<time>].
+    /// Run folder for the model, metrics and pictures [default: runs/<data>-<time>, with -2,
+    /// -3, ... when taken]. It must be new or empty unless --resume or --overwrite.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in --out from its last saved state, up to --epochs epochs in all. The
     /// run keeps its saved hyperparameters and seed; only --epochs, --threads and --quiet apply.
     #[arg(long, requires = "out")]
     pub resume: bool,
+    /// Replace the earlier run in --out: delete its files first. A folder holding anything
+    /// else is never cleared.
+    #[arg(long, requires = "out", conflicts_with = "resume")]
+    pub overwrite: bool,
     /// No progress bar (the summary is still printed).
     #[arg(long, short)]
     pub quiet: bool,
@@ -222,9 +227,14 @@ pub struct TuneArgs {
     /// Threads for the matrix products (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Folder for the results table and the best model [default: runs/tune-<data>-<time>].
+    /// Folder for the results table and the best model [default: runs/tune-<data>-<time>,
+    /// with -2, -3, ... when taken]. It must be new or empty unless --overwrite.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the earlier run in --out: delete its files first. A folder holding anything
+    /// else is never cleared.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
 }
 
 /// `tapegrad graph`.

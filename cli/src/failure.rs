@@ -1,16 +1,21 @@
-//! What a command reports when it fails: one message and an exit code.
+//! What a command reports when it fails: a message and an exit code.
 
 use std::fmt;
+use std::io;
 
+use tapegrad_net::atomic_write::WriteError;
 use tapegrad_net::data::DataError;
 use tapegrad_net::NetError;
 
 /// A failed command: the message printed after `error: ` and the process's exit code
-/// (1: failed while running; 2: bad usage or bad input).
+/// (1: failed while running; 2: bad usage or bad input). A closed standard output is not a
+/// failure but a normal end: [`Failure::stdout_closed`], exit code 0 and nothing printed.
 #[derive(Debug)]
 pub struct Failure {
-    /// What went wrong, one line; context may follow on further lines.
+    /// What went wrong, one line.
     pub message: String,
+    /// Further lines of context, printed below the message.
+    pub lines: Vec<String>,
     /// The exit code.
     pub code: u8,
 }
@@ -20,6 +25,7 @@ impl Failure {
     pub fn input(message: impl Into<String>) -> Self {
         Failure {
             message: message.into(),
+            lines: Vec::new(),
             code: 2,
         }
     }
@@ -28,8 +34,24 @@ impl Failure {
     pub fn running(message: impl Into<String>) -> Self {
         Failure {
             message: message.into(),
+            lines: Vec::new(),
             code: 1,
         }
+    }
+
+    /// The reader of standard output went away (`tapegrad predict ... | head`): the command
+    /// ends quietly with exit code 0, as if it had been told to stop.
+    pub fn stdout_closed() -> Self {
+        Failure {
+            message: String::new(),
+            lines: Vec::new(),
+            code: 0,
+        }
+    }
+
+    /// Whether this is the quiet end of [`Failure::stdout_closed`].
+    pub fn is_quiet(&self) -> bool {
+        self.code == 0
     }
 
     /// The same failure with a line of context in front: `context: message`.
@@ -37,6 +59,41 @@ impl Failure {
         self.message = format!("{context}: {}", self.message);
         self
     }
+
+    /// The same failure with one more line below the message.
+    pub fn line(mut self, line: impl Into<String>) -> Self {
+        self.lines.push(line.into());
+        self
+    }
+
+    /// The text printed after `error: `: the message and its lines, one per line, with every
+    /// control character inside them escaped, so that text taken from a file (a CSV field, a
+    /// metadata value, a file name) cannot move the cursor, recolour or clear the terminal, or
+    /// forge a line of its own.
+    pub fn to_terminal(&self) -> String {
+        let mut out = escape_controls(&self.message);
+        for line in &self.lines {
+            out.push('\n');
+            out.push_str(&escape_controls(line));
+        }
+        out
+    }
+}
+
+/// `text` with control characters (C0, DEL, C1) and the invisible characters that reorder
+/// text (bidirectional overrides and isolates) written as escapes: `\n`, `\t`, `\r`, or
+/// `\u{1b}`.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let reorders = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || reorders {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl From<DataError> for Failure {
@@ -54,11 +111,55 @@ impl From<NetError> for Failure {
     }
 }
 
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
+impl From<WriteError> for Failure {
+    fn from(e: WriteError) -> Self {
         Failure::running(e.to_string())
+    }
+}
+
+/// The commands' own I/O is printing to standard output (files are written through
+/// [`tapegrad_net::atomic_write`], read by the library's readers): a broken pipe there means
+/// the reader went away, which ends the command quietly.
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Failure::stdout_closed()
+        } else {
+            Failure::running(format!("cannot write to standard output: {e}"))
+        }
     }
 }
 
 /// Shorthand for a command's result.
 pub type Outcome<T = ()> = Result<T, Failure>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_plain_text_kept() {
+        assert_eq!(
+            escape_controls("a\u{1b}[31mred\u{7}\tb\r\nc\u{0}"),
+            "a\\u{1b}[31mred\\u{7}\\tb\\r\\nc\\u{0}"
+        );
+        assert_eq!(escape_controls("évé 数字 ok"), "évé 数字 ok");
+        assert_eq!(escape_controls("x\u{202e}y\u{9b}"), "x\\u{202e}y\\u{9b}");
+    }
+
+    #[test]
+    fn only_the_lines_between_message_and_context_break() {
+        let f = Failure::input("bad field 'a\nb'").line("second\u{1b} line");
+        assert_eq!(f.to_terminal(), "bad field 'a\\nb'\nsecond\\u{1b} line");
+    }
+
+    #[test]
+    fn a_broken_pipe_is_a_quiet_end() {
+        let f = Failure::from(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(f.is_quiet());
+        assert_eq!(f.code, 0);
+        let f = Failure::from(io::Error::other("disk on fire"));
+        assert!(!f.is_quiet());
+        assert!(f.message.contains("standard output"));
+    }
+}

@@ -9,6 +9,7 @@ mod failure;
 mod plot;
 mod run_folder;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -35,8 +36,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.is_quiet() => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            // The one place errors are printed; nothing to do if stderr is closed too.
+            let _ = writeln!(std::io::stderr().lock(), "error: {}", f.to_terminal());
             ExitCode::from(f.code)
         }
     }

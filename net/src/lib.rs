@@ -30,10 +30,12 @@
 //! ```
 //!
 //! The crate also holds what training needs and knows nothing of terminals: data readers
-//! ([`data`]), model files ([`checkpoint`]), optimizers and the training loop.
+//! ([`data`]), model files ([`checkpoint`]), the one atomic file write
+//! ([`atomic_write`]), optimizers and the training loop.
 
 #![warn(missing_docs)]
 
+pub mod atomic_write;
 pub mod checkpoint;
 pub mod closed_form;
 pub mod data;

@@ -1,5 +1,6 @@
 //! `tapegrad bench`: the speed of one training step on this machine.
 
+use std::io::{self, Write};
 use std::time::Instant;
 
 use tapegrad_net::step::{StepBench, StepShape, SHAPES};
@@ -32,11 +33,13 @@ pub fn run(args: &BenchArgs) -> Outcome {
         Dtype::F32 => "f32",
         Dtype::F64 => "f64",
     };
+    let mut out = io::stdout().lock();
     if !args.json {
-        println!(
+        writeln!(
+            out,
             "{:>9} {:>22} {:>10} {:>9} {:>10} {:>9} {:>7}",
             "shape", "n,d,h,c", "tape ms", "GFLOP/s", "closed ms", "GFLOP/s", "ratio"
-        );
+        )?;
     }
     for shape in shapes {
         let (tape, closed) = match args.dtype {
@@ -45,7 +48,8 @@ pub fn run(args: &BenchArgs) -> Outcome {
         };
         let gflops = |secs: f64| shape.flops() / secs / 1e9;
         if args.json {
-            println!(
+            writeln!(
+                out,
                 "{}",
                 serde_json::json!({
                     "shape": shape.name, "n": shape.n, "d": shape.d, "h": shape.h, "c": shape.c,
@@ -53,9 +57,10 @@ pub fn run(args: &BenchArgs) -> Outcome {
                     "tape_ms": tape * 1e3, "tape_gflops": gflops(tape),
                     "closed_form_ms": closed * 1e3, "closed_form_gflops": gflops(closed),
                 })
-            );
+            )?;
         } else {
-            println!(
+            writeln!(
+                out,
                 "{:>9} {:>22} {:>10.4} {:>9.1} {:>10.4} {:>9.1} {:>7.3}",
                 shape.name,
                 format!("{},{},{},{}", shape.n, shape.d, shape.h, shape.c),
@@ -64,7 +69,7 @@ pub fn run(args: &BenchArgs) -> Outcome {
                 closed * 1e3,
                 gflops(closed),
                 tape / closed
-            );
+            )?;
         }
     }
     Ok(())

@@ -20,7 +20,7 @@ pub fn eval(args: &EvalArgs) -> Outcome {
     }
     let right: usize = (0..classes).map(|k| confusion[k][k]).sum();
     let accuracy = right as f64 / data.len().max(1) as f64;
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::new(io::stdout().lock());
     writeln!(
         out,
         "{} ({} examples): accuracy {:.2}% ({right}/{})",
@@ -47,6 +47,7 @@ pub fn eval(args: &EvalArgs) -> Outcome {
         }
         writeln!(out)?;
     }
+    out.flush()?;
     Ok(())
 }
 

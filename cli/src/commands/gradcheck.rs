@@ -1,6 +1,7 @@
 //! `tapegrad gradcheck`: the derivation of the specification (docs/two-layer-net-gradients.md,
 //! "the document") demonstrated on random nets.
 
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use ndarray::{Array1, Array2};
@@ -19,11 +20,16 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
         return Err(Failure::input("--nets must be at least 1"));
     }
     let mut rng = StdRng::seed_from_u64(args.seed);
-    println!("relative error = max |a - b| / max(|a|, |b|) over all four gradients (f64)");
-    println!(
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "relative error = max |a - b| / max(|a|, |b|) over all four gradients (f64)"
+    )?;
+    writeln!(
+        out,
         "{:>4} {:>16} {:>8} {:>12} {:>12} {:>12} {:>12}",
         "net", "n,d,h,c", "lambda", "tape~closed", "tape~doc", "tape~numeric", "doc~numeric"
-    );
+    )?;
     let mut worst: f64 = 0.0;
     for k in 0..args.nets {
         let shape = (
@@ -63,16 +69,20 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
             doc_numeric,
         ];
         worst = errors.iter().fold(worst, |w, &e| w.max(e));
-        println!(
+        writeln!(
+            out,
             "{k:>4} {:>16} {reg:>8} {:>12.2e} {:>12.2e} {:>12.2e} {:>12.2e}",
             format!("{n},{d},{h},{c}"),
             errors[0],
             errors[1],
             errors[2],
             errors[3]
-        );
+        )?;
     }
-    println!("worst: {worst:.2e} (central differences with h = 1e-6; below 1e-6 passes)");
+    writeln!(
+        out,
+        "worst: {worst:.2e} (central differences with h = 1e-6; below 1e-6 passes)"
+    )?;
     if worst < 1e-6 {
         Ok(())
     } else {

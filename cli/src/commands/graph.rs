@@ -1,5 +1,7 @@
 //! `tapegrad graph`: the net's tape as Graphviz DOT.
 
+use std::io::{self, Write};
+
 use ndarray::Array2;
 use tapegrad_autograd::Tape;
 use tapegrad_net::TwoLayerNet;
@@ -19,6 +21,8 @@ pub fn run(args: &GraphArgs) -> Outcome {
     let y: Vec<usize> = (0..args.batch_size).map(|i| i % args.classes).collect();
     let tape = Tape::new();
     net.record(&tape, x, &y, 1e-4)?;
-    print!("{}", tape.to_dot());
+    let mut out = io::stdout().lock();
+    out.write_all(tape.to_dot().as_bytes())?;
+    out.flush()?;
     Ok(())
 }

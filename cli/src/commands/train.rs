@@ -1,44 +1,56 @@
 //! `tapegrad train`: the main job.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tapegrad_net::atomic_write::write_atomic;
 use tapegrad_net::data::{self, ImageShape, MeanImage, Splits};
-use tapegrad_net::model_file::{self, ModelInfo, SavedModel};
+use tapegrad_net::model_file::{self, ModelInfo};
 use tapegrad_net::train::{self, Progress, TrainConfig, Training};
 use tapegrad_net::NetError;
 
 use crate::args::TrainArgs;
 use crate::failure::{Failure, Outcome};
-use crate::{plot, run_folder};
+use crate::plot;
+use crate::run_folder::{self, RunFolder, Saver, MODEL_FILE, STATE_FILE};
 
-/// File names inside a run folder.
-pub const MODEL_FILE: &str = "model.safetensors";
-/// The resumable state.
-pub const STATE_FILE: &str = "state.safetensors";
-
-/// Trains, saving the best model and the run state every epoch, then writes the summary,
-/// metrics and pictures.
+/// Trains, saving the best model and the run state as epochs finish (at most every few
+/// seconds, and the last epoch), then writes the summary, metrics and pictures.
 pub fn run(args: &TrainArgs) -> Outcome {
     let started = Instant::now();
     super::set_threads(args.threads);
-    // Flags are checked before anything is written; a resumed run's folder must exist.
-    let out = match (&args.out, args.resume) {
-        (Some(dir), true) => dir.clone(),
+    // Flags are checked before anything is written; the folder is locked before the data are
+    // read, so that a second run on it is refused at once.
+    let folder = match (&args.out, args.resume) {
+        (Some(dir), true) => RunFolder::resume(dir, "train")?,
         _ => {
             check_config(&args.config())?;
-            run_folder::prepare(args.out.as_deref(), &args.data.data.to_string())?
+            RunFolder::create(
+                args.out.as_deref(),
+                &args.data.data.to_string(),
+                "train",
+                args.overwrite,
+            )?
         }
     };
-    let state_path = out.join(STATE_FILE);
+    let out = folder.path();
+    let state_path = folder.file(STATE_FILE);
     // A resumed run continues with its own saved hyperparameters; only --epochs (the total to
     // reach), --threads and --quiet apply.
     let saved = if args.resume {
         let saved = model_file::load_state(&state_path)
             .map_err(|e| Failure::input(format!("cannot resume: {e}")))?;
+        if run_folder::restore_model(out, &saved)? && !args.quiet {
+            let _ = writeln!(
+                io::stderr(),
+                "note: restored {} from the run state (the last save stopped between the two)",
+                folder.file(MODEL_FILE).display()
+            );
+        }
         Some(saved)
     } else {
         None
@@ -83,6 +95,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     );
     let mut losses: Vec<(f64, f64)> = Vec::new();
     let mut save_error = None;
+    let mut saver = Saver::new(out, config.clone(), mean.clone(), info.clone());
     let result = run.run(&config, &splits.train, &splits.val, |p| {
         match p {
             Progress::Step {
@@ -108,8 +121,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
                     100.0 * stats.train_accuracy,
                     100.0 * stats.val_accuracy
                 ));
-                let saved = save_epoch(&out, run, &config, &mean, &info, improved);
-                if let Err(e) = saved {
+                if let Err(e) = saver.epoch_done(run, improved) {
                     // Stop: training on without a place to keep the result wastes the run.
                     save_error = Some(e);
                     return ControlFlow::Break(());
@@ -122,25 +134,28 @@ pub fn run(args: &TrainArgs) -> Outcome {
     if let Some(e) = save_error {
         return Err(e);
     }
+    // A run that stopped early keeps its last finished epoch.
+    saver.flush(&run)?;
     if let Err(e) = result {
         return Err(match e {
             // Only a finished epoch saves anything.
             NetError::Diverged { .. } if run.epoch > 0 => Failure::running(format!(
-                "{e} (start a new run with a smaller --lr)\nthe last good model and run state \
-                 stay in {}",
+                "{e} (start a new run with a smaller --lr)"
+            ))
+            .line(format!(
+                "the last good model and run state stay in {}",
                 out.display()
             )),
-            NetError::Diverged { .. } => Failure::running(format!(
-                "{e} (start a new run with a smaller --lr)\nno epoch finished, so nothing was \
-                 saved in {}",
-                out.display()
-            )),
+            NetError::Diverged { .. } => {
+                Failure::running(format!("{e} (start a new run with a smaller --lr)"))
+                    .line("no epoch finished, so nothing was saved")
+            }
             e => e.into(),
         });
     }
     let train_seconds: f64 = run.history.iter().map(|s| s.seconds).sum();
     summarize(
-        &out,
+        out,
         &run,
         &config,
         &splits,
@@ -217,31 +232,6 @@ fn model_info(args: &TrainArgs, splits: &Splits) -> ModelInfo {
     }
 }
 
-/// After an epoch: the run state always, the model when validation improved.
-fn save_epoch(
-    out: &Path,
-    run: &Training<f32>,
-    config: &TrainConfig,
-    mean: &MeanImage,
-    info: &ModelInfo,
-    improved: bool,
-) -> Outcome {
-    let fail = |e: model_file::ModelFileError| Failure::running(e.to_string());
-    if improved {
-        let model = SavedModel {
-            net: run.best.clone(),
-            mean: mean.clone(),
-            info: info.clone(),
-        };
-        model_file::save_model(&out.join(MODEL_FILE), &model).map_err(fail)?;
-    }
-    model_file::save_state(&out.join(STATE_FILE), run, config, mean, info).map_err(fail)?;
-    run_folder::write_atomic(
-        &out.join("metrics.csv"),
-        &run_folder::metrics_csv(&run.history),
-    )
-}
-
 /// A progress bar on stderr, or none when quiet (indicatif draws nothing when stderr is not
 /// a terminal).
 fn progress_bar(quiet: bool, steps: usize) -> ProgressBar {
@@ -310,14 +300,19 @@ fn summarize(
         "model": MODEL_FILE,
     });
     let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    run_folder::write_atomic(&out.join("summary.json"), &(text + "\n"))?;
-    run_folder::write_atomic(
-        &out.join("metrics.csv"),
-        &run_folder::metrics_csv(&run.history),
+    write_atomic(
+        &out.join(run_folder::SUMMARY_FILE),
+        (text + "\n").as_bytes(),
+    )?;
+    write_atomic(
+        &out.join(run_folder::METRICS_FILE),
+        run_folder::metrics_csv(&run.history).as_bytes(),
     )?;
 
     let pct = |a: f64| format!("{:.2}%", 100.0 * a);
-    println!(
+    let mut stdout = io::stdout().lock();
+    writeln!(
+        stdout,
         "{}: {} epochs, {} steps in {:.2}s (h={}, {}, lr {}, reg {})",
         info.dataset,
         run.epoch,
@@ -330,18 +325,20 @@ fn summarize(
             .unwrap_or("?"),
         config.lr,
         config.reg
-    );
-    println!(
+    )?;
+    writeln!(
+        stdout,
         "best model: train {}  val {}  test {}  (final loss {final_loss:.4})",
         pct(train_acc),
         pct(val_acc),
         test_acc.map(pct).unwrap_or_else(|| "-".into())
-    );
-    println!(
+    )?;
+    writeln!(
+        stdout,
         "wrote {} (model, state, metrics.csv, summary.json, pictures) in {:.2}s in all",
         out.display(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(())
 }
 
@@ -353,19 +350,20 @@ fn plot_run(
     image: Option<ImageShape>,
 ) -> Outcome {
     let fail = |e: plot::PlotError| Failure::running(e.to_string());
-    plot::loss_curve(&out.join("loss.png"), losses, "iteration").map_err(fail)?;
+    plot::loss_curve(&out.join(run_folder::LOSS_PICTURE), losses, "iteration").map_err(fail)?;
     let curve = |f: fn(&train::EpochStats) -> f64| -> Vec<(f64, f64)> {
         run.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
     };
     plot::accuracy_curves(
-        &out.join("accuracy.png"),
+        &out.join(run_folder::ACCURACY_PICTURE),
         &curve(|s| s.train_accuracy),
         &curve(|s| s.val_accuracy),
     )
     .map_err(fail)?;
     if let Some(im) = image {
         let shape = (im.height, im.width, im.channels, im.channel_major);
-        plot::weight_grid(&out.join("weights.png"), run.best.w1.view(), shape).map_err(fail)?;
+        let path = out.join(run_folder::WEIGHTS_PICTURE);
+        plot::weight_grid(&path, run.best.w1.view(), shape).map_err(fail)?;
     }
     Ok(())
 }

@@ -2,17 +2,19 @@
 //! course's hyperparameter search does it.
 
 use std::fmt::Write as _;
+use std::io::{self, Write as _};
 use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tapegrad_net::atomic_write::write_atomic;
 use tapegrad_net::data::{self, MeanImage};
 use tapegrad_net::model_file::{self, ModelInfo, SavedModel};
 use tapegrad_net::train::{self, TrainConfig, Training};
 
 use crate::args::TuneArgs;
 use crate::failure::{Failure, Outcome};
-use crate::run_folder;
+use crate::run_folder::{RunFolder, MODEL_FILE, RESULTS_FILE};
 
 /// One trial's settings and result.
 struct Trial {
@@ -41,19 +43,22 @@ pub fn run(args: &TuneArgs) -> Outcome {
             "--trials, --epochs, --hidden and --batch-size must be at least 1",
         ));
     }
+    let prefix = format!("tune-{}", args.data.data);
+    let folder = RunFolder::create(args.out.as_deref(), &prefix, "tune", args.overwrite)?;
     let mut splits = data::load(&args.data.data, args.seed)?;
     let mean = MeanImage::fit_apply(&mut splits)?;
-    let out = run_folder::prepare(args.out.as_deref(), &format!("tune-{}", args.data.data))?;
+    let mut stdout = io::stdout().lock();
 
     let mut rng = StdRng::seed_from_u64(args.seed);
     let log_uniform =
         |rng: &mut StdRng, (lo, hi): (f64, f64)| (lo + (hi - lo) * rng.random::<f64>()).exp();
     let mut trials = Vec::new();
     let mut best: Option<(f64, Training<f32>)> = None;
-    println!(
+    writeln!(
+        stdout,
         "{:>5} {:>10} {:>10} {:>6} {:>9} {:>9} {:>7}",
         "trial", "lr", "reg", "hidden", "train", "val", "seconds"
-    );
+    )?;
     for k in 0..args.trials {
         let config = TrainConfig {
             hidden: args.hidden[rng.random_range(0..args.hidden.len())],
@@ -80,7 +85,8 @@ pub fn run(args: &TuneArgs) -> Outcome {
             Err(tapegrad_net::NetError::Diverged { .. }) => (0.0, 0.0, "diverged"),
             Err(e) => return Err(e.into()),
         };
-        println!(
+        writeln!(
+            stdout,
             "{k:>5} {:>10.3e} {:>10.3e} {:>6} {:>8.2}% {:>8.2}% {seconds:>7.2}{}",
             config.lr,
             config.reg,
@@ -88,7 +94,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
             100.0 * train_accuracy,
             100.0 * val_accuracy,
             if outcome == "ok" { "" } else { "  diverged" }
-        );
+        )?;
         if outcome == "ok" && best.as_ref().is_none_or(|(v, _)| val_accuracy > *v) {
             best = Some((val_accuracy, run));
         }
@@ -121,7 +127,8 @@ pub fn run(args: &TuneArgs) -> Outcome {
             t.outcome
         );
     }
-    run_folder::write_atomic(&out.join("results.csv"), &csv)?;
+    let results = folder.file(RESULTS_FILE);
+    write_atomic(&results, csv.as_bytes())?;
     let Some((val, run)) = best else {
         return Err(Failure::running(
             "every trial diverged; try a smaller --lr range",
@@ -148,7 +155,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         mean,
         info,
     };
-    let path = out.join(super::train::MODEL_FILE);
+    let path = folder.file(MODEL_FILE);
     model_file::save_model(&path, &model).map_err(|e| Failure::running(e.to_string()))?;
     let test = match &splits.test {
         Some(t) => format!(
@@ -157,14 +164,15 @@ pub fn run(args: &TuneArgs) -> Outcome {
         ),
         None => String::new(),
     };
-    println!(
+    writeln!(
+        stdout,
         "best: lr {:.3e}, reg {:.3e}, hidden {}: val {:.2}%{test}; model in {}, table in {}",
         top.lr,
         top.reg,
         top.hidden,
         100.0 * val,
         path.display(),
-        out.join("results.csv").display()
-    );
+        results.display()
+    )?;
     Ok(())
 }

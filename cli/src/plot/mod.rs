@@ -2,7 +2,9 @@
 //! iteration, train/val accuracy per epoch, and the first-layer weights drawn
 //! as a grid of small images. Everything is drawn with plotters' bitmap
 //! backend and the embedded DejaVu font, so no system font or graphics
-//! library is needed.
+//! library is needed. Pictures are drawn in memory, encoded as PNG with the
+//! `image` crate and written with the one atomic write, so a crash or a full
+//! disk never leaves half a picture.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use self::png::{describe, render, write_png, DrawError};
+
+mod png;
 
 /// Pixel size (width, height) of the loss and accuracy charts.
 pub const CHART_SIZE: (u32, u32) = (800, 500);
@@ -28,7 +34,7 @@ const VAL_COLOR: RGBColor = RGBColor(255, 127, 14);
 type Root<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
 type Chart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-type ErrFn<'e> = &'e dyn Fn(&dyn fmt::Display) -> PlotError;
+type ErrFn<'e> = &'e dyn Fn(&DrawError) -> PlotError;
 
 /// Why a picture could not be made; every variant names the output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +44,10 @@ pub enum PlotError {
     Input { path: PathBuf, message: String },
     /// The embedded font could not be registered with plotters.
     Font { path: PathBuf, message: String },
-    /// plotters failed while drawing, encoding or writing the PNG.
+    /// plotters failed while drawing, or the PNG encoder failed.
     Draw { path: PathBuf, message: String },
+    /// The PNG could not be written (the message names the file and the cause).
+    Write { path: PathBuf, message: String },
 }
 
 impl fmt::Display for PlotError {
@@ -47,7 +55,8 @@ impl fmt::Display for PlotError {
         let (path, what, message) = match self {
             PlotError::Input { path, message } => (path, "bad input", message),
             PlotError::Font { path, message } => (path, "font registration failed", message),
-            PlotError::Draw { path, message } => (path, "drawing or writing failed", message),
+            PlotError::Draw { path, message } => (path, "drawing failed", message),
+            PlotError::Write { message, .. } => return f.write_str(message),
         };
         write!(f, "cannot plot {}: {what}: {message}", path.display())
     }
@@ -72,11 +81,11 @@ fn input_err(path: &Path, message: impl Into<String>) -> PlotError {
     PlotError::Input { path, message }
 }
 
-fn draw_err(path: &Path, what: &'static str) -> impl Fn(&dyn fmt::Display) -> PlotError {
+fn draw_err(path: &Path, what: &'static str) -> impl Fn(&DrawError) -> PlotError {
     let path = path.to_path_buf();
     move |e| PlotError::Draw {
         path: path.clone(),
-        message: format!("{what}: {e}"),
+        message: format!("{what}: {}", describe(e)),
     }
 }
 
@@ -194,36 +203,37 @@ pub fn loss_curve(path: &Path, points: &[(f64, f64)], x_label: &str) -> Result<(
     let x = axis_range(extent(pts.iter().map(|p| p.0)), 0.0);
     let y = axis_range(extent(pts.iter().map(|p| p.1)), 0.05);
     let err = draw_err(path, "drawing the loss curve");
-    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
-    let mut chart = chart(&root, "Training loss", (x, y), (x_label, "loss"), &err)?;
-    chart
-        .draw_series(line(&pts, TRAIN_COLOR.stroke_width(1)))
-        .map_err(|e| err(&e))?;
-
-    let note = match (pts.is_empty(), skipped) {
-        (true, _) => "no finite data points".to_string(),
-        (false, 0) => String::new(),
-        (false, 1) => "1 non-finite point skipped".to_string(),
-        (false, n) => format!("{n} non-finite points skipped"),
-    };
-    if !note.is_empty() {
-        let area = chart.plotting_area().strip_coord_spec();
-        let (w, h) = area.dim_in_pixel();
-        let (at, anchor) = if pts.is_empty() {
-            (
-                (w as i32 / 2, h as i32 / 2),
-                Pos::new(HPos::Center, VPos::Center),
-            )
-        } else {
-            ((w as i32 - 8, 8), Pos::new(HPos::Right, VPos::Top))
-        };
-        let style = TextStyle::from((FONT, 16).into_font())
-            .color(&RED)
-            .pos(anchor);
-        area.draw(&Text::new(note, at, style))
+    render(path, CHART_SIZE, &err, |root| {
+        let mut chart = chart(root, "Training loss", (x, y), (x_label, "loss"), &err)?;
+        chart
+            .draw_series(line(&pts, TRAIN_COLOR.stroke_width(1)))
             .map_err(|e| err(&e))?;
-    }
-    root.present().map_err(|e| err(&e))
+
+        let note = match (pts.is_empty(), skipped) {
+            (true, _) => "no finite data points".to_string(),
+            (false, 0) => String::new(),
+            (false, 1) => "1 non-finite point skipped".to_string(),
+            (false, n) => format!("{n} non-finite points skipped"),
+        };
+        if !note.is_empty() {
+            let area = chart.plotting_area().strip_coord_spec();
+            let (w, h) = area.dim_in_pixel();
+            let (at, anchor) = if pts.is_empty() {
+                (
+                    (w as i32 / 2, h as i32 / 2),
+                    Pos::new(HPos::Center, VPos::Center),
+                )
+            } else {
+                ((w as i32 - 8, 8), Pos::new(HPos::Right, VPos::Top))
+            };
+            let style = TextStyle::from((FONT, 16).into_font())
+                .color(&RED)
+                .pos(anchor);
+            area.draw(&Text::new(note, at, style))
+                .map_err(|e| err(&e))?;
+        }
+        Ok(())
+    })
 }
 
 /// Train and validation accuracy per epoch on one chart with a legend
@@ -244,25 +254,28 @@ pub fn accuracy_curves(
     let (train, val) = (clamp(train), clamp(val));
     let x = axis_range(extent(train.iter().chain(&val).map(|p| p.0)), 0.02);
     let err = draw_err(path, "drawing the accuracy curves");
-    let root = BitMapBackend::new(path, CHART_SIZE).into_drawing_area();
-    let title = "Classification accuracy";
-    let mut chart = chart(&root, title, (x, (0.0, 1.0)), ("epoch", "accuracy"), &err)?;
-    for (name, pts, color) in [("train", &train, TRAIN_COLOR), ("val", &val, VAL_COLOR)] {
+    render(path, CHART_SIZE, &err, |root| {
+        let title = "Classification accuracy";
+        let mut chart = chart(root, title, (x, (0.0, 1.0)), ("epoch", "accuracy"), &err)?;
+        for (name, pts, color) in [("train", &train, TRAIN_COLOR), ("val", &val, VAL_COLOR)] {
+            chart
+                .draw_series(line(pts, color.stroke_width(2)))
+                .map_err(|e| err(&e))?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
         chart
-            .draw_series(line(pts, color.stroke_width(2)))
-            .map_err(|e| err(&e))?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| err(&e))?;
+        Ok(())
+    })
 }
 
 /// Integer scale factor that brings a tile of side `side` near `TILE_TARGET`.
@@ -354,12 +367,7 @@ pub fn weight_grid(
         }
     }
 
-    let err = draw_err(path, "writing the weight grid");
-    let mut backend = BitMapBackend::new(path, (gw as u32, gh as u32));
-    backend
-        .blit_bitmap((0, 0), (gw as u32, gh as u32), &buf)
-        .map_err(|e| err(&e))?;
-    backend.present().map_err(|e| err(&e))
+    write_png(path, &buf, (gw as u32, gh as u32))
 }
 
 #[cfg(test)]

@@ -146,3 +146,31 @@ fn plot_errors_name_the_path() {
         "{e}"
     );
 }
+
+#[test]
+fn plot_write_failures_are_plain_sentences_and_keep_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the picture should go: drawing works, the rename fails.
+    let path = dir.path().join("loss.png");
+    std::fs::create_dir(&path).unwrap();
+    std::fs::write(path.join("keep"), b"").unwrap();
+    let w1 = Array2::<f32>::zeros((64, 4));
+    let errors = [
+        loss_curve(&path, &noisy_loss(10), "iteration").unwrap_err(),
+        accuracy_curves(&path, &accuracy(0.9, 3.0), &accuracy(0.8, 3.0)).unwrap_err(),
+        weight_grid(&path, w1.view(), (8, 8, 1, false)).unwrap_err(),
+    ];
+    for e in errors {
+        assert!(matches!(e, PlotError::Write { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!("cannot write {}", path.display())),
+            "{msg}"
+        );
+        for debug in ["Custom {", "IoError(", "ImageError(", "kind:"] {
+            assert!(!msg.contains(debug), "Debug output in {msg}");
+        }
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file is left");
+}

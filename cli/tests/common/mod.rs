@@ -10,6 +10,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+pub mod process;
+
 /// What one run of the binary did.
 #[derive(Debug)]
 pub struct Out {

@@ -1,20 +1,17 @@
 //! Saving (atomically) and loading checkpoints, and their byte form.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs;
+use std::io;
+use std::path::Path;
 
 use safetensors::{SafeTensorError, SafeTensors};
 
 use super::{Checkpoint, CheckpointError, Dtype, Origin, Tensor};
+use crate::atomic_write;
 
 /// The largest header the safetensors crate accepts.
 const MAX_HEADER_LEN: u64 = 100_000_000;
-
-/// Tells concurrent saves from one process apart in temporary file names.
-static SAVE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Checkpoint {
     /// The checkpoint in safetensors form, as [`save`](Self::save) writes it.
@@ -68,8 +65,9 @@ impl Checkpoint {
         parse(&bytes, Origin::File(path.to_path_buf()))
     }
 
-    /// Writes the checkpoint to `path` atomically: to a temporary file in the same
-    /// directory, `fsync`ed, then renamed over `path` (see the [module docs](super)).
+    /// Writes the checkpoint to `path` with [`atomic_write::write_atomic`]: to a temporary
+    /// file in the same directory, `fsync`ed, then renamed over `path` (see the
+    /// [module docs](super)).
     ///
     /// On error ([`CheckpointError::Write`], naming `path`, the failed step and the cause:
     /// a missing or read-only directory, a full disk, `path` being a directory, ...) the
@@ -91,38 +89,15 @@ impl Checkpoint {
 
     fn save_inner(&self, path: &Path, fail_after: Option<usize>) -> Result<(), CheckpointError> {
         let bytes = self.to_bytes()?;
-        let error = |action: String, source: io::Error| CheckpointError::Write {
-            path: path.to_path_buf(),
-            action,
-            source,
+        let written = match fail_after {
+            None => atomic_write::write_atomic(path, &bytes),
+            Some(n) => atomic_write::write_atomic_interrupted(path, &bytes, n),
         };
-        let (dir, tmp) = temp_path(path).ok_or_else(|| {
-            let source = io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name");
-            error("choosing a temporary file".to_string(), source)
-        })?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| error(format!("creating temporary file {}", tmp.display()), e))?;
-        let written = write_synced(&mut file, &bytes, fail_after)
-            .map_err(|e| error(format!("writing temporary file {}", tmp.display()), e))
-            .and_then(|()| {
-                drop(file);
-                fs::rename(&tmp, path).map_err(|e| {
-                    error(
-                        format!("renaming temporary file {} to it", tmp.display()),
-                        e,
-                    )
-                })
-            });
-        if let Err(err) = written {
-            // Best effort: the error being reported matters more than a failed clean-up.
-            let _ = fs::remove_file(&tmp);
-            return Err(err);
-        }
-        sync_dir(&dir);
-        Ok(())
+        written.map_err(|e| CheckpointError::Write {
+            path: e.path,
+            action: e.step,
+            source: e.source,
+        })
     }
 }
 
@@ -160,46 +135,6 @@ fn splice_metadata(body: Vec<u8>, metadata: &HashMap<String, String>) -> Vec<u8>
     bytes.extend(header.as_bytes());
     bytes.extend(data);
     bytes
-}
-
-/// The directory of `path` and a fresh temporary file name there:
-/// `.{file name, at most 100 bytes}.tmp-{pid}-{counter}`.
-fn temp_path(path: &Path) -> Option<(PathBuf, PathBuf)> {
-    let name = path.file_name()?.to_string_lossy();
-    let mut end = name.len().min(100);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    let n = SAVE_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp_name = format!(".{}.tmp-{}-{n}", &name[..end], std::process::id());
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(tmp_name);
-    Some((dir, tmp))
-}
-
-fn write_synced(file: &mut File, bytes: &[u8], fail_after: Option<usize>) -> io::Result<()> {
-    match fail_after {
-        None => file.write_all(bytes)?,
-        Some(n) => {
-            file.write_all(&bytes[..n.min(bytes.len())])?;
-            return Err(io::Error::other("injected write failure (test hook)"));
-        }
-    }
-    file.sync_all()
-}
-
-/// Makes the rename durable by syncing the directory entry (Unix; best effort, as the new
-/// file is already in place and complete).
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 fn parse(bytes: &[u8], origin: Origin) -> Result<Checkpoint, CheckpointError> {

@@ -23,9 +23,10 @@
 //! safe_open("model.safetensors", "np").metadata() # {'classes': '10', ...}
 //! ```
 //!
-//! **Atomic save.** [`Checkpoint::save`] writes the whole file to a temporary file in the
-//! target's directory (`.model.safetensors.tmp-PID-N`), flushes it to disk (`fsync`), then
-//! renames it over the target, which replaces the old file in one step. A failure at any
+//! **Atomic save.** [`Checkpoint::save`] writes the file with the crate's one atomic write,
+//! [`crate::atomic_write::write_atomic`]: the whole file goes to a temporary file in the
+//! target's directory (`.model.safetensors.tmp-PID-N`), is flushed to disk (`fsync`), then
+//! renamed over the target, which replaces the old file in one step. A failure at any
 //! point removes the temporary file and leaves an existing model as it was; a crash leaves
 //! either the old or the new model (and at worst a stale `.*.tmp-*` file, safe to delete),
 //! never a half-written one. The replacement is a new file: it gets default permissions, and
