@@ -34,8 +34,11 @@
 
 pub mod checkpoint;
 pub mod closed_form;
+pub mod config;
 pub mod data;
 mod error;
+pub mod limits;
+pub mod memory;
 mod model;
 pub mod model_file;
 mod optim;
