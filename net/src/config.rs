@@ -88,7 +88,11 @@ impl TrainConfig {
             return bad(Setting::Hidden, "0".into(), "needs at least 1 hidden unit");
         }
         if self.batch_size == 0 {
-            return bad(Setting::BatchSize, "0".into(), "needs at least 1 example per batch");
+            return bad(
+                Setting::BatchSize,
+                "0".into(),
+                "needs at least 1 example per batch",
+            );
         }
         if self.epochs == 0 {
             return bad(Setting::Epochs, "0".into(), "needs at least 1 epoch");
@@ -96,10 +100,18 @@ impl TrainConfig {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         let non_negative = |x: f64| x.is_finite() && x >= 0.0;
         if !positive(self.lr) {
-            return bad(Setting::Lr, self.lr.to_string(), "must be a positive number");
+            return bad(
+                Setting::Lr,
+                self.lr.to_string(),
+                "must be a positive number",
+            );
         }
         if !non_negative(self.reg) {
-            return bad(Setting::Reg, self.reg.to_string(), "must be zero or positive");
+            return bad(
+                Setting::Reg,
+                self.reg.to_string(),
+                "must be zero or positive",
+            );
         }
         if !positive(self.lr_decay) {
             let value = self.lr_decay.to_string();
@@ -230,14 +242,53 @@ mod tests {
     fn each_bad_hyperparameter_names_its_setting() {
         let d = TrainConfig::default();
         let cases = [
-            (TrainConfig { batch_size: 0, ..d.clone() }, Setting::BatchSize),
-            (TrainConfig { epochs: 0, ..d.clone() }, Setting::Epochs),
-            (TrainConfig { lr: f64::NAN, ..d.clone() }, Setting::Lr),
-            (TrainConfig { reg: -1.0, ..d.clone() }, Setting::Reg),
-            (TrainConfig { lr_decay: 0.0, ..d.clone() }, Setting::LrDecay),
-            (TrainConfig { init_std: f64::INFINITY, ..d.clone() }, Setting::InitStd),
             (
-                TrainConfig { optimizer: OptimizerKind::Momentum { mu: 1.5 }, ..d.clone() },
+                TrainConfig {
+                    batch_size: 0,
+                    ..d.clone()
+                },
+                Setting::BatchSize,
+            ),
+            (
+                TrainConfig {
+                    epochs: 0,
+                    ..d.clone()
+                },
+                Setting::Epochs,
+            ),
+            (
+                TrainConfig {
+                    lr: f64::NAN,
+                    ..d.clone()
+                },
+                Setting::Lr,
+            ),
+            (
+                TrainConfig {
+                    reg: -1.0,
+                    ..d.clone()
+                },
+                Setting::Reg,
+            ),
+            (
+                TrainConfig {
+                    lr_decay: 0.0,
+                    ..d.clone()
+                },
+                Setting::LrDecay,
+            ),
+            (
+                TrainConfig {
+                    init_std: f64::INFINITY,
+                    ..d.clone()
+                },
+                Setting::InitStd,
+            ),
+            (
+                TrainConfig {
+                    optimizer: OptimizerKind::Momentum { mu: 1.5 },
+                    ..d.clone()
+                },
                 Setting::Optimizer,
             ),
         ];

@@ -28,11 +28,7 @@ const ACTIVATION_COPIES: u64 = 4;
 impl NetShape {
     /// The number of parameters, `d·h + h + h·c + c`; `None` if it overflows `u64`.
     pub fn parameters(&self) -> Option<u64> {
-        let (d, h, c) = (
-            self.inputs as u64,
-            self.hidden as u64,
-            self.classes as u64,
-        );
+        let (d, h, c) = (self.inputs as u64, self.hidden as u64, self.classes as u64);
         d.checked_mul(h)?
             .checked_add(h)?
             .checked_add(h.checked_mul(c)?)?

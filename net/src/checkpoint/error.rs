@@ -150,6 +150,19 @@ pub enum CheckpointError {
         available: Vec<String>,
     },
 
+    /// A header that announces more tensor data than any model file may hold
+    /// ([`MAX_MODEL_DATA_BYTES`](crate::limits::MAX_MODEL_DATA_BYTES)); nothing past the
+    /// header was read.
+    #[error("{origin}: its header announces {announced} bytes of tensor data, more than the limit of {limit}")]
+    TooLarge {
+        /// The file.
+        origin: Origin,
+        /// The bytes of data the header announces.
+        announced: u64,
+        /// The limit.
+        limit: u64,
+    },
+
     /// A tensor has another rank or shape than asked for.
     #[error(
         "{origin}: tensor '{name}' has shape {found:?} ({found_dtype}), expected {}",
