@@ -130,7 +130,13 @@ impl TrainConfig {
             }
         };
         if !optimizer_ok {
-            let value = format!("{:?}", self.optimizer);
+            let value = match self.optimizer {
+                OptimizerKind::Sgd => "sgd".to_owned(),
+                OptimizerKind::Momentum { mu } => format!("momentum with mu {mu}"),
+                OptimizerKind::Adam { beta1, beta2, eps } => {
+                    format!("adam with beta1 {beta1}, beta2 {beta2}, eps {eps}")
+                }
+            };
             let problem = "decays must be in [0, 1) and Adam's eps a positive number";
             return bad(Setting::Optimizer, value, problem);
         }

@@ -180,13 +180,19 @@ fn non_finite_optimizer_state_and_learning_rate_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let path = state(tmp.path());
     tamper(&path, |ck| poison(ck, "opt.v2", f32::NAN));
-    let err = load_state(&path).err().expect("the state is refused").to_string();
+    let err = load_state(&path)
+        .err()
+        .expect("the state is refused")
+        .to_string();
     assert!(err.contains("tensor 'opt.v2'"), "{err}");
 
     let path = state(tmp.path());
     tamper(&path, |ck| {
         ck.set_metadata("state.lr", "NaN");
     });
-    let err = load_state(&path).err().expect("the state is refused").to_string();
+    let err = load_state(&path)
+        .err()
+        .expect("the state is refused")
+        .to_string();
     assert!(err.contains("state.lr"), "{err}");
 }

@@ -93,11 +93,14 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
     if best.dims() != net.dims() {
         return Err(ModelFileError::Shapes {
             path: path.display().to_string(),
-            message: format!(
-                "the best net is {:?} (inputs, hidden, classes) but the current one {:?}",
-                best.dims(),
-                net.dims()
-            ),
+            message: {
+                let dims = |(d, h, c): (usize, usize, usize)| format!("{d}-{h}-{c}");
+                format!(
+                    "the best net is {} (inputs-hidden-classes) but the current one {}",
+                    dims(best.dims()),
+                    dims(net.dims())
+                )
+            },
         });
     }
     let hidden = net.dims().1;
