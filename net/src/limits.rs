@@ -10,6 +10,9 @@
 //! | [`MAX_DATA_FILE_BYTES`] | 4 GiB | bytes read from one data file (after gunzipping) |
 //! | [`MAX_CSV_LINE_BYTES`] | 16 MiB | one CSV line |
 //! | [`MAX_MODEL_DATA_BYTES`] | 16 GiB | the tensor data a model or state file announces |
+//! | [`CIFAR10_MAX_RECORDS`](crate::data::CIFAR10_MAX_RECORDS) | 100,000 | records in one CIFAR-10 file |
+//! | [`SPIRAL_MAX_POINTS`](crate::data::SPIRAL_MAX_POINTS) | 1,000,000 | points of a generated spiral |
+//! | an IDX header's announced size | at most [`MAX_DATA_FILE_BYTES`] | bytes read (and inflated) from an IDX file |
 //! | the machine's memory | see [`crate::memory`] | the memory a net needs to train |
 
 /// The largest class count a data set or a model may have: labels are `0..MAX_CLASSES`.
