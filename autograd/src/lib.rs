@@ -66,6 +66,9 @@ pub use custom::CustomOp;
 pub use element::Element;
 pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, relative_error, GradcheckReport};
+/// The `ndarray` version the tape's tensors are made of (0.17), for callers that don't depend
+/// on it themselves.
+pub use ndarray;
 pub use ops::gemm::{gemm, set_threads};
 pub use ops::reduce::{sum_f64, sum_squares_f64};
 pub use tape::{Leaf, SharedArray, Tape};

@@ -1,4 +1,8 @@
 //! The command line, as clap derives it.
+//!
+//! The doc comments here are `--help` text, written for a terminal: `<data>` and `[:POINTS]`
+//! are placeholders there, not HTML tags or links.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 
@@ -35,7 +39,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Print one predicted class per example, as CSV.
     Predict(EvalArgs),
-    /// Check the net's gradients: tape vs closed form vs the document's per-example form vs
+    /// Check the net's gradients: tape vs closed form vs the per-example form of the
+    /// specification (docs/two-layer-net-gradients.md) vs
     /// central differences, on random nets.
     Gradcheck(GradcheckArgs),
     /// Random search over learning rate, regularisation and hidden size; keeps the best model.

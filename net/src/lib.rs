@@ -1,6 +1,8 @@
 //! # tapegrad-net: the two-layer net of the document, on the tape
 //!
-//! [`TwoLayerNet`] is the net of `two-layer-net-gradients.md`: `z1 = X W1 + b1`,
+//! [`TwoLayerNet`] is the net of the project's specification, [`specification`] (the
+//! repository's `docs/two-layer-net-gradients.md`; its first-layer formulas have index slips that
+//! [`per_example`] explains and corrects): `z1 = X W1 + b1`,
 //! `a1 = relu(z1)`, `z2 = a1 W2 + b2`, `p = softmax(z2)`, trained on the loss
 //! `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)` (no ½, biases not regularised).
 //!
@@ -43,9 +45,12 @@ mod model;
 pub mod model_file;
 mod optim;
 pub mod per_example;
+pub mod specification;
 pub mod step;
 pub mod train;
 
 pub use error::{NetError, Result};
 pub use model::{loss, Gradients, Recorded, TwoLayerNet};
+/// The `ndarray` version the net's arrays are made of (0.17).
+pub use ndarray;
 pub use optim::{Optimizer, OptimizerKind};

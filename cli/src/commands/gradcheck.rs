@@ -1,4 +1,5 @@
-//! `tapegrad gradcheck`: the document's derivation demonstrated on random nets.
+//! `tapegrad gradcheck`: the derivation of the specification (docs/two-layer-net-gradients.md,
+//! "the document") demonstrated on random nets.
 
 use std::sync::Arc;
 
