@@ -7,9 +7,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tapegrad_net::config::{ConfigError, Setting};
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::train::TrainConfig;
 use tapegrad_net::OptimizerKind;
+
+use crate::failure::Failure;
 
 /// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
 ///
@@ -286,4 +289,24 @@ pub enum Dtype {
 /// Parses a `--data` value.
 fn parse_spec(s: &str) -> Result<DataSpec, String> {
     s.parse::<DataSpec>().map_err(|e| e.to_string())
+}
+
+/// The flag that sets a hyperparameter.
+pub fn flag(setting: Setting) -> &'static str {
+    match setting {
+        Setting::Hidden => "--hidden",
+        Setting::Reg => "--reg",
+        Setting::Lr => "--lr",
+        Setting::LrDecay => "--lr-decay",
+        Setting::BatchSize => "--batch-size",
+        Setting::Epochs => "--epochs",
+        Setting::Optimizer => "--optimizer",
+        Setting::InitStd => "--init-std",
+    }
+}
+
+/// A hyperparameter that cannot work, blamed on its flag: `--hidden 0: needs at least 1
+/// hidden unit` (exit code 2).
+pub fn flag_failure(e: ConfigError) -> Failure {
+    Failure::input(format!("{} {}: {}", flag(e.setting), e.value, e.problem))
 }

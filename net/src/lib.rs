@@ -38,8 +38,11 @@
 pub mod atomic_write;
 pub mod checkpoint;
 pub mod closed_form;
+pub mod config;
 pub mod data;
 mod error;
+pub mod limits;
+pub mod memory;
 mod model;
 pub mod model_file;
 mod optim;

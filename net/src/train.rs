@@ -120,7 +120,8 @@ pub struct Training<T: Element> {
 }
 
 impl<T: Element> Training<T> {
-    /// A fresh run for `d` inputs and `c` classes.
+    /// A fresh run for `d` inputs and `c` classes. Check the sizes first
+    /// ([`TrainConfig::validate`], [`TrainConfig::check_fits`]): this allocates the net.
     pub fn new(config: &TrainConfig, d: usize, c: usize) -> Self {
         let net = TwoLayerNet::new(d, config.hidden, c, config.init_std, config.seed);
         Training {
@@ -157,7 +158,8 @@ impl<T: Element> Training<T> {
         let features = train.features();
         let mut tape = Tape::new();
         let mut order: Vec<usize> = (0..train.len()).collect();
-        let mut labels = Vec::with_capacity(config.batch_size);
+        // A batch holds at most the whole training set, whatever `batch_size` says.
+        let mut labels = Vec::with_capacity(config.batch_size.min(train.len()));
         while self.epoch < config.epochs {
             let epoch = self.epoch + 1;
             // Each epoch's shuffle depends on the seed and the epoch only, so a resumed run

@@ -1,5 +1,6 @@
 //! `tapegrad eval` and `tapegrad predict`: a saved model applied to a data set.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use tapegrad_net::data::{self, Dataset};
@@ -9,16 +10,27 @@ use tapegrad_net::{train, NetError};
 use crate::args::{EvalArgs, Split};
 use crate::failure::{Failure, Outcome};
 
-/// Prints the accuracy and the confusion matrix (rows: true class, columns: predicted).
+/// Confusion matrices with more classes than this are printed as a list of their non-zero
+/// cells rather than as a table (a table of 65,536 classes would be 4 billion numbers).
+const TABLE_CLASSES: usize = 32;
+
+/// Prints the accuracy and the confusion matrix (rows: true class, columns: predicted): a
+/// table of every class when the model has at most [`TABLE_CLASSES`], otherwise the
+/// non-zero cells, one `true predicted count` line each. Only the non-zero cells are kept,
+/// so memory grows with the examples, never with classes².
 pub fn eval(args: &EvalArgs) -> Outcome {
     let (model, data) = prepare(args)?;
     let predicted = train::predict(&model.net, data.features())?;
     let classes = model.info.classes.max(data.classes());
-    let mut confusion = vec![vec![0usize; classes]; classes];
+    let mut cells: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for (&p, &y) in predicted.iter().zip(data.labels()) {
-        confusion[y][p] += 1;
+        *cells.entry((y, p)).or_default() += 1;
     }
-    let right: usize = (0..classes).map(|k| confusion[k][k]).sum();
+    let right: usize = predicted
+        .iter()
+        .zip(data.labels())
+        .filter(|(p, y)| p == y)
+        .count();
     let accuracy = right as f64 / data.len().max(1) as f64;
     let mut out = io::BufWriter::new(io::stdout().lock());
     writeln!(
@@ -29,20 +41,31 @@ pub fn eval(args: &EvalArgs) -> Outcome {
         100.0 * accuracy,
         data.len()
     )?;
+    let width = data.len().to_string().len().max(3);
+    if classes > TABLE_CLASSES {
+        writeln!(
+            out,
+            "confusion matrix of {classes} classes, non-zero cells only (true class, predicted class, count)"
+        )?;
+        for ((y, p), n) in &cells {
+            writeln!(out, "{y:>width$} {p:>width$} {n:>width$}")?;
+        }
+        return Ok(());
+    }
     writeln!(
         out,
         "confusion matrix (rows: true class, columns: predicted class)"
     )?;
-    let width = data.len().to_string().len().max(3);
     write!(out, "{:>width$} |", "")?;
     for k in 0..classes {
         write!(out, " {k:>width$}")?;
     }
     writeln!(out)?;
     writeln!(out, "{}", "-".repeat((width + 1) * (classes + 1) + 1))?;
-    for (k, row) in confusion.iter().enumerate() {
-        write!(out, "{k:>width$} |")?;
-        for n in row {
+    for y in 0..classes {
+        write!(out, "{y:>width$} |")?;
+        for p in 0..classes {
+            let n = cells.get(&(y, p)).copied().unwrap_or(0);
             write!(out, " {n:>width$}")?;
         }
         writeln!(out)?;
@@ -67,6 +90,7 @@ pub fn predict(args: &EvalArgs) -> Outcome {
 /// Loads the model and the chosen split, checks they fit, and applies the model's
 /// preprocessing (its training set's mean image) to the data.
 fn prepare(args: &EvalArgs) -> Outcome<(SavedModel, Dataset)> {
+    // Refuses non-finite weights and metadata that does not match them (see load_model).
     let model = model_file::load_model(&args.model).map_err(|e| Failure::input(e.to_string()))?;
     let splits = data::load(&args.data.data, args.seed)?;
     let mut data = match args.split {

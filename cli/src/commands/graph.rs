@@ -4,6 +4,8 @@ use std::io::{self, Write};
 
 use ndarray::Array2;
 use tapegrad_autograd::Tape;
+use tapegrad_net::limits::MAX_CLASSES;
+use tapegrad_net::memory::{about, MemoryLimit, NetShape};
 use tapegrad_net::TwoLayerNet;
 
 use crate::args::GraphArgs;
@@ -15,6 +17,32 @@ pub fn run(args: &GraphArgs) -> Outcome {
         return Err(Failure::input(
             "--inputs, --hidden, --classes and --batch-size must be at least 1",
         ));
+    }
+    if args.classes > MAX_CLASSES {
+        return Err(Failure::input(format!(
+            "--classes {}: more than the limit of {MAX_CLASSES} classes",
+            args.classes
+        )));
+    }
+    // Recording allocates the net and one batch (no optimizer): checked before.
+    let shape = NetShape {
+        inputs: args.inputs,
+        hidden: args.hidden,
+        classes: args.classes,
+        batch: args.batch_size,
+    };
+    let needed = shape.training_bytes(0);
+    let limit = MemoryLimit::of_this_process();
+    if !limit.fits(needed) {
+        return Err(Failure::input(format!(
+            "--inputs {}, --hidden {}, --classes {}, --batch-size {}: a net of {shape} needs {} \
+             to record, more than {limit}",
+            args.inputs,
+            args.hidden,
+            args.classes,
+            args.batch_size,
+            about(needed)
+        )));
     }
     let net = TwoLayerNet::<f32>::new(args.inputs, args.hidden, args.classes, 1e-4, 0);
     let x = Array2::<f32>::zeros((args.batch_size, args.inputs));

@@ -13,7 +13,7 @@ use tapegrad_net::model_file::{self, ModelInfo};
 use tapegrad_net::train::{self, Progress, TrainConfig, Training};
 use tapegrad_net::NetError;
 
-use crate::args::TrainArgs;
+use crate::args::{flag_failure, TrainArgs};
 use crate::failure::{Failure, Outcome};
 use crate::plot;
 use crate::run_folder::{self, RunFolder, Saver, MODEL_FILE, STATE_FILE};
@@ -28,7 +28,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let folder = match (&args.out, args.resume) {
         (Some(dir), true) => RunFolder::resume(dir, "train")?,
         _ => {
-            check_config(&args.config())?;
+            args.config().validate().map_err(flag_failure)?;
             RunFolder::create(
                 args.out.as_deref(),
                 &args.data.data.to_string(),
@@ -40,7 +40,8 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let out = folder.path();
     let state_path = folder.file(STATE_FILE);
     // A resumed run continues with its own saved hyperparameters; only --epochs (the total to
-    // reach), --threads and --quiet apply.
+    // reach), --threads and --quiet apply. `load_state` checks the saved ones and blames the
+    // state file for a bad one, so what `validate` finds below is the user's --epochs.
     let saved = if args.resume {
         let saved = model_file::load_state(&state_path)
             .map_err(|e| Failure::input(format!("cannot resume: {e}")))?;
@@ -62,8 +63,9 @@ pub fn run(args: &TrainArgs) -> Outcome {
         },
         None => args.config(),
     };
-    check_config(&config)?;
+    config.validate().map_err(flag_failure)?;
     let mut splits = data::load(&args.data.data, config.seed)?;
+    splits.train.check_trainable()?;
 
     let (mut run, mean, info) = match saved {
         Some(saved) => {
@@ -81,8 +83,12 @@ pub fn run(args: &TrainArgs) -> Outcome {
             (saved.run, mean, info)
         }
         None => {
+            let (d, c) = (splits.train.dim(), splits.train.classes());
+            config
+                .check_fits(d, c, splits.train.len())
+                .map_err(flag_failure)?;
             let mean = MeanImage::fit_apply(&mut splits)?;
-            let run = Training::new(&config, splits.train.dim(), splits.train.classes());
+            let run = Training::new(&config, d, c);
             (run, mean, model_info(args, &splits))
         }
     };
@@ -91,7 +97,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let steps_per_epoch = splits.train.len().div_ceil(config.batch_size.max(1));
     let bar = progress_bar(
         args.quiet,
-        steps_per_epoch * config.epochs.saturating_sub(run.epoch),
+        steps_per_epoch.saturating_mul(config.epochs.saturating_sub(run.epoch)),
     );
     let mut losses: Vec<(f64, f64)> = Vec::new();
     let mut save_error = None;
@@ -177,33 +183,6 @@ fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> O
             splits.train.dim(),
             splits.train.classes()
         )));
-    }
-    Ok(())
-}
-
-/// Rejects hyperparameters that cannot work.
-fn check_config(c: &TrainConfig) -> Outcome {
-    let bad = |flag: &str, why: &str| Err(Failure::input(format!("--{flag}: {why}")));
-    if c.hidden == 0 {
-        return bad("hidden", "needs at least 1 hidden unit");
-    }
-    if c.batch_size == 0 {
-        return bad("batch-size", "needs at least 1 example per batch");
-    }
-    if c.epochs == 0 {
-        return bad("epochs", "needs at least 1 epoch");
-    }
-    if !(c.lr.is_finite() && c.lr > 0.0) {
-        return bad("lr", "must be a positive number");
-    }
-    if !(c.reg.is_finite() && c.reg >= 0.0) {
-        return bad("reg", "must be zero or positive");
-    }
-    if !(c.lr_decay.is_finite() && c.lr_decay > 0.0) {
-        return bad("lr-decay", "must be a positive number");
-    }
-    if !(c.init_std.is_finite() && c.init_std >= 0.0) {
-        return bad("init-std", "must be zero or positive");
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use tapegrad_net::data::{self, MeanImage};
 use tapegrad_net::model_file::{self, ModelInfo, SavedModel};
 use tapegrad_net::train::{self, TrainConfig, Training};
 
-use crate::args::TuneArgs;
+use crate::args::{flag_failure, TuneArgs};
 use crate::failure::{Failure, Outcome};
 use crate::run_folder::{RunFolder, MODEL_FILE, RESULTS_FILE};
 
@@ -46,6 +46,18 @@ pub fn run(args: &TuneArgs) -> Outcome {
     let prefix = format!("tune-{}", args.data.data);
     let folder = RunFolder::create(args.out.as_deref(), &prefix, "tune", args.overwrite)?;
     let mut splits = data::load(&args.data.data, args.seed)?;
+    splits.train.check_trainable()?;
+    // Every hidden size is checked against the data and the memory before any trial runs.
+    let (d, c, n) = (
+        splits.train.dim(),
+        splits.train.classes(),
+        splits.train.len(),
+    );
+    for &hidden in &args.hidden {
+        let config = trial_config(args, hidden, 1.0, 1.0);
+        config.validate().map_err(flag_failure)?;
+        config.check_fits(d, c, n).map_err(flag_failure)?;
+    }
     let mean = MeanImage::fit_apply(&mut splits)?;
     let mut stdout = io::stdout().lock();
 
@@ -60,18 +72,11 @@ pub fn run(args: &TuneArgs) -> Outcome {
         "trial", "lr", "reg", "hidden", "train", "val", "seconds"
     )?;
     for k in 0..args.trials {
-        let config = TrainConfig {
-            hidden: args.hidden[rng.random_range(0..args.hidden.len())],
-            lr: log_uniform(&mut rng, lr_range),
-            reg: log_uniform(&mut rng, reg_range),
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            optimizer: args.optimizer.kind(),
-            seed: args.seed,
-            ..TrainConfig::default()
-        };
+        let hidden = args.hidden[rng.random_range(0..args.hidden.len())];
+        let lr = log_uniform(&mut rng, lr_range);
+        let config = trial_config(args, hidden, lr, log_uniform(&mut rng, reg_range));
         let start = Instant::now();
-        let mut run = Training::new(&config, splits.train.dim(), splits.train.classes());
+        let mut run = Training::new(&config, d, c);
         let result = run.run(&config, &splits.train, &splits.val, |_| {
             std::ops::ControlFlow::Continue(())
         });
@@ -175,4 +180,18 @@ pub fn run(args: &TuneArgs) -> Outcome {
         results.display()
     )?;
     Ok(())
+}
+
+/// One trial's hyperparameters: the flags' with this hidden size, learning rate and `reg`.
+fn trial_config(args: &TuneArgs, hidden: usize, lr: f64, reg: f64) -> TrainConfig {
+    TrainConfig {
+        hidden,
+        lr,
+        reg,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        optimizer: args.optimizer.kind(),
+        seed: args.seed,
+        ..TrainConfig::default()
+    }
 }

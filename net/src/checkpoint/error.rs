@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::Dtype;
+use crate::limits::quote;
 
 /// Where a checkpoint came from, as error messages name it: `model file PATH` for one
 /// [loaded](super::Checkpoint::load) from a file, `checkpoint` for one built in memory or
@@ -41,6 +42,7 @@ fn comma_list(names: &[String]) -> String {
     if names.is_empty() {
         "nothing".to_string()
     } else {
+        let names: Vec<String> = names.iter().map(|n| quote(n)).collect();
         names.join(", ")
     }
 }
@@ -104,7 +106,10 @@ pub enum CheckpointError {
     },
 
     /// A tensor has a dtype other than `F32` or `F64`.
-    #[error("{origin}: tensor '{name}' has dtype {dtype}; only F32 and F64 are supported")]
+    #[error(
+        "{origin}: tensor '{}' has dtype {dtype}; only F32 and F64 are supported",
+        quote(name)
+    )]
     UnsupportedDtype {
         /// The file.
         origin: Origin,
@@ -115,7 +120,7 @@ pub enum CheckpointError {
     },
 
     /// A tensor name that safetensors reserves (`__metadata__`) or that is empty.
-    #[error("{origin}: invalid tensor name '{name}': {reason}")]
+    #[error("{origin}: invalid tensor name '{}': {reason}", quote(name))]
     InvalidName {
         /// The checkpoint.
         origin: Origin,
@@ -126,7 +131,11 @@ pub enum CheckpointError {
     },
 
     /// A tensor asked for is not there.
-    #[error("{origin}: no tensor '{name}' (it has: {})", comma_list(available))]
+    #[error(
+        "{origin}: no tensor '{}' (it has: {})",
+        quote(name),
+        comma_list(available)
+    )]
     MissingTensor {
         /// The checkpoint.
         origin: Origin,
@@ -138,7 +147,8 @@ pub enum CheckpointError {
 
     /// A metadata key asked for is not there.
     #[error(
-        "{origin}: no metadata key '{key}' (it has: {})",
+        "{origin}: no metadata key '{}' (it has: {})",
+        quote(key),
         comma_list(available)
     )]
     MissingMetadata {
@@ -150,9 +160,23 @@ pub enum CheckpointError {
         available: Vec<String>,
     },
 
+    /// A header that announces more tensor data than any model file may hold
+    /// ([`MAX_MODEL_DATA_BYTES`](crate::limits::MAX_MODEL_DATA_BYTES)); nothing past the
+    /// header was read.
+    #[error("{origin}: its header announces {announced} bytes of tensor data, more than the limit of {limit}")]
+    TooLarge {
+        /// The file.
+        origin: Origin,
+        /// The bytes of data the header announces.
+        announced: u64,
+        /// The limit.
+        limit: u64,
+    },
+
     /// A tensor has another rank or shape than asked for.
     #[error(
-        "{origin}: tensor '{name}' has shape {found:?} ({found_dtype}), expected {}",
+        "{origin}: tensor '{}' has shape {found:?} ({found_dtype}), expected {}",
+        quote(name),
         shape_pattern(expected)
     )]
     ShapeMismatch {

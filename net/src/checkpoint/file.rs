@@ -1,11 +1,13 @@
 //! Saving (atomically) and loading checkpoints, and their byte form.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
-use std::io;
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::Path;
 
 use safetensors::{SafeTensorError, SafeTensors};
+
+use crate::limits::MAX_MODEL_DATA_BYTES;
 
 use super::{Checkpoint, CheckpointError, Dtype, Origin, Tensor};
 use crate::atomic_write;
@@ -53,7 +55,7 @@ impl Checkpoint {
     /// `path`, and later errors (a missing tensor, a wrong shape) name it too.
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint, CheckpointError> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|source| match source.kind() {
+        let io_error = |source: io::Error| match source.kind() {
             io::ErrorKind::NotFound => CheckpointError::NotFound {
                 path: path.to_path_buf(),
             },
@@ -61,8 +63,11 @@ impl Checkpoint {
                 path: path.to_path_buf(),
                 source,
             },
-        })?;
-        parse(&bytes, Origin::File(path.to_path_buf()))
+        };
+        let origin = Origin::File(path.to_path_buf());
+        let file = File::open(path).map_err(io_error)?;
+        let bytes = read_announced(file, &origin, io_error)?;
+        parse(&bytes, origin)
     }
 
     /// Writes the checkpoint to `path` with [`atomic_write::write_atomic`]: to a temporary
@@ -137,6 +142,58 @@ fn splice_metadata(body: Vec<u8>, metadata: &HashMap<String, String>) -> Vec<u8>
     bytes
 }
 
+/// Reads a safetensors file only as far as its own header announces: the 8-byte header
+/// length, the header (at most [`MAX_HEADER_LEN`] bytes), the tensor data its offsets reach
+/// (at most [`MAX_MODEL_DATA_BYTES`]), and one byte more so that [`parse`] sees trailing
+/// bytes. An endless or huge file (`/dev/zero`, a disk image) therefore costs at most what
+/// a valid header allows; a file that is not safetensors stops after its first bytes.
+fn read_announced(
+    file: impl Read,
+    origin: &Origin,
+    io_error: impl Fn(io::Error) -> CheckpointError,
+) -> Result<Vec<u8>, CheckpointError> {
+    let mut reader = io::BufReader::new(file);
+    let mut bytes = Vec::new();
+    let mut read =
+        |bytes: &mut Vec<u8>, n: u64| (&mut reader).take(n).read_to_end(bytes).map_err(&io_error);
+    read(&mut bytes, 8)?;
+    let Some(header_len) = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    else {
+        return Ok(bytes); // too short: `parse` says so
+    };
+    if header_len > MAX_HEADER_LEN {
+        return Ok(bytes); // `parse` reports the header length
+    }
+    read(&mut bytes, header_len)?;
+    let announced = bytes.get(8..).and_then(announced_data_len).unwrap_or(0);
+    if announced > MAX_MODEL_DATA_BYTES {
+        return Err(CheckpointError::TooLarge {
+            origin: origin.clone(),
+            announced,
+            limit: MAX_MODEL_DATA_BYTES,
+        });
+    }
+    read(&mut bytes, announced + 1)?;
+    Ok(bytes)
+}
+
+/// The length of the data section a safetensors header (the JSON, without the length
+/// prefix) announces: the largest end offset of its tensors. `None` if it is not JSON.
+fn announced_data_len(header: &[u8]) -> Option<u64> {
+    let header: serde_json::Value = serde_json::from_slice(header).ok()?;
+    Some(
+        header
+            .as_object()?
+            .iter()
+            .filter(|(name, _)| name.as_str() != "__metadata__")
+            .filter_map(|(_, info)| info.get("data_offsets")?.get(1)?.as_u64())
+            .max()
+            .unwrap_or(0),
+    )
+}
+
 fn parse(bytes: &[u8], origin: Origin) -> Result<Checkpoint, CheckpointError> {
     if let Some(needed) = truncated_length(bytes) {
         return Err(CheckpointError::Truncated {
@@ -196,14 +253,7 @@ fn truncated_length(bytes: &[u8]) -> Option<u64> {
     if data_start > len {
         return Some(data_start);
     }
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..data_start as usize]).ok()?;
-    let data_len = header
-        .as_object()?
-        .iter()
-        .filter(|(name, _)| name.as_str() != "__metadata__")
-        .filter_map(|(_, info)| info.get("data_offsets")?.get(1)?.as_u64())
-        .max()
-        .unwrap_or(0);
+    let data_len = announced_data_len(&bytes[8..data_start as usize])?;
     let needed = data_start.checked_add(data_len)?;
     (needed > len).then_some(needed)
 }

@@ -32,7 +32,9 @@
 //! never a half-written one. The replacement is a new file: it gets default permissions, and
 //! a symlink at the target is replaced rather than followed.
 //!
-//! **Loading** ([`Checkpoint::load`]) reads the file whole and checks it; errors name the
+//! **Loading** ([`Checkpoint::load`]) reads the file only as far as its header announces
+//! (at most [`MAX_MODEL_DATA_BYTES`](crate::limits::MAX_MODEL_DATA_BYTES) of tensor data, so
+//! `/dev/zero` or a huge file stops after a few bytes) and checks it; errors name the
 //! file and what is wrong: missing, unreadable, not safetensors (with the safetensors
 //! crate's message), truncated, a dtype other than `F32`/`F64`. Reading a tensor
 //! ([`Checkpoint::get`]) checks its name and rank; an `F64` tensor read as `f32` is rounded

@@ -13,6 +13,13 @@ pub const CIFAR10_RECORD: usize = 1 + CIFAR10_PIXELS;
 /// Pixel bytes of one CIFAR-10 image.
 const CIFAR10_PIXELS: usize = 3 * 32 * 32;
 
+/// The most records one CIFAR-10 file may hold: ten times the official files' 10,000, so
+/// that an endless file (`/dev/zero`) is refused after 307 MB instead of filling memory.
+pub const CIFAR10_MAX_RECORDS: usize = 100_000;
+
+/// [`CIFAR10_MAX_RECORDS`] in bytes.
+const CIFAR10_MAX_BYTES: u64 = (CIFAR10_MAX_RECORDS * CIFAR10_RECORD) as u64;
+
 /// The training files, in the order their examples are concatenated.
 pub const CIFAR10_TRAIN_FILES: [&str; 5] = [
     "data_batch_1.bin",
@@ -94,7 +101,8 @@ fn parse_into(
 fn read_files(paths: &[PathBuf]) -> Result<(Vec<f32>, Vec<usize>), DataError> {
     let (mut features, mut labels) = (Vec::new(), Vec::new());
     for path in paths {
-        let bytes = file::read_bytes("cifar10", path)?;
+        let why = format!("the most {CIFAR10_MAX_RECORDS} records a CIFAR-10 file may hold");
+        let bytes = file::read_bytes("cifar10", path, CIFAR10_MAX_BYTES, &why)?;
         parse_into(path, &bytes, &mut features, &mut labels)?;
     }
     Ok((features, labels))
@@ -131,7 +139,7 @@ pub fn cifar10(dir: impl AsRef<Path>) -> Result<Splits, DataError> {
 /// `test_batch.bin`, each plain or with `.gz` appended. Each file is a sequence of 3,073-byte
 /// records: a label byte (0..9), then 1,024 red, 1,024 green and 1,024 blue bytes, each
 /// channel a 32x32 image row by row. The real files hold 10,000 records each; any whole
-/// number of records is accepted. Pixels are scaled to `[0, 1]` by dividing by 255 and kept
+/// number of records up to [`CIFAR10_MAX_RECORDS`] is accepted. Pixels are scaled to `[0, 1]` by dividing by 255 and kept
 /// in the file's channel-major order ([`CIFAR10_SHAPE`]).
 ///
 /// The last `val` training examples form the validation set (`cifar10/val`), the others the

@@ -4,10 +4,16 @@ use std::path::Path;
 
 use ndarray::Array2;
 
-use super::{file, DataError, Dataset, SplitFractions, Splits};
+use super::file::DataFile;
+use super::{DataError, Dataset, SplitFractions, Splits};
+use crate::limits::{quote, MAX_CLASSES, MAX_CSV_LINE_BYTES, MAX_DATA_FILE_BYTES};
 
-/// Labels must be below this, so that a stray huge label cannot make `classes` absurd.
-pub const MAX_CSV_CLASSES: usize = 65_536;
+/// Labels must be below this, so that a stray huge label cannot make `classes` absurd: the
+/// crate's one class limit, [`MAX_CLASSES`].
+pub const MAX_CSV_CLASSES: usize = MAX_CLASSES;
+
+/// The UTF-8 byte-order mark that spreadsheet programs put at the start of "CSV UTF-8".
+const BOM: &str = "\u{feff}";
 
 /// What a label field must be, for error messages.
 const LABEL_EXPECTED: &str = "a class label (a non-negative integer below 65536)";
@@ -52,19 +58,13 @@ fn clean(field: &str) -> &str {
         .trim()
 }
 
-/// Parses CSV text in memory. Blank lines are skipped; the first non-blank line is skipped as
-/// a header if any of its fields is not a number. Fields are trimmed of spaces and of one pair
-/// of surrounding double quotes.
-pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Table, DataError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
-        DataError::Malformed {
-            format: "csv",
-            path: path.to_path_buf(),
-            detail: format!("line {line}: invalid UTF-8 at byte offset {at}"),
-        }
-    })?;
+/// Parses CSV text line by line from `file`. A UTF-8 byte-order mark at the start is
+/// skipped; blank lines are skipped; the first non-blank line is skipped as a header if any
+/// of its fields is not a number. Fields are trimmed of spaces and of one pair of surrounding
+/// double quotes. A line longer than [`MAX_CSV_LINE_BYTES`] or a file longer than
+/// [`MAX_DATA_FILE_BYTES`] is refused as soon as that much has been read.
+pub(crate) fn parse(file: &mut DataFile) -> Result<Table, DataError> {
+    let path = file.path().to_path_buf();
     let mut table = Table {
         features: Vec::new(),
         labels: Vec::new(),
@@ -72,41 +72,56 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Table, DataError> {
     };
     let mut fields_per_row = None;
     let mut first = true;
-    let mut row: Vec<&str> = Vec::new();
-    for (index, raw) in text.split('\n').enumerate() {
-        let line = index + 1;
+    let mut bytes = Vec::new();
+    let mut line = 0;
+    loop {
+        line += 1;
+        let start = file.offset();
+        if start > MAX_DATA_FILE_BYTES {
+            return Err(file.malformed(format!(
+                "it holds more than {MAX_DATA_FILE_BYTES} bytes, the most a data file may hold"
+            )));
+        }
+        if !file.read_line(line, MAX_CSV_LINE_BYTES, &mut bytes)? {
+            break;
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let at = start + e.valid_up_to() as u64;
+            file.malformed(format!("line {line}: invalid UTF-8 at byte offset {at}"))
+        })?;
+        let text = if line == 1 {
+            text.strip_prefix(BOM).unwrap_or(text)
+        } else {
+            text
+        };
+        let raw = text.strip_suffix('\n').unwrap_or(text);
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if raw.trim().is_empty() {
             continue;
         }
-        row.clear();
-        row.extend(raw.split(','));
+        let row: Vec<&str> = raw.split(',').collect();
         if std::mem::take(&mut first) && row.iter().any(|f| clean(f).parse::<f64>().is_err()) {
             continue; // a header line
         }
         let expected = *fields_per_row.get_or_insert(row.len());
         if row.len() != expected {
             return Err(DataError::RaggedRow {
-                path: path.to_path_buf(),
+                path,
                 line,
                 fields: row.len(),
                 expected,
             });
         }
         if expected < 2 {
-            return Err(DataError::Malformed {
-                format: "csv",
-                path: path.to_path_buf(),
-                detail: format!(
-                    "line {line}: {expected} field, but a row needs at least 2 (features, then a label)"
-                ),
-            });
+            return Err(file.malformed(format!(
+                "line {line}: {expected} field, but a row needs at least 2 (features, then a label)"
+            )));
         }
         let bad = |field: usize, text: &str, expected| DataError::BadField {
-            path: path.to_path_buf(),
+            path: path.clone(),
             line,
             field,
-            text: text.to_owned(),
+            text: quote(text),
             expected,
         };
         let (label_text, feature_texts) = match row.split_last() {
@@ -125,11 +140,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Table, DataError> {
         table.dim = expected - 1;
     }
     if table.labels.is_empty() {
-        return Err(DataError::Malformed {
-            format: "csv",
-            path: path.to_path_buf(),
-            detail: "no data rows".to_owned(),
-        });
+        return Err(file.malformed("no data rows".to_owned()));
     }
     Ok(table)
 }
@@ -148,11 +159,13 @@ pub(crate) fn to_dataset(name: &str, table: Table) -> Result<Dataset, DataError>
 /// Format: one example per line, `feature,...,feature,label`, comma separated; features are
 /// numbers used as they are (no scaling), the label a non-negative integer (`3` or `3.0`)
 /// below [`MAX_CSV_CLASSES`]; `classes` is the largest label + 1. A first line with a field
-/// that is not a number is a header and skipped; blank lines are skipped. The file is
-/// gunzipped if its name ends with `.gz` (or it starts with the gzip magic number).
+/// that is not a number is a header and skipped (a UTF-8 byte-order mark before it is
+/// ignored); blank lines are skipped. The file is gunzipped if its name ends with `.gz` (or
+/// it starts with the gzip magic number), and read a line at a time: lines longer than
+/// [`MAX_CSV_LINE_BYTES`] and files longer than [`MAX_DATA_FILE_BYTES`] are refused.
 pub fn read_csv(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
     let path = path.as_ref();
-    let bytes = file::read_bytes("csv", path).map_err(|e| match e {
+    let mut file = DataFile::open("csv", path).map_err(|e| match e {
         DataError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             DataError::MissingFile {
                 format: "csv",
@@ -167,7 +180,7 @@ pub fn read_csv(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
         }
         other => other,
     })?;
-    let table = parse(path, &bytes)?;
+    let table = parse(&mut file)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -64,7 +64,8 @@ impl ImageShape {
 
 /// A labelled data set: `n` examples of `d` features each, and a class label per example.
 ///
-/// Invariants (checked by [`Dataset::new`]): one label per feature row, every label
+/// Invariants (checked by [`Dataset::new`]): at least one feature, one label per feature
+/// row, `classes` in `1..=`[`MAX_CLASSES`](crate::limits::MAX_CLASSES), every label
 /// `< classes`, and if there is an [`ImageShape`], its [`len`](ImageShape::len) is `d`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
@@ -101,6 +102,14 @@ impl Dataset {
                 labels.len()
             )));
         }
+        if features.ncols() == 0 {
+            return Err(DataError::Invalid(format!(
+                "data set {name}: examples have no features"
+            )));
+        }
+        if let Err(problem) = crate::limits::check_classes(classes) {
+            return Err(DataError::Invalid(format!("data set {name}: {problem}")));
+        }
         if let Some((i, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
             return Err(DataError::Invalid(format!(
                 "data set {name}: label {label} of example {i} is >= the number of classes {classes}"
@@ -125,6 +134,25 @@ impl Dataset {
             classes,
             image,
         })
+    }
+
+    /// Checks that a net can learn from this (training) set: at least one example and at
+    /// least two classes.
+    pub fn check_trainable(&self) -> Result<(), DataError> {
+        if self.is_empty() {
+            return Err(DataError::Invalid(format!(
+                "data set {}: no examples to train on",
+                self.name
+            )));
+        }
+        if self.classes < 2 {
+            return Err(DataError::Invalid(format!(
+                "data set {}: only one class (labels are all 0): there is nothing to learn; \
+                 a classifier needs at least 2 classes",
+                self.name
+            )));
+        }
+        Ok(())
     }
 
     /// The data set's name, e.g. `"digits/train"`.

@@ -27,8 +27,8 @@ const EMBEDDED: &str = "<embedded>/digits.csv.gz";
 /// ```
 pub fn digits() -> Result<Dataset, DataError> {
     let path = Path::new(EMBEDDED);
-    let bytes = file::gunzip("digits", path, DIGITS_CSV_GZ)?;
-    let mut table = csv::parse(path, &bytes)?;
+    let mut file = file::DataFile::from_reader("digits", path, DIGITS_CSV_GZ, true);
+    let mut table = csv::parse(&mut file)?;
     let shape = ImageShape::grey(8, 8);
     if table.dim != shape.len() {
         return Err(DataError::Malformed {

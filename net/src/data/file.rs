@@ -1,64 +1,168 @@
-//! Reading whole files into memory, gunzipping them, and finding a reader's files in a
-//! directory.
+//! Reading data files through a size limit, gunzipping them on the fly, and finding a
+//! reader's files in a directory.
+//!
+//! Nothing is read whole on trust: [`DataFile`] reads only as many (decompressed) bytes as
+//! its caller asks for, so that a reader asks for what a header announces (IDX), for one line
+//! at a time (CSV), or for at most a documented limit, and a gzip bomb or an endless file
+//! (`/dev/zero`) is refused after that much.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 
 use super::DataError;
 
 /// The first two bytes of every gzip stream.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Whether a file should be gunzipped: its name ends with `.gz` or its bytes start with the
-/// gzip magic number (none of the formats read here can start with `0x1f 0x8b`).
-fn is_gzip(path: &Path, bytes: &[u8]) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
-        || bytes.starts_with(&GZIP_MAGIC)
+/// An open data file, gunzipped as it is read when its name ends with `.gz` or its bytes
+/// start with the gzip magic number (none of the formats read here can start with
+/// `0x1f 0x8b`). Offsets count bytes of the decompressed stream.
+pub(crate) struct DataFile {
+    format: &'static str,
+    path: PathBuf,
+    gzip: bool,
+    reader: Box<dyn BufRead>,
+    offset: u64,
 }
 
-/// Decompresses a whole gzip stream held in memory.
-pub(crate) fn gunzip(
-    format: &'static str,
-    path: &Path,
-    bytes: &[u8],
-) -> Result<Vec<u8>, DataError> {
-    // The gzip trailer's last four bytes hold the uncompressed size modulo 2^32: a good
-    // capacity hint for the files read here (all far below 4 GiB). Capped so that a corrupt
-    // trailer cannot make us reserve absurd amounts up front.
-    let hint = match bytes
-        .len()
-        .checked_sub(4)
-        .and_then(|start| bytes.get(start..))
-    {
-        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
-        _ => 0,
-    };
-    let mut out = Vec::with_capacity(hint.min(bytes.len().saturating_mul(64)).min(1 << 30));
-    MultiGzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|source| DataError::Gzip {
+impl DataFile {
+    /// Opens `path` (nothing is read beyond the first buffer).
+    pub(crate) fn open(format: &'static str, path: &Path) -> Result<DataFile, DataError> {
+        let io = |source| DataError::Io {
             format,
             path: path.to_path_buf(),
             source,
-        })?;
-    Ok(out)
+        };
+        let mut file = BufReader::new(File::open(path).map_err(io)?);
+        let named_gz = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        let gzip = named_gz || file.fill_buf().map_err(io)?.starts_with(&GZIP_MAGIC);
+        Ok(DataFile::from_reader(format, path, file, gzip))
+    }
+
+    /// A data file read from `reader` (gunzipped if `gzip`), named `path` in messages.
+    pub(crate) fn from_reader(
+        format: &'static str,
+        path: &Path,
+        reader: impl BufRead + 'static,
+        gzip: bool,
+    ) -> DataFile {
+        let reader: Box<dyn BufRead> = if gzip {
+            Box::new(BufReader::new(MultiGzDecoder::new(reader)))
+        } else {
+            Box::new(reader)
+        };
+        DataFile {
+            format,
+            path: path.to_path_buf(),
+            gzip,
+            reader,
+            offset: 0,
+        }
+    }
+
+    /// The file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes read so far (of the decompressed stream).
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// A read error: [`DataError::Gzip`] for a gzipped file (its stream is broken),
+    /// [`DataError::Io`] otherwise.
+    fn error(&self, source: io::Error) -> DataError {
+        let (format, path) = (self.format, self.path.clone());
+        if self.gzip {
+            DataError::Gzip {
+                format,
+                path,
+                source,
+            }
+        } else {
+            DataError::Io {
+                format,
+                path,
+                source,
+            }
+        }
+    }
+
+    /// [`DataError::Malformed`] about this file.
+    pub(crate) fn malformed(&self, detail: String) -> DataError {
+        DataError::Malformed {
+            format: self.format,
+            path: self.path.clone(),
+            detail,
+        }
+    }
+
+    /// Appends up to `n` more bytes to `buf`; fewer only at the end of the file. Returns how
+    /// many were read.
+    pub(crate) fn read_up_to(&mut self, n: u64, buf: &mut Vec<u8>) -> Result<u64, DataError> {
+        let read = (&mut self.reader)
+            .take(n)
+            .read_to_end(buf)
+            .map_err(|e| self.error(e))? as u64;
+        self.offset += read;
+        Ok(read)
+    }
+
+    /// Replaces `buf` with the next line, newline included, reading at most `limit` bytes:
+    /// `Ok(false)` at the end of the file, an error naming the line if it is longer.
+    pub(crate) fn read_line(
+        &mut self,
+        line: usize,
+        limit: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<bool, DataError> {
+        buf.clear();
+        let read = (&mut self.reader)
+            .take(limit + 1)
+            .read_until(b'\n', buf)
+            .map_err(|e| self.error(e))? as u64;
+        self.offset += read;
+        if read > limit {
+            return Err(self.malformed(format!(
+                "line {line} is longer than {limit} bytes, the longest line read"
+            )));
+        }
+        Ok(read > 0)
+    }
+
+    /// Counts the bytes left, reading at most `limit` of them: `Ok(Some(n))` for `n` bytes
+    /// left, `Ok(None)` if there are more than `limit`. Reading to the end checks a gzip
+    /// stream's checksum.
+    pub(crate) fn count_rest(&mut self, limit: u64) -> Result<Option<u64>, DataError> {
+        let n = io::copy(&mut (&mut self.reader).take(limit + 1), &mut io::sink())
+            .map_err(|e| self.error(e))?;
+        Ok((n <= limit).then_some(n))
+    }
 }
 
-/// Reads a whole file with one `read` loop and gunzips it if needed (see [`is_gzip`]).
-pub(crate) fn read_bytes(format: &'static str, path: &Path) -> Result<Vec<u8>, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        format,
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if is_gzip(path, &bytes) {
-        gunzip(format, path, &bytes)
-    } else {
-        Ok(bytes)
+/// Reads a whole data file of at most `limit` bytes (after gunzipping); a larger one is
+/// refused once `limit + 1` bytes have been read, saying why the limit is what it is.
+pub(crate) fn read_bytes(
+    format: &'static str,
+    path: &Path,
+    limit: u64,
+    why: &str,
+) -> Result<Vec<u8>, DataError> {
+    let mut file = DataFile::open(format, path)?;
+    let mut bytes = Vec::new();
+    if file.read_up_to(limit + 1, &mut bytes)? > limit {
+        return Err(file.malformed(format!(
+            "it holds more than {limit} bytes{}, {why}",
+            if file.gzip { " after gunzipping" } else { "" }
+        )));
     }
+    Ok(bytes)
 }
 
 /// Checks that `dir` is a directory.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 
 use super::{file, DataError, Dataset, ImageShape, Splits};
+use crate::limits::MAX_DATA_FILE_BYTES;
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (count, rows, columns).
 pub const IDX_IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -29,21 +30,24 @@ const CLASSES: usize = 10;
 const EXPECTED: &str = "train-images-idx3-ubyte, train-labels-idx1-ubyte, \
     t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each plain or with .gz appended";
 
-/// One parsed IDX file: its dimensions and its data bytes.
-struct Idx<'a> {
+/// Trailing bytes after an IDX file's data are counted up to this many in error messages.
+const TRAILING_COUNTED: u64 = 1 << 20;
+
+/// One IDX file read as far as its header announces: its dimensions and its data bytes.
+struct Idx {
     dims: Vec<usize>,
-    data: &'a [u8],
+    data: Vec<u8>,
     /// Byte offset of `data` in the file.
     offset: usize,
 }
 
-/// Parses an IDX file of unsigned bytes whose magic number must be `magic`.
-fn parse<'a>(
-    path: &Path,
-    bytes: &'a [u8],
-    magic: u32,
-    kind: &'static str,
-) -> Result<Idx<'a>, DataError> {
+/// Reads an IDX file of unsigned bytes whose magic number must be `magic`: the header
+/// first, then exactly the data bytes it announces (at most
+/// [`MAX_DATA_FILE_BYTES`](crate::limits::MAX_DATA_FILE_BYTES)), then checks that nothing
+/// follows. A gzipped file is inflated only that far, so a small `.gz` that inflates to far
+/// more than its header says is refused after the announced size, not inflated whole.
+fn read_idx(path: &Path, magic: u32, kind: &'static str) -> Result<Idx, DataError> {
+    let mut file = file::DataFile::open("mnist", path)?;
     let truncated = |item, offset: usize, need: String, remaining: usize| DataError::Truncated {
         format: "mnist",
         path: path.to_path_buf(),
@@ -52,19 +56,14 @@ fn parse<'a>(
         need,
         remaining: remaining as u64,
     };
-    let be32 = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let found = be32(0).ok_or_else(|| {
-        truncated(
-            "IDX header",
-            0,
-            "an IDX file starts with a 4-byte magic number".into(),
-            bytes.len(),
-        )
-    })?;
+    let mut bytes = Vec::with_capacity(16);
+    file.read_up_to(4, &mut bytes)?;
+    let be32 = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    if bytes.len() < 4 {
+        let need = "an IDX file starts with a 4-byte magic number".into();
+        return Err(truncated("IDX header", 0, need, bytes.len()));
+    }
+    let found = be32(&bytes, 0);
     if found != magic {
         return Err(DataError::BadMagic {
             format: "mnist",
@@ -76,41 +75,57 @@ fn parse<'a>(
     }
     let ndims = (magic & 0xff) as usize;
     let header = 4 + 4 * ndims;
-    let mut dims = Vec::with_capacity(ndims);
-    for d in 0..ndims {
-        let dim = be32(4 + 4 * d).ok_or_else(|| {
-            let need = format!("a {ndims}-dimensional IDX header is {header} bytes");
-            truncated("IDX header", 0, need, bytes.len())
-        })?;
-        dims.push(dim as usize);
+    file.read_up_to(4 * ndims as u64, &mut bytes)?;
+    if bytes.len() < header {
+        let need = format!("a {ndims}-dimensional IDX header is {header} bytes");
+        return Err(truncated("IDX header", 0, need, bytes.len()));
+    }
+    let dims: Vec<usize> = (0..ndims)
+        .map(|d| be32(&bytes, 4 + 4 * d) as usize)
+        .collect();
+    let shape: Vec<String> = dims.iter().map(usize::to_string).collect();
+    let shape = shape.join("x");
+    if let Some(d) = dims.iter().position(|&n| n == 0) {
+        return Err(file.malformed(format!(
+            "the IDX header announces {shape} {kind}: dimension {} (at byte offset {}) is 0, \
+             so the file holds no {kind}",
+            d + 1,
+            4 + 4 * d
+        )));
     }
     let total = dims
         .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| DataError::Malformed {
-            format: "mnist",
-            path: path.to_path_buf(),
-            detail: format!("IDX dimensions {dims:?} in the header at byte offset 4 overflow"),
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        .filter(|&t| t <= MAX_DATA_FILE_BYTES)
+        .ok_or_else(|| {
+            file.malformed(format!(
+                "the IDX header at byte offset 4 announces {shape} bytes of {kind}, more than \
+                 the limit of {MAX_DATA_FILE_BYTES} bytes for a data file"
+            ))
         })?;
-    let data = &bytes[header..];
-    if data.len() < total {
-        let shape: Vec<String> = dims.iter().map(usize::to_string).collect();
-        let need = format!(
-            "the header announces {} = {total} bytes of {kind}",
-            shape.join("x")
-        );
-        return Err(truncated("data", header, need, data.len()));
+    let mut data = Vec::new();
+    let got = file.read_up_to(total, &mut data)?;
+    if got < total {
+        let need = format!("the header announces {shape} = {total} bytes of {kind}");
+        return Err(truncated("data", header, need, got as usize));
     }
-    if data.len() > total {
-        return Err(DataError::Malformed {
-            format: "mnist",
-            path: path.to_path_buf(),
-            detail: format!(
-                "{} unexpected bytes after the {kind} data, from byte offset {}",
-                data.len() - total,
-                header + total
-            ),
-        });
+    match file.count_rest(TRAILING_COUNTED)? {
+        Some(0) => {}
+        extra => {
+            let count = match extra {
+                Some(n) => n.to_string(),
+                None => format!("more than {TRAILING_COUNTED}"),
+            };
+            return Err(file.malformed(format!(
+                "{count} unexpected bytes after the {kind} data, from byte offset {}{}",
+                header as u64 + total,
+                if extra.is_none() {
+                    " (the header announces less than the file holds)"
+                } else {
+                    ""
+                }
+            )));
+        }
     }
     Ok(Idx {
         dims,
@@ -129,8 +144,7 @@ struct Part {
 
 /// Reads and checks one images file and its labels file.
 fn read_pair(images_path: PathBuf, labels_path: PathBuf) -> Result<Part, DataError> {
-    let bytes = file::read_bytes("mnist", &images_path)?;
-    let images = parse(&images_path, &bytes, IDX_IMAGES_MAGIC, "images")?;
+    let images = read_idx(&images_path, IDX_IMAGES_MAGIC, "images")?;
     let (count, shape) = match images.dims[..] {
         [count, rows, cols] => (count, ImageShape::grey(rows, cols)),
         _ => {
@@ -143,11 +157,10 @@ fn read_pair(images_path: PathBuf, labels_path: PathBuf) -> Result<Part, DataErr
         }
     };
     let mut features = Vec::with_capacity(images.data.len());
-    file::push_scaled(&mut features, images.data, &file::unit_lut());
-    drop(bytes);
+    file::push_scaled(&mut features, &images.data, &file::unit_lut());
+    drop(images);
 
-    let bytes = file::read_bytes("mnist", &labels_path)?;
-    let idx = parse(&labels_path, &bytes, IDX_LABELS_MAGIC, "labels")?;
+    let idx = read_idx(&labels_path, IDX_LABELS_MAGIC, "labels")?;
     if idx.data.len() != count {
         return Err(DataError::CountMismatch {
             format: "mnist",

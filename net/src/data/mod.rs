@@ -2,8 +2,13 @@
 //!
 //! Every reader gives a [`Dataset`] (features as an `n x d` `Array2<f32>`, one row per
 //! example; labels `0..classes`; an [`ImageShape`] when the features are pixels) or the
-//! [`Splits`] `train` / `val` / `test`. Files are read whole into memory and parsed as bytes,
-//! and gunzipped when their name ends with `.gz` (or they start with the gzip magic number).
+//! [`Splits`] `train` / `val` / `test`. Files are gunzipped as they are read when their name
+//! ends with `.gz` (or they start with the gzip magic number), and read only as far as their
+//! format allows: IDX files as far as their header announces, CSV files line by line (at most
+//! [`MAX_CSV_LINE_BYTES`](crate::limits::MAX_CSV_LINE_BYTES) a line), CIFAR-10 files up to
+//! [`CIFAR10_MAX_RECORDS`] records; no file beyond
+//! [`MAX_DATA_FILE_BYTES`](crate::limits::MAX_DATA_FILE_BYTES). Labels are below
+//! [`MAX_CLASSES`](crate::limits::MAX_CLASSES).
 //! A [`DataSpec`] such as `mnist:/data/mnist` names a source on the command line; [`load`]
 //! turns it into splits.
 //!
@@ -61,8 +66,8 @@ mod spec;
 mod spiral;
 
 pub use cifar10::{
-    cifar10, cifar10_with_val, CIFAR10_DEFAULT_VAL, CIFAR10_RECORD, CIFAR10_SHAPE,
-    CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES,
+    cifar10, cifar10_with_val, CIFAR10_DEFAULT_VAL, CIFAR10_MAX_RECORDS, CIFAR10_RECORD,
+    CIFAR10_SHAPE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES,
 };
 pub use csv::{csv, read_csv, MAX_CSV_CLASSES};
 pub use dataset::{Dataset, ImageShape, SplitFractions, Splits};
@@ -73,4 +78,6 @@ pub use idx::{
 };
 pub use preprocess::MeanImage;
 pub use spec::{load, DataSpec, ACCEPTED_FORMS};
-pub use spiral::{spiral, spiral_splits, SPIRAL_DEFAULT_CLASSES, SPIRAL_DEFAULT_POINTS};
+pub use spiral::{
+    spiral, spiral_splits, SPIRAL_DEFAULT_CLASSES, SPIRAL_DEFAULT_POINTS, SPIRAL_MAX_POINTS,
+};

@@ -4,6 +4,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::limits::quote;
+
+use super::spiral::spiral_size;
 use super::{
     cifar10, csv, digits_splits, mnist, spiral_splits, DataError, Splits, SPIRAL_DEFAULT_CLASSES,
     SPIRAL_DEFAULT_POINTS,
@@ -75,14 +78,20 @@ impl FromStr for DataSpec {
                 Some(arg) => {
                     let parsed = arg
                         .split_once(',')
-                        .and_then(|(p, c)| Some((p.trim().parse().ok()?, c.trim().parse().ok()?)))
-                        .filter(|&(p, c): &(usize, usize)| p > 0 && c > 0);
+                        .and_then(|(p, c)| Some((p.trim().parse().ok()?, c.trim().parse().ok()?)));
                     match parsed {
                         Some((points_per_class, classes)) => {
-                            Ok(DataSpec::Spiral { points_per_class, classes })
+                            spiral_size(points_per_class, classes).map_err(|reason| {
+                                bad(format!("spiral:{points_per_class},{classes} {reason}"))
+                            })?;
+                            Ok(DataSpec::Spiral {
+                                points_per_class,
+                                classes,
+                            })
                         }
                         None => Err(bad(format!(
-                            "spiral's argument '{arg}' is not POINTS,CLASSES (two positive integers)"
+                            "spiral's argument '{}' is not POINTS,CLASSES (two positive integers)",
+                            quote(arg)
                         ))),
                     }
                 }

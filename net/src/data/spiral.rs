@@ -6,6 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
 use super::{DataError, Dataset, SplitFractions, Splits};
+use crate::limits::check_classes;
 
 /// Default points per arm for the `spiral` data spec.
 pub const SPIRAL_DEFAULT_POINTS: usize = 100;
@@ -13,13 +14,35 @@ pub const SPIRAL_DEFAULT_POINTS: usize = 100;
 /// Default number of arms (classes) for the `spiral` data spec.
 pub const SPIRAL_DEFAULT_CLASSES: usize = 3;
 
+/// The most points a spiral may have in all (`POINTS x CLASSES`): 1,000,000 (16 MB).
+pub const SPIRAL_MAX_POINTS: usize = 1_000_000;
+
+/// The number of points of a spiral, or why there cannot be such a spiral: at least one point
+/// per class and one class, at most [`MAX_CLASSES`](crate::limits::MAX_CLASSES) classes and [`SPIRAL_MAX_POINTS`] points.
+pub(crate) fn spiral_size(points_per_class: usize, classes: usize) -> Result<usize, String> {
+    if points_per_class == 0 {
+        return Err("needs at least one point per class".to_owned());
+    }
+    check_classes(classes)?;
+    points_per_class
+        .checked_mul(classes)
+        .filter(|&n| n <= SPIRAL_MAX_POINTS)
+        .ok_or_else(|| {
+            format!(
+                "{points_per_class} points per class times {classes} classes is more than \
+                 {SPIRAL_MAX_POINTS} points"
+            )
+        })
+}
+
 /// Standard deviation of the angle noise, in radians (CS231n's 0.2).
 const NOISE: f64 = 0.2;
 
 /// Generates the classic CS231n spiral: `classes` arms of `points_per_class` points each, in
 /// class order. Arm `j`'s point `i` has radius `r = i / (N - 1)` (from 0 to 1) and angle
 /// `t = 4j + 4 r + 0.2 z` with `z` standard normal from `StdRng::seed_from_u64(seed)`; its
-/// features are `(r sin t, r cos t)` and its label `j`. Named `"spiral"`.
+/// features are `(r sin t, r cos t)` and its label `j`. Named `"spiral"`. At most
+/// [`SPIRAL_MAX_POINTS`] points in all and [`MAX_CLASSES`](crate::limits::MAX_CLASSES) classes.
 ///
 /// ```
 /// let s = tapegrad_net::data::spiral(100, 3, 0)?;
@@ -28,20 +51,8 @@ const NOISE: f64 = 0.2;
 /// # Ok::<(), tapegrad_net::data::DataError>(())
 /// ```
 pub fn spiral(points_per_class: usize, classes: usize, seed: u64) -> Result<Dataset, DataError> {
-    if points_per_class == 0 || classes == 0 {
-        return Err(DataError::Invalid(format!(
-            "spiral: needs at least one point per class and one class, got {points_per_class} \
-             points per class and {classes} classes"
-        )));
-    }
-    let n = points_per_class
-        .checked_mul(classes)
-        .filter(|&n| n <= 100_000_000)
-        .ok_or_else(|| {
-            DataError::Invalid(format!(
-                "spiral: {points_per_class} points per class times {classes} classes is too many"
-            ))
-        })?;
+    let n = spiral_size(points_per_class, classes)
+        .map_err(|reason| DataError::Invalid(format!("spiral: {reason}")))?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut features = Vec::with_capacity(2 * n);
     let mut labels = Vec::with_capacity(n);

@@ -1,0 +1,305 @@
+//! Checking a [`TrainConfig`]: each hyperparameter on its own ([`TrainConfig::validate`]) and
+//! the net it makes against the data and the machine ([`TrainConfig::check_fits`]).
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::memory::{about, MemoryLimit, NetShape};
+use crate::train::TrainConfig;
+use crate::OptimizerKind;
+
+/// One hyperparameter of a [`TrainConfig`], as errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// [`TrainConfig::hidden`].
+    Hidden,
+    /// [`TrainConfig::reg`].
+    Reg,
+    /// [`TrainConfig::lr`].
+    Lr,
+    /// [`TrainConfig::lr_decay`].
+    LrDecay,
+    /// [`TrainConfig::batch_size`].
+    BatchSize,
+    /// [`TrainConfig::epochs`].
+    Epochs,
+    /// [`TrainConfig::optimizer`] (its momentum or Adam constants).
+    Optimizer,
+    /// [`TrainConfig::init_std`].
+    InitStd,
+}
+
+impl Setting {
+    /// The field's name: `hidden`, `batch_size`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::Hidden => "hidden",
+            Setting::Reg => "reg",
+            Setting::Lr => "lr",
+            Setting::LrDecay => "lr_decay",
+            Setting::BatchSize => "batch_size",
+            Setting::Epochs => "epochs",
+            Setting::Optimizer => "optimizer",
+            Setting::InitStd => "init_std",
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A hyperparameter that cannot work: which one, its value, and why.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{setting} = {value}: {problem}")]
+pub struct ConfigError {
+    /// The hyperparameter at fault.
+    pub setting: Setting,
+    /// Its value, as written.
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl TrainConfig {
+    /// Checks every hyperparameter on its own: at least one hidden unit, example per batch
+    /// and epoch; a positive finite learning rate and decay; a finite non-negative `reg` and
+    /// `init_std`; momentum and Adam decays in `[0, 1)` and a positive finite Adam `eps`.
+    ///
+    /// ```
+    /// use tapegrad_net::train::TrainConfig;
+    /// use tapegrad_net::config::Setting;
+    /// let bad = TrainConfig { hidden: 0, ..TrainConfig::default() };
+    /// assert_eq!(bad.validate().unwrap_err().setting, Setting::Hidden);
+    /// assert!(TrainConfig::default().validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |setting, value: String, problem: &str| {
+            Err(ConfigError {
+                setting,
+                value,
+                problem: problem.to_owned(),
+            })
+        };
+        if self.hidden == 0 {
+            return bad(Setting::Hidden, "0".into(), "needs at least 1 hidden unit");
+        }
+        if self.batch_size == 0 {
+            return bad(
+                Setting::BatchSize,
+                "0".into(),
+                "needs at least 1 example per batch",
+            );
+        }
+        if self.epochs == 0 {
+            return bad(Setting::Epochs, "0".into(), "needs at least 1 epoch");
+        }
+        let positive = |x: f64| x.is_finite() && x > 0.0;
+        let non_negative = |x: f64| x.is_finite() && x >= 0.0;
+        if !positive(self.lr) {
+            return bad(
+                Setting::Lr,
+                self.lr.to_string(),
+                "must be a positive number",
+            );
+        }
+        if !non_negative(self.reg) {
+            return bad(
+                Setting::Reg,
+                self.reg.to_string(),
+                "must be zero or positive",
+            );
+        }
+        if !positive(self.lr_decay) {
+            let value = self.lr_decay.to_string();
+            return bad(Setting::LrDecay, value, "must be a positive number");
+        }
+        if !non_negative(self.init_std) {
+            let value = self.init_std.to_string();
+            return bad(Setting::InitStd, value, "must be zero or positive");
+        }
+        let decay = |x: f64| (0.0..1.0).contains(&x);
+        let optimizer_ok = match self.optimizer {
+            OptimizerKind::Sgd => true,
+            OptimizerKind::Momentum { mu } => decay(mu),
+            OptimizerKind::Adam { beta1, beta2, eps } => {
+                decay(beta1) && decay(beta2) && positive(eps)
+            }
+        };
+        if !optimizer_ok {
+            let value = match self.optimizer {
+                OptimizerKind::Sgd => "sgd".to_owned(),
+                OptimizerKind::Momentum { mu } => format!("momentum with mu {mu}"),
+                OptimizerKind::Adam { beta1, beta2, eps } => {
+                    format!("adam with beta1 {beta1}, beta2 {beta2}, eps {eps}")
+                }
+            };
+            let problem = "decays must be in [0, 1) and Adam's eps a positive number";
+            return bad(Setting::Optimizer, value, problem);
+        }
+        Ok(())
+    }
+
+    /// The net this configuration trains on `inputs` features, `classes` classes and
+    /// `examples` training examples: batches hold at most the training set.
+    pub fn net_shape(&self, inputs: usize, classes: usize, examples: usize) -> NetShape {
+        NetShape {
+            inputs,
+            hidden: self.hidden,
+            classes,
+            batch: self.batch_size.min(examples.max(1)),
+        }
+    }
+
+    /// Checks that the net fits the process's memory ([`MemoryLimit::of_this_process`]);
+    /// see [`check_fits_within`](Self::check_fits_within).
+    pub fn check_fits(
+        &self,
+        inputs: usize,
+        classes: usize,
+        examples: usize,
+    ) -> Result<(), ConfigError> {
+        self.check_fits_within(inputs, classes, examples, MemoryLimit::of_this_process())
+    }
+
+    /// Checks that training the net of [`net_shape`](Self::net_shape) needs no more than
+    /// `limit` ([`NetShape::training_bytes`]). Blames `hidden` when even one example per batch does not fit,
+    /// `batch_size` otherwise.
+    pub fn check_fits_within(
+        &self,
+        inputs: usize,
+        classes: usize,
+        examples: usize,
+        limit: MemoryLimit,
+    ) -> Result<(), ConfigError> {
+        let buffers = match self.optimizer {
+            OptimizerKind::Sgd => 0,
+            OptimizerKind::Momentum { .. } => 1,
+            OptimizerKind::Adam { .. } => 2,
+        };
+        let shape = self.net_shape(inputs, classes, examples);
+        let needed = shape.training_bytes(buffers);
+        if limit.fits(needed) {
+            return Ok(());
+        }
+        let one = NetShape { batch: 1, ..shape };
+        let (setting, value) = if limit.fits(one.training_bytes(buffers)) {
+            (Setting::BatchSize, self.batch_size.to_string())
+        } else {
+            (Setting::Hidden, self.hidden.to_string())
+        };
+        Err(ConfigError {
+            setting,
+            value,
+            problem: format!(
+                "a net of {shape} needs {} to train, more than {limit}",
+                about(needed)
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: MemoryLimit = MemoryLimit {
+        bytes: 1 << 30,
+        source: "a test's limit",
+    };
+
+    #[test]
+    fn huge_hidden_is_blamed_on_hidden_and_says_how_much_memory() {
+        for hidden in [1_000_000_000_000, usize::MAX] {
+            let c = TrainConfig {
+                hidden,
+                ..TrainConfig::default()
+            };
+            let e = c.check_fits_within(64, 10, 1000, LIMIT).unwrap_err();
+            assert_eq!(e.setting, Setting::Hidden, "{e}");
+            assert!(e.to_string().contains("a test's limit"), "{e}");
+        }
+    }
+
+    #[test]
+    fn batch_size_beyond_the_data_is_clamped_and_fits() {
+        let c = TrainConfig {
+            batch_size: 1_000_000_000_000,
+            ..TrainConfig::default()
+        };
+        assert_eq!(c.net_shape(64, 10, 1258).batch, 1258);
+        assert!(c.check_fits_within(64, 10, 1258, LIMIT).is_ok());
+    }
+
+    #[test]
+    fn huge_batch_on_huge_data_is_blamed_on_batch_size() {
+        let c = TrainConfig {
+            batch_size: usize::MAX,
+            ..TrainConfig::default()
+        };
+        let e = c.check_fits_within(64, 10, usize::MAX, LIMIT).unwrap_err();
+        assert_eq!(e.setting, Setting::BatchSize, "{e}");
+    }
+
+    #[test]
+    fn each_bad_hyperparameter_names_its_setting() {
+        let d = TrainConfig::default();
+        let cases = [
+            (
+                TrainConfig {
+                    batch_size: 0,
+                    ..d.clone()
+                },
+                Setting::BatchSize,
+            ),
+            (
+                TrainConfig {
+                    epochs: 0,
+                    ..d.clone()
+                },
+                Setting::Epochs,
+            ),
+            (
+                TrainConfig {
+                    lr: f64::NAN,
+                    ..d.clone()
+                },
+                Setting::Lr,
+            ),
+            (
+                TrainConfig {
+                    reg: -1.0,
+                    ..d.clone()
+                },
+                Setting::Reg,
+            ),
+            (
+                TrainConfig {
+                    lr_decay: 0.0,
+                    ..d.clone()
+                },
+                Setting::LrDecay,
+            ),
+            (
+                TrainConfig {
+                    init_std: f64::INFINITY,
+                    ..d.clone()
+                },
+                Setting::InitStd,
+            ),
+            (
+                TrainConfig {
+                    optimizer: OptimizerKind::Momentum { mu: 1.5 },
+                    ..d.clone()
+                },
+                Setting::Optimizer,
+            ),
+        ];
+        for (config, setting) in cases {
+            assert_eq!(config.validate().unwrap_err().setting, setting);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The documented bounds on sizes that come from flags and files, and the one way error
+//! messages quote text taken from a file.
+//!
+//! Every size a user or a file gives is checked against these before anything of that size is
+//! allocated:
+//!
+//! | bound | value | applies to |
+//! |---|---|---|
+//! | [`MAX_CLASSES`] | 65,536 | class labels of every data set, the class count of a model |
+//! | [`MAX_DATA_FILE_BYTES`] | 4 GiB | bytes read from one data file (after gunzipping) |
+//! | [`MAX_CSV_LINE_BYTES`] | 16 MiB | one CSV line |
+//! | [`MAX_MODEL_DATA_BYTES`] | 16 GiB | the tensor data a model or state file announces |
+//! | [`CIFAR10_MAX_RECORDS`](crate::data::CIFAR10_MAX_RECORDS) | 100,000 | records in one CIFAR-10 file |
+//! | [`SPIRAL_MAX_POINTS`](crate::data::SPIRAL_MAX_POINTS) | 1,000,000 | points of a generated spiral |
+//! | an IDX header's announced size | at most [`MAX_DATA_FILE_BYTES`] | bytes read (and inflated) from an IDX file |
+//! | the machine's memory | see [`crate::memory`] | the memory a net needs to train |
+
+/// The largest class count a data set or a model may have: labels are `0..MAX_CLASSES`.
+/// Larger counts are refused as absurd (no data set this crate reads comes close).
+pub const MAX_CLASSES: usize = 65_536;
+
+/// The most bytes read from one data file, counted after gunzipping; a larger (or endless)
+/// file is refused once this many bytes have been read.
+pub const MAX_DATA_FILE_BYTES: u64 = 4 << 30;
+
+/// The longest CSV line, in bytes (about a million features); longer lines are refused
+/// before the rest of the line is read, so an endless line (`/dev/zero`) stops here.
+pub const MAX_CSV_LINE_BYTES: u64 = 16 << 20;
+
+/// The most tensor data a model or run-state file may announce in its header. Only this
+/// much (plus the header) is ever read from such a file.
+pub const MAX_MODEL_DATA_BYTES: u64 = 16 << 30;
+
+/// The most characters of a file's text that an error message quotes.
+const QUOTE_CHARS: usize = 80;
+
+/// `text` as error messages quote it: control characters (newline, ESC, NUL, ...) escaped as
+/// `\n`, `\u{1b}`, ..., so that a message shows them instead of acting on the terminal, and
+/// cut after 80 characters with `…`.
+///
+/// ```
+/// use tapegrad_net::limits::quote;
+/// assert_eq!(quote("ab\u{1b}[31m\n"), "ab\\u{1b}[31m\\n");
+/// assert_eq!(quote(&"x".repeat(100)).chars().count(), 81);
+/// ```
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * QUOTE_CHARS));
+    for (i, c) in text.chars().enumerate() {
+        if i == QUOTE_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Checks a class count: `Err` says why it is not in `1..=MAX_CLASSES`.
+pub(crate) fn check_classes(classes: usize) -> Result<(), String> {
+    if classes == 0 {
+        Err("zero classes".to_owned())
+    } else if classes > MAX_CLASSES {
+        Err(format!(
+            "{classes} classes, more than the limit of {MAX_CLASSES}"
+        ))
+    } else {
+        Ok(())
+    }
+}

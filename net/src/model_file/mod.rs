@@ -1,0 +1,272 @@
+//! The files a training run leaves: the model (`model.safetensors`: parameters, mean image and
+//! what the model was trained on) and the resumable run state (`state.safetensors`).
+//!
+//! Both are [`Checkpoint`]s, so PyTorch and NumPy open them with `safetensors`; tensors are
+//! `W1`, `b1`, `W2`, `b2` and `mean` (the training set's mean image, subtracted from every
+//! input before the net sees it). Metadata holds the data set name, the class count, the image
+//! shape (`height,width,channels,channel_major`), the hyperparameters and the tapegrad version.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+use thiserror::Error;
+
+use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::config::ConfigError;
+use crate::data::{ImageShape, MeanImage};
+use crate::limits::{check_classes, quote};
+use crate::TwoLayerNet;
+
+mod state;
+
+pub use state::{load_state, save_state, SavedRun};
+
+/// What went wrong reading or writing a model or run-state file.
+#[derive(Debug, Error)]
+pub enum ModelFileError {
+    /// The file itself: missing, unreadable, not safetensors, a tensor missing, ...
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// A metadata entry that cannot be read back.
+    #[error("model file {path}: metadata '{key}' = '{value}' is not {expected}")]
+    Metadata {
+        /// The file.
+        path: String,
+        /// The metadata key.
+        key: String,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+    /// Parameters whose shapes do not make a two-layer net, or that do not fit the metadata.
+    #[error("model file {path}: {message}")]
+    Shapes {
+        /// The file.
+        path: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// A tensor holding NaN or an infinity: such a model computes garbage, so it is refused.
+    #[error("model file {path}: tensor '{tensor}' holds {value} at element {index} (row-major); a model's numbers must all be finite")]
+    NonFinite {
+        /// The file.
+        path: String,
+        /// The tensor.
+        tensor: String,
+        /// The first non-finite element's index, counted row by row.
+        index: usize,
+        /// The value (`NaN`, `inf` or `-inf`).
+        value: f32,
+    },
+    /// A run state whose saved hyperparameters cannot work: the state file is at fault, not
+    /// the flags of the run that resumes it.
+    #[error("run state {path}: its saved hyperparameters are invalid: {source}")]
+    Config {
+        /// The state file.
+        path: String,
+        /// What is wrong.
+        source: ConfigError,
+    },
+}
+
+/// What a model was trained on: enough to apply it to new data the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// The data set's name (for example `digits` or `mnist:/data/mnist`).
+    pub dataset: String,
+    /// Number of classes `c`.
+    pub classes: usize,
+    /// The input image's shape, for data sets of images.
+    pub image: Option<ImageShape>,
+    /// Free-form facts (hyperparameters, accuracies), stored as metadata.
+    pub extra: BTreeMap<String, String>,
+}
+
+/// A trained model as saved: the net, the mean image to subtract and its [`ModelInfo`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedModel {
+    /// The net.
+    pub net: TwoLayerNet<f32>,
+    /// The training set's mean image.
+    pub mean: MeanImage,
+    /// What it was trained on.
+    pub info: ModelInfo,
+}
+
+/// Writes a model file atomically (a crash never leaves a broken file).
+pub fn save_model(path: &Path, model: &SavedModel) -> Result<(), ModelFileError> {
+    let mut ck = Checkpoint::new();
+    put_net(&mut ck, "", &model.net);
+    ck.insert("mean", model.mean.as_array());
+    put_info(&mut ck, &model.info);
+    Ok(ck.save(path)?)
+}
+
+/// Reads a model file written by [`save_model`].
+pub fn load_model(path: &Path) -> Result<SavedModel, ModelFileError> {
+    let ck = Checkpoint::load(path)?;
+    let net = get_net(&ck, "", path)?;
+    Ok(SavedModel {
+        mean: get_mean(&ck, &net, path)?,
+        info: get_info(&ck, &net, path)?,
+        net,
+    })
+}
+
+fn put_net(ck: &mut Checkpoint, prefix: &str, net: &TwoLayerNet<f32>) {
+    ck.insert(format!("{prefix}W1"), &*net.w1);
+    ck.insert(format!("{prefix}b1"), &*net.b1);
+    ck.insert(format!("{prefix}W2"), &*net.w2);
+    ck.insert(format!("{prefix}b2"), &*net.b2);
+}
+
+/// Refuses a tensor with NaN or an infinity, naming it.
+fn check_finite<'a>(
+    path: &Path,
+    tensor: &str,
+    values: impl IntoIterator<Item = &'a f32>,
+) -> Result<(), ModelFileError> {
+    match values.into_iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        None => Ok(()),
+        Some((index, &value)) => Err(ModelFileError::NonFinite {
+            path: path.display().to_string(),
+            tensor: tensor.to_owned(),
+            index,
+            value,
+        }),
+    }
+}
+
+/// The net stored under `prefix`: shapes that fit together, at least one input and hidden
+/// unit, `1..=MAX_CLASSES` classes, every number finite.
+fn get_net(ck: &Checkpoint, prefix: &str, path: &Path) -> Result<TwoLayerNet<f32>, ModelFileError> {
+    let name = |t: &str| format!("{prefix}{t}");
+    let w1: Array2<f32> = ck.get(&name("W1"))?;
+    let b1: Array1<f32> = ck.get(&name("b1"))?;
+    let w2: Array2<f32> = ck.get(&name("W2"))?;
+    let b2: Array1<f32> = ck.get(&name("b2"))?;
+    let shapes = |message: String| ModelFileError::Shapes {
+        path: path.display().to_string(),
+        message,
+    };
+    let net = TwoLayerNet::from_parameters(w1, b1, w2, b2).map_err(|e| shapes(e.to_string()))?;
+    let (d, h, c) = net.dims();
+    if d == 0 || h == 0 {
+        let what = format!(
+            "{} is {d}x{h}: a net needs at least 1 input and 1 hidden unit",
+            name("W1")
+        );
+        return Err(shapes(what));
+    }
+    check_classes(c)
+        .map_err(|p| shapes(format!("{} has {p} (one column per class)", name("W2"))))?;
+    check_finite(path, &name("W1"), net.w1.iter())?;
+    check_finite(path, &name("b1"), net.b1.iter())?;
+    check_finite(path, &name("W2"), net.w2.iter())?;
+    check_finite(path, &name("b2"), net.b2.iter())?;
+    Ok(net)
+}
+
+/// The mean image: one finite number per input of `net`.
+fn get_mean(
+    ck: &Checkpoint,
+    net: &TwoLayerNet<f32>,
+    path: &Path,
+) -> Result<MeanImage, ModelFileError> {
+    let mean: Array1<f32> = ck.get_with_shape("mean", net.dims().0)?;
+    check_finite(path, "mean", mean.iter())?;
+    Ok(MeanImage::from_array(mean))
+}
+
+fn put_info(ck: &mut Checkpoint, info: &ModelInfo) {
+    for (k, v) in &info.extra {
+        ck.set_metadata(k.clone(), v.clone());
+    }
+    ck.set_metadata("dataset", info.dataset.clone());
+    ck.set_metadata("classes", info.classes.to_string());
+    if let Some(im) = info.image {
+        ck.set_metadata(
+            "image",
+            format!(
+                "{},{},{},{}",
+                im.height, im.width, im.channels, im.channel_major
+            ),
+        );
+    }
+    ck.set_metadata("tapegrad_version", env!("CARGO_PKG_VERSION"));
+}
+
+/// The metadata, checked against the weights: `classes` is W2's column count, `image` has
+/// W1's row count of pixels.
+fn get_info(
+    ck: &Checkpoint,
+    net: &TwoLayerNet<f32>,
+    path: &Path,
+) -> Result<ModelInfo, ModelFileError> {
+    let bad = |key: &str, value: &str, expected| ModelFileError::Metadata {
+        path: path.display().to_string(),
+        key: key.into(),
+        value: quote(value),
+        expected,
+    };
+    let (d, _, c) = net.dims();
+    let classes_text = ck.require_metadata("classes")?;
+    let classes: usize = classes_text
+        .parse()
+        .map_err(|_| bad("classes", classes_text, "a whole number"))?;
+    if classes != c {
+        return Err(bad(
+            "classes",
+            classes_text,
+            "the class count of the weights (W2's columns and b2's length)",
+        ));
+    }
+    let image = match ck.metadata().get("image") {
+        None => None,
+        Some(text) => {
+            let parts: Vec<&str> = text.split(',').collect();
+            let n = |i: usize| parts.get(i).and_then(|p| p.parse::<usize>().ok());
+            match (
+                n(0),
+                n(1),
+                n(2),
+                parts.get(3).and_then(|p| p.parse::<bool>().ok()),
+            ) {
+                (Some(height), Some(width), Some(channels), Some(channel_major))
+                    if height
+                        .checked_mul(width)
+                        .and_then(|p| p.checked_mul(channels))
+                        == Some(d) =>
+                {
+                    Some(ImageShape {
+                        height,
+                        width,
+                        channels,
+                        channel_major,
+                    })
+                }
+                _ => {
+                    let expected = "height,width,channels,channel_major with height x width x \
+                                    channels = the model's inputs (W1's rows)";
+                    return Err(bad("image", text, expected));
+                }
+            }
+        }
+    };
+    let extra = ck
+        .metadata()
+        .iter()
+        .filter(|(k, _)| {
+            !k.starts_with("state.") && !["dataset", "classes", "image"].contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(ModelInfo {
+        dataset: ck.require_metadata("dataset")?.to_owned(),
+        classes,
+        image,
+        extra,
+    })
+}
