@@ -10,12 +10,18 @@
 //! from the file rather than with the file. `FIXED_BYTES` = 256 KiB: the inflater's window
 //! and state, paths and messages.
 //!
+//! **Known bugs.** What an `Ok` promises (usable data, finite weights) is checked too, unless
+//! the environment variable `TAPEGRAD_FUZZ_CORE_ONLY` is set ([`checking_results`]): then only
+//! panics and the memory bound count, so that a campaign can hunt past an already-recorded
+//! result bug that would otherwise end most fuzzing jobs within seconds.
+//!
 //! **The budget** of a file is its length, plus for a gzipped file (by name or by magic
 //! number, as the readers decide) the bytes it inflates to, but for formats whose header
 //! announces the data size (IDX) at most the header plus what it announces: a stream that
 //! inflates past that must be cut off, not inflated whole.
 
 use std::io::Read;
+use std::sync::OnceLock;
 
 use flate2::read::MultiGzDecoder;
 
@@ -47,6 +53,12 @@ pub fn bounded<R>(what: &str, budget: usize, read: impl FnOnce() -> R) -> R {
          ({BYTES_PER_BUDGET_BYTE} x {budget} budget bytes + {FIXED_BYTES})"
     );
     result
+}
+
+/// Whether to check what an `Ok` result promises: unless `TAPEGRAD_FUZZ_CORE_ONLY` is set.
+pub fn checking_results() -> bool {
+    static CHECKING: OnceLock<bool> = OnceLock::new();
+    *CHECKING.get_or_init(|| std::env::var_os("TAPEGRAD_FUZZ_CORE_ONLY").is_none())
 }
 
 /// The first two bytes of every gzip stream.

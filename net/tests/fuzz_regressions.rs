@@ -31,3 +31,10 @@ fn input(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// `0,0`: one row, one class; read as a data set of 1 class instead of a clear error.
+#[test]
+#[ignore = "fixed by hostile-net branch: one class is a clear error"]
+fn csv_of_a_single_class_is_refused() {
+    replay::csv::run(&input("csv-one-class"));
+}

@@ -27,6 +27,9 @@ pub fn run(data: &[u8]) {
         budget += file_budget(bytes, gz, no_header);
     }
     let result = bounded("cifar10", budget, || cifar10_with_val(scratch.path(), val));
+    if !crate::contract::checking_results() {
+        return;
+    }
     if let Ok(splits) = result {
         super::datasets::check("cifar10", &splits);
     }

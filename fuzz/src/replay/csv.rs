@@ -17,6 +17,9 @@ pub fn run(data: &[u8]) {
     let path = scratch.write(if gz { "data.csv.gz" } else { "data.csv" }, files[0]);
     let budget = file_budget(files[0], gz, no_header);
     let result = bounded("csv", budget, || csv(&path, u64::from(first)));
+    if !crate::contract::checking_results() {
+        return;
+    }
     if let Ok(splits) = result {
         super::datasets::check("csv", &splits);
     }

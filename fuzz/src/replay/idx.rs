@@ -45,6 +45,9 @@ fn run(data: &[u8], gz: bool) {
     let result = bounded(reader, budget, || {
         mnist_with_val(scratch.path(), usize::from(val))
     });
+    if !crate::contract::checking_results() {
+        return;
+    }
     if let Ok(splits) = result {
         super::datasets::check(reader, &splits);
     }

@@ -11,6 +11,9 @@ pub fn run(data: &[u8]) {
     let scratch = Scratch::new("model_file");
     let path = scratch.write("model.safetensors", data);
     let result = bounded("model file", data.len(), || load_model(&path));
+    if !crate::contract::checking_results() {
+        return;
+    }
     if let Ok(model) = result {
         super::nets::check("model file", "", &model.net, model.info.classes);
         super::nets::check_finite("model file", "mean", model.mean.as_array().iter());

@@ -11,6 +11,9 @@ pub fn run(data: &[u8]) {
     let scratch = Scratch::new("run_state");
     let path = scratch.write("state.safetensors", data);
     let result = bounded("run state", data.len(), || load_state(&path));
+    if !crate::contract::checking_results() {
+        return;
+    }
     if let Ok(saved) = result {
         let classes = saved.info.classes;
         super::nets::check("run state", "", &saved.run.net, classes);
