@@ -10,8 +10,8 @@ use crate::contract::{bounded, file_budget, no_header};
 use crate::framing;
 use crate::scratch::Scratch;
 
-/// Replays one input (see the module docs).
-pub fn run(data: &[u8]) {
+/// Replays one input; returns whether the reader accepted it (see the module docs).
+pub fn run(data: &[u8]) -> bool {
     let (first, files) = framing::split(data, 6);
     let (val, gz) = (usize::from(first & 0x7f), first & 0x80 != 0);
     let scratch = Scratch::new("cifar10");
@@ -28,9 +28,11 @@ pub fn run(data: &[u8]) {
     }
     let result = bounded("cifar10", budget, || cifar10_with_val(scratch.path(), val));
     if !crate::contract::checking_results() {
-        return;
+        return result.is_ok();
     }
-    if let Ok(splits) = result {
-        super::datasets::check("cifar10", &splits);
-    }
+    let Ok(splits) = result else {
+        return false;
+    };
+    super::datasets::check("cifar10", &splits);
+    true
 }

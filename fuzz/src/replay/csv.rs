@@ -9,8 +9,8 @@ use crate::contract::{bounded, file_budget, no_header};
 use crate::framing;
 use crate::scratch::Scratch;
 
-/// Replays one input (see the module docs).
-pub fn run(data: &[u8]) {
+/// Replays one input; returns whether the reader accepted it (see the module docs).
+pub fn run(data: &[u8]) -> bool {
     let (first, files) = framing::split(data, 1);
     let gz = first & 1 != 0;
     let scratch = Scratch::new("csv");
@@ -18,9 +18,11 @@ pub fn run(data: &[u8]) {
     let budget = file_budget(files[0], gz, no_header);
     let result = bounded("csv", budget, || csv(&path, u64::from(first)));
     if !crate::contract::checking_results() {
-        return;
+        return result.is_ok();
     }
-    if let Ok(splits) = result {
-        super::datasets::check("csv", &splits);
-    }
+    let Ok(splits) = result else {
+        return false;
+    };
+    super::datasets::check("csv", &splits);
+    true
 }

@@ -8,18 +8,20 @@ use tapegrad_net::data::DataSpec;
 
 use crate::contract::bounded;
 
-/// Replays one input (see the module docs).
-pub fn run(data: &[u8]) {
+/// Replays one input; returns whether the reader accepted it (see the module docs).
+pub fn run(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
-        return;
+        return false;
     };
     let parsed = bounded("data spec", data.len(), || text.parse::<DataSpec>());
-    if let Ok(spec) = parsed {
-        let shown = spec.to_string();
-        let again = shown.parse::<DataSpec>();
-        assert!(
-            again.as_ref().is_ok_and(|again| *again == spec),
-            "data spec {text:?} parses to {spec:?}, shown as {shown:?}, which parses to {again:?}"
-        );
-    }
+    let Ok(spec) = parsed else {
+        return false;
+    };
+    let shown = spec.to_string();
+    let again = shown.parse::<DataSpec>();
+    assert!(
+        again.as_ref().is_ok_and(|again| *again == spec),
+        "data spec {text:?} parses to {spec:?}, shown as {shown:?}, which parses to {again:?}"
+    );
+    true
 }

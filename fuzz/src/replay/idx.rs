@@ -11,18 +11,18 @@ use crate::contract::{bounded, file_budget, idx_announced};
 use crate::framing;
 use crate::scratch::Scratch;
 
-/// Replays one input as plain IDX files (they are still gunzipped if they start with the
+/// Replays one input; returns whether the reader accepted it as plain IDX files (they are still gunzipped if they start with the
 /// gzip magic number, as the reader does).
-pub fn run_plain(data: &[u8]) {
-    run(data, false);
+pub fn run_plain(data: &[u8]) -> bool {
+    run(data, false)
 }
 
-/// Replays one input as `.gz` IDX files.
-pub fn run_gz(data: &[u8]) {
-    run(data, true);
+/// Replays one input; returns whether the reader accepted it as `.gz` IDX files.
+pub fn run_gz(data: &[u8]) -> bool {
+    run(data, true)
 }
 
-fn run(data: &[u8], gz: bool) {
+fn run(data: &[u8], gz: bool) -> bool {
     let (val, files) = framing::split(data, 4);
     let scratch = Scratch::new(if gz { "idx_gz" } else { "idx_plain" });
     let magics = [
@@ -46,9 +46,11 @@ fn run(data: &[u8], gz: bool) {
         mnist_with_val(scratch.path(), usize::from(val))
     });
     if !crate::contract::checking_results() {
-        return;
+        return result.is_ok();
     }
-    if let Ok(splits) = result {
-        super::datasets::check(reader, &splits);
-    }
+    let Ok(splits) = result else {
+        return false;
+    };
+    super::datasets::check(reader, &splits);
+    true
 }

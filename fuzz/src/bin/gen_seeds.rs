@@ -1,5 +1,7 @@
-//! Writes the seed corpus: a few small valid inputs per fuzz target, in each target's input
-//! form (see `tapegrad_fuzz::replay`). Usage: `gen_corpus DIR` writes `DIR/TARGET/NAME`.
+//! Writes the seeds: a few small valid inputs per fuzz target, in each target's input form
+//! (see `tapegrad_fuzz::replay`), each accepted by its reader. Usage: `gen_seeds [DIR]`
+//! writes `DIR/TARGET/NAME` (`DIR` defaults to `seeds`); `fuzz/run.sh` fuzzes from
+//! `fuzz/seeds/TARGET` and `fuzz/corpus/TARGET`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -117,7 +119,7 @@ fn main() {
     let out = PathBuf::from(
         std::env::args()
             .nth(1)
-            .unwrap_or_else(|| "corpus".to_owned()),
+            .unwrap_or_else(|| "seeds".to_owned()),
     );
     let mut seeds: Vec<(&str, String, Vec<u8>)> = Vec::new();
     let mut add = |target, name: &str, bytes| seeds.push((target, name.to_owned(), bytes));
