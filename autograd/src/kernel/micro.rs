@@ -1,0 +1,148 @@
+//! The register-blocked micro-kernel and the loops around it (the BLIS scheme).
+//!
+//! Loop order, outermost first: columns of C in blocks of `NC`; the inner dimension in blocks
+//! of `KC` (pack that `KC x NC` block of B, which stays in L2); rows of C in blocks of `MC`
+//! (pack that `MC x KC` block of A); then `MR`-row panels of A and `nr`-column panels of B,
+//! each pair multiplied by the micro-kernel into an `MR x nr` tile of C held in registers. The
+//! micro-kernel broadcasts A's values and loads B's as vectors, so a panel of A (the broadcast
+//! side, `MR x KC`) stays in L1 while every panel of the B block streams past it from L2.
+//!
+//! Every element of C is computed the same way wherever it lies (edge tiles included, whose
+//! panels are zero-padded): for each `KC` block in order, a chain of `KC` multiply-adds from
+//! zero, then added to C (or stored, for the first block without accumulation). So a result
+//! does not depend on how C was split between threads, nor on the tile widths.
+
+use super::pack::{pack_a, pack_b};
+use super::simd::Simd;
+use super::{Mat, MatMut};
+
+/// Elements of the packing buffers [`product`] needs for an `m x k` by `k x n` product:
+/// (packed A, packed B).
+pub(crate) fn buffer_lens<S: Simd, const MR: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+) -> (usize, usize) {
+    let kc = S::KC.min(k);
+    let a_len = S::MC.min(m).div_ceil(MR) * MR * kc;
+    let b_len = kc * S::NC.min(n).div_ceil(S::LANES) * S::LANES;
+    (a_len, b_len)
+}
+
+/// `c = a · b` (or `c += a · b` when `accumulate`) on this thread, with `S`'s vectors and an
+/// `MR x (NV·LANES)` register tile, packing into `pa` and `pb`. `k` must be at least 1.
+///
+/// # Safety
+/// `S`'s target features must be present; the three matrices must be valid for their shapes
+/// and strides, `c` aliasing neither `a` nor `b`; `pa` and `pb` must be valid for the lengths
+/// [`buffer_lens`] gives.
+#[inline(always)]
+pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
+    a: Mat<S::E>,
+    b: Mat<S::E>,
+    c: MatMut<S::E>,
+    accumulate: bool,
+    pa: *mut S::E,
+    pb: *mut S::E,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let nr = NV * S::LANES;
+    for jc in (0..n).step_by(S::NC) {
+        let nc = S::NC.min(n - jc);
+        for pc in (0..k).step_by(S::KC) {
+            let kc = S::KC.min(k - pc);
+            pack_b(b, (pc, kc), (jc, nc), nr, S::LANES, pb);
+            let add = accumulate || pc > 0;
+            for ic in (0..m).step_by(S::MC) {
+                let mc = S::MC.min(m - ic);
+                pack_a(a, (ic, mc), (pc, kc), MR, pa);
+                for ir in (0..mc).step_by(MR) {
+                    let ap = pa.add(ir * kc);
+                    for jr in (0..nc).step_by(nr) {
+                        let cols = nr.min(nc - jr);
+                        let bp = pb.add(jr * kc);
+                        let tile = Tile {
+                            c: c.at(ic + ir, jc + jr),
+                            rs: c.rs,
+                            cs: c.cs,
+                            rows: MR.min(mc - ir),
+                            cols,
+                            add,
+                        };
+                        match cols.div_ceil(S::LANES) {
+                            1 => micro::<S, MR, 1>(kc, ap, bp, tile),
+                            2 => micro::<S, MR, 2>(kc, ap, bp, tile),
+                            3 => micro::<S, MR, 3>(kc, ap, bp, tile),
+                            _ => micro::<S, MR, NV>(kc, ap, bp, tile),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a micro-kernel's result goes: an up to `MR x nr` tile of C.
+#[derive(Clone, Copy)]
+pub(crate) struct Tile<T> {
+    c: *mut T,
+    rs: isize,
+    cs: isize,
+    rows: usize,
+    cols: usize,
+    /// Add to C rather than overwrite it.
+    add: bool,
+}
+
+/// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and one `NV`-vector-wide panel of B,
+/// both packed, `kc` deep.
+///
+/// # Safety
+/// As for [`product`]; the panels hold `kc · MR` and `kc · NV · LANES` elements.
+#[inline(always)]
+unsafe fn micro<S: Simd, const MR: usize, const NV: usize>(
+    kc: usize,
+    mut a: *const S::E,
+    mut b: *const S::E,
+    t: Tile<S::E>,
+) {
+    let mut acc = [[S::zero(); NV]; MR];
+    for _ in 0..kc {
+        let mut bv = [S::zero(); NV];
+        for (v, x) in bv.iter_mut().enumerate() {
+            *x = S::load(b.add(v * S::LANES));
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            let av = S::splat(*a.add(i));
+            for (x, &bx) in row.iter_mut().zip(&bv) {
+                *x = S::mul_add(av, bx, *x);
+            }
+        }
+        a = a.add(MR);
+        b = b.add(NV * S::LANES);
+    }
+    let full = t.cs == 1 && t.cols == NV * S::LANES;
+    let mut row_buf = [<S::E as num_traits::Zero>::zero(); MAX_TILE_WIDTH];
+    for (i, row) in acc.iter().enumerate().take(t.rows) {
+        let c = t.c.offset(i as isize * t.rs);
+        if full {
+            for (v, &x) in row.iter().enumerate() {
+                let p = c.add(v * S::LANES);
+                S::store(p, if t.add { S::add(S::load(p), x) } else { x });
+            }
+        } else {
+            // A narrower or strided tile: through a buffer, element by element.
+            for (v, &x) in row.iter().enumerate() {
+                S::store(row_buf.as_mut_ptr().add(v * S::LANES), x);
+            }
+            for (j, &x) in row_buf.iter().enumerate().take(t.cols) {
+                let p = c.offset(j as isize * t.cs);
+                *p = if t.add { *p + x } else { x };
+            }
+        }
+    }
+}
+
+/// Upper bound of `NV · LANES` over the instruction sets, so an edge row fits the micro-kernel's
+/// buffer.
+pub(crate) const MAX_TILE_WIDTH: usize = 64;
