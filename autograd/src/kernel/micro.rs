@@ -55,7 +55,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(S::MC) {
                 let mc = S::MC.min(m - ic);
-                pack_a(a, (ic, mc), (pc, kc), MR, pa);
+                pack_a::<_, MR>(a, (ic, mc), (pc, kc), pa);
                 for ir in (0..mc).step_by(MR) {
                     let ap = pa.add(ir * kc);
                     for jr in (0..nc).step_by(nr) {

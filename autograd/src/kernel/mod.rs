@@ -126,7 +126,7 @@ impl<T> MatMut<T> {
 }
 
 /// Rows of C given to a thread come in multiples of this (a multiple of every `MR`).
-const ROW_UNIT: usize = 12;
+const ROW_UNIT: usize = 24;
 /// Columns of C given to a thread come in multiples of this (a multiple of every vector width).
 const COL_UNIT: usize = 16;
 
@@ -215,44 +215,45 @@ fn serial<T: Element>(
 ) {
     let (a, b, c) = (Mat::of(&a), Mat::of(&b), MatMut::of(&mut c));
     let f32 = TypeId::of::<T>() == TypeId::of::<f32>();
+    // AVX-512 has registers for a 12-row tile, but 8 rows fit more heights without padding
+    // (64, 128, 200, 784, 1024): take whichever pads fewer rows of A.
+    let pad = |mr: usize| a.rows.div_ceil(mr) * mr - a.rows;
+    #[cfg(target_arch = "x86_64")]
+    let tall = pad(12) <= pad(8);
     // SAFETY: the matrices come from live views whose shapes the caller checked, `c` from a
     // mutable view (so it aliases neither operand); `isa` was checked to be supported by this
     // CPU in `product`; each cast turns `T` into the type `T` was just compared equal to (an
     // `Element` is f32 or f64).
     unsafe {
+        #[cfg(target_arch = "x86_64")]
+        use variants::*;
+        #[cfg(target_arch = "x86_64")]
+        let (a32, b32, c32) = (a.cast::<f32>(), b.cast::<f32>(), c.cast::<f32>());
+        #[cfg(target_arch = "x86_64")]
+        let (a64, b64, c64) = (a.cast::<f64>(), b.cast::<f64>(), c.cast::<f64>());
         match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if f32 => with_buffers::<simd::Avx512F32, 12>(
-                variants::avx512_f32,
-                a.cast(),
-                b.cast(),
-                c.cast(),
-                accumulate,
-            ),
+            Isa::Avx512 if f32 && tall => {
+                with_buffers::<simd::Avx512F32, 12>(avx512_f32_12, a32, b32, c32, accumulate)
+            }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => with_buffers::<simd::Avx512F64, 12>(
-                variants::avx512_f64,
-                a.cast(),
-                b.cast(),
-                c.cast(),
-                accumulate,
-            ),
+            Isa::Avx512 if f32 => {
+                with_buffers::<simd::Avx512F32, 8>(avx512_f32_8, a32, b32, c32, accumulate)
+            }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6>(
-                variants::avx2_f32,
-                a.cast(),
-                b.cast(),
-                c.cast(),
-                accumulate,
-            ),
+            Isa::Avx512 if tall => {
+                with_buffers::<simd::Avx512F64, 12>(avx512_f64_12, a64, b64, c64, accumulate)
+            }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6>(
-                variants::avx2_f64,
-                a.cast(),
-                b.cast(),
-                c.cast(),
-                accumulate,
-            ),
+            Isa::Avx512 => {
+                with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a64, b64, c64, accumulate)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 if f32 => {
+                with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a32, b32, c32, accumulate)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a64, b64, c64, accumulate),
             _ => with_buffers::<simd::Scalar<T>, 4>(
                 micro::product::<simd::Scalar<T>, 4, 4>,
                 a,
@@ -292,52 +293,31 @@ mod variants {
     use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
     use super::{Mat, MatMut};
 
-    /// AVX-512 f32: 12 x 32 register tile (24 accumulators).
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn avx512_f32(
-        a: Mat<f32>,
-        b: Mat<f32>,
-        c: MatMut<f32>,
-        acc: bool,
-        pa: *mut f32,
-        pb: *mut f32,
-    ) {
-        product::<Avx512F32, 12, 2>(a, b, c, acc, pa, pb)
+    /// Defines `$name`, [`product`] with `$simd` and an `$mr x $nv`-vector register tile,
+    /// compiled with the target features `$features`.
+    macro_rules! variant {
+        ($name:ident, $simd:ty, $e:ty, $mr:literal, $nv:literal, $features:literal) => {
+            #[doc = concat!("[`product`] with `", stringify!($simd), "`, ", stringify!($mr),
+                                        " rows x ", stringify!($nv), " vectors.")]
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn $name(
+                a: Mat<$e>,
+                b: Mat<$e>,
+                c: MatMut<$e>,
+                acc: bool,
+                pa: *mut $e,
+                pb: *mut $e,
+            ) {
+                product::<$simd, $mr, $nv>(a, b, c, acc, pa, pb)
+            }
+        };
     }
-    /// AVX-512 f64: 12 x 16 register tile (24 accumulators).
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn avx512_f64(
-        a: Mat<f64>,
-        b: Mat<f64>,
-        c: MatMut<f64>,
-        acc: bool,
-        pa: *mut f64,
-        pb: *mut f64,
-    ) {
-        product::<Avx512F64, 12, 2>(a, b, c, acc, pa, pb)
-    }
-    /// AVX2 f32: 6 x 16 register tile (12 accumulators).
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn avx2_f32(
-        a: Mat<f32>,
-        b: Mat<f32>,
-        c: MatMut<f32>,
-        acc: bool,
-        pa: *mut f32,
-        pb: *mut f32,
-    ) {
-        product::<Avx2F32, 6, 2>(a, b, c, acc, pa, pb)
-    }
-    /// AVX2 f64: 6 x 8 register tile (12 accumulators).
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn avx2_f64(
-        a: Mat<f64>,
-        b: Mat<f64>,
-        c: MatMut<f64>,
-        acc: bool,
-        pa: *mut f64,
-        pb: *mut f64,
-    ) {
-        product::<Avx2F64, 6, 2>(a, b, c, acc, pa, pb)
-    }
+
+    // 24 (AVX-512, 32 registers) or 16 accumulators; 12 (AVX2, 16 registers).
+    variant!(avx512_f32_12, Avx512F32, f32, 12, 2, "avx512f,avx2,fma");
+    variant!(avx512_f32_8, Avx512F32, f32, 8, 2, "avx512f,avx2,fma");
+    variant!(avx512_f64_12, Avx512F64, f64, 12, 2, "avx512f,avx2,fma");
+    variant!(avx512_f64_8, Avx512F64, f64, 8, 2, "avx512f,avx2,fma");
+    variant!(avx2_f32_6, Avx2F32, f32, 6, 2, "avx2,fma");
+    variant!(avx2_f64_6, Avx2F64, f64, 6, 2, "avx2,fma");
 }

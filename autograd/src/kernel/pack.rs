@@ -9,18 +9,18 @@
 use super::Mat;
 use crate::Element;
 
-/// Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of `a` into `mr`-row panels at `dst`.
+/// Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of `a` into `MR`-row panels at `dst`.
 ///
 /// # Safety
-/// The block must lie inside `a`, and `dst` must be valid for `ceil(mc / mr) · mr · kc` writes.
+/// The block must lie inside `a`, and `dst` must be valid for `ceil(mc / MR) · MR · kc` writes.
 #[inline(always)]
-pub(crate) unsafe fn pack_a<T: Element>(
+pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
     a: Mat<T>,
     (i0, mc): (usize, usize),
     (p0, kc): (usize, usize),
-    mr: usize,
     mut dst: *mut T,
 ) {
+    let mr = MR;
     for ir in (0..mc).step_by(mr) {
         let rows = mr.min(mc - ir);
         let src = a.at(i0 + ir, p0);
@@ -29,6 +29,15 @@ pub(crate) unsafe fn pack_a<T: Element>(
             for p in 0..kc as isize {
                 std::ptr::copy_nonoverlapping(src.offset(p * a.cs), dst, mr);
                 dst = dst.add(mr);
+            }
+        } else if a.cs == 1 && rows == mr {
+            // Row-major A: MR rows read side by side, one value of each per step.
+            let row: [*const T; MR] = std::array::from_fn(|i| src.offset(i as isize * a.rs));
+            for p in 0..kc {
+                for (i, r) in row.iter().enumerate() {
+                    *dst.add(i) = *r.add(p);
+                }
+                dst = dst.add(MR);
             }
         } else {
             for p in 0..kc as isize {
