@@ -8,13 +8,20 @@
 //! side, `MR x KC`) stays in L1 while every panel of the B block streams past it from L2.
 //!
 //! Every element of C is computed the same way wherever it lies (edge tiles included, whose
-//! panels are zero-padded): for each `KC` block in order, a chain of `KC` multiply-adds from
+//! panels are zero-padded): for each depth block (`depth`) in order, a chain of `KC` multiply-adds from
 //! zero, then added to C (or stored, for the first block without accumulation). So a result
 //! does not depend on how C was split between threads, nor on the tile widths.
 
 use super::pack::{pack_a, pack_b};
 use super::simd::Simd;
 use super::{Mat, MatMut};
+
+/// The depth of the blocks the inner dimension `k` is cut into: at most `S::KC`, and as even
+/// as possible (784 is two blocks of 392, not 384 + 384 + 16). It depends on `k` alone, so the
+/// order of every element's reduction does too.
+pub(crate) fn depth<S: Simd>(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(S::KC).max(1)).max(1)
+}
 
 /// Elements of the packing buffers [`product`] needs for an `m x k` by `k x n` product:
 /// (packed A, packed B).
@@ -49,8 +56,9 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     let nr = NV * S::LANES;
     for jc in (0..n).step_by(S::NC) {
         let nc = S::NC.min(n - jc);
-        for pc in (0..k).step_by(S::KC) {
-            let kc = S::KC.min(k - pc);
+        let kc_step = depth::<S>(k);
+        for pc in (0..k).step_by(kc_step) {
+            let kc = kc_step.min(k - pc);
             pack_b(b, (pc, kc), (jc, nc), nr, S::LANES, pb);
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(S::MC) {
@@ -106,9 +114,16 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize>(
     mut b: *const S::E,
     t: Tile<S::E>,
 ) {
+    // Fetch C's tile while the products run, so that the final read of C does not wait.
+    for i in 0..t.rows {
+        let row = t.c.offset(i as isize * t.rs);
+        S::prefetch(row);
+        S::prefetch(row.offset((t.cols as isize - 1) * t.cs));
+    }
     let mut acc = [[S::zero(); NV]; MR];
     for _ in 0..kc {
         let mut bv = [S::zero(); NV];
+        S::prefetch(b.add(PREFETCH_STEPS * NV * S::LANES));
         for (v, x) in bv.iter_mut().enumerate() {
             *x = S::load(b.add(v * S::LANES));
         }
@@ -142,6 +157,9 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize>(
         }
     }
 }
+
+/// How many steps ahead the micro-kernel asks for B's panel (which streams from L2).
+const PREFETCH_STEPS: usize = 8;
 
 /// Upper bound of `NV · LANES` over the instruction sets, so an edge row fits the micro-kernel's
 /// buffer.

@@ -298,7 +298,7 @@ mod variants {
     macro_rules! variant {
         ($name:ident, $simd:ty, $e:ty, $mr:literal, $nv:literal, $features:literal) => {
             #[doc = concat!("[`product`] with `", stringify!($simd), "`, ", stringify!($mr),
-                                        " rows x ", stringify!($nv), " vectors.")]
+                                                    " rows x ", stringify!($nv), " vectors.")]
             #[target_feature(enable = $features)]
             pub(super) unsafe fn $name(
                 a: Mat<$e>,

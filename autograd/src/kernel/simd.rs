@@ -40,6 +40,9 @@ pub(crate) trait Simd {
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `a + b`.
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// Hints that the cache line holding `p` will be read and written soon (`p` may be any
+    /// address).
+    unsafe fn prefetch(p: *const Self::E);
 }
 
 /// Scalar code for any CPU; `a · b + c` rounds twice, as it would without FMA hardware.
@@ -76,6 +79,8 @@ impl<T: Element> Simd for Scalar<T> {
     unsafe fn add(a: T, b: T) -> T {
         a + b
     }
+    #[inline(always)]
+    unsafe fn prefetch(_: *const T) {}
 }
 
 /// Defines a unit struct implementing [`Simd`] with the given intrinsics.
@@ -117,6 +122,10 @@ macro_rules! x86_simd {
             #[inline(always)]
             unsafe fn add(a: $v, b: $v) -> $v {
                 $add(a, b)
+            }
+            #[inline(always)]
+            unsafe fn prefetch(p: *const $e) {
+                _mm_prefetch::<_MM_HINT_T0>(p.cast())
             }
         }
     };
