@@ -68,7 +68,7 @@ pub use element::Element;
 pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, relative_error, GradcheckReport};
 pub use kernel::Isa;
-pub use ops::gemm::{gemm, gemm_with, set_threads, Kernel};
+pub use ops::gemm::{gemm, gemm_with, set_threads, threads_for, Kernel};
 pub use ops::reduce::{sum_f64, sum_squares_f64};
 pub use tape::{Leaf, SharedArray, Tape};
 pub use var::Var;

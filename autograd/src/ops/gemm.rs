@@ -53,12 +53,25 @@ pub fn gemm<T: Element>(
     accumulate: bool,
 ) {
     let ((m, k), n) = (a.dim(), b.ncols());
-    let threads = if m * n * k < SERIAL_BELOW {
+    gemm_with(
+        Kernel::auto::<T>(m, k, n),
+        threads_for(m, k, n),
+        a,
+        b,
+        c,
+        accumulate,
+    );
+}
+
+/// The threads [`gemm`] uses for an `m x k` by `k x n` product: one below a couple of million
+/// multiply-adds (too little work to repay waking another thread), else those set by
+/// [`set_threads`] (`0`: all of rayon's).
+pub fn threads_for(m: usize, k: usize, n: usize) -> usize {
+    if m * n * k < SERIAL_BELOW {
         1
     } else {
         THREADS.load(Ordering::Relaxed)
-    };
-    gemm_with(Kernel::auto::<T>(m, k, n), threads, a, b, c, accumulate);
+    }
 }
 
 /// Which implementation computes a matrix product.
