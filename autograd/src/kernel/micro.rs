@@ -54,6 +54,9 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let nr = NV * S::LANES;
+    // With one panel of B, each panel of A is used once: read whole panels of A in place
+    // rather than copy them first (only a last, short panel is packed, to pad it).
+    let in_place = n <= nr;
     for jc in (0..n).step_by(S::NC) {
         let nc = S::NC.min(n - jc);
         let kc_step = depth::<S>(k);
@@ -63,29 +66,69 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(S::MC) {
                 let mc = S::MC.min(m - ic);
-                pack_a::<_, MR>(a, (ic, mc), (pc, kc), pa);
+                if !in_place {
+                    pack_a::<_, MR>(a, (ic, mc), (pc, kc), pa);
+                }
                 for ir in (0..mc).step_by(MR) {
-                    let ap = pa.add(ir * kc);
+                    let rows = MR.min(mc - ir);
+                    let panel = if !in_place {
+                        Panel::packed::<MR>(pa.add(ir * kc))
+                    } else if rows == MR {
+                        Panel {
+                            a: a.at(ic + ir, pc),
+                            rs: a.rs,
+                            cs: a.cs,
+                        }
+                    } else {
+                        pack_a::<_, MR>(a, (ic + ir, rows), (pc, kc), pa);
+                        Panel::packed::<MR>(pa)
+                    };
                     for jr in (0..nc).step_by(nr) {
                         let cols = nr.min(nc - jr);
-                        let bp = pb.add(jr * kc);
+                        let width = cols.div_ceil(S::LANES) * S::LANES;
+                        let bp = (pb.add(jr * kc).cast_const(), width);
                         let tile = Tile {
                             c: c.at(ic + ir, jc + jr),
                             rs: c.rs,
                             cs: c.cs,
-                            rows: MR.min(mc - ir),
+                            rows,
                             cols,
                             add,
                         };
-                        match cols.div_ceil(S::LANES) {
-                            1 => micro::<S, MR, 1>(kc, ap, bp, tile),
-                            2 => micro::<S, MR, 2>(kc, ap, bp, tile),
-                            3 => micro::<S, MR, 3>(kc, ap, bp, tile),
-                            _ => micro::<S, MR, NV>(kc, ap, bp, tile),
+                        let packed = panel.rs == 1 && panel.cs == MR as isize;
+                        match (cols.div_ceil(S::LANES), packed) {
+                            (1, true) => micro::<S, MR, 1, true>(kc, panel, bp, tile),
+                            (2, true) => micro::<S, MR, 2, true>(kc, panel, bp, tile),
+                            (3, true) => micro::<S, MR, 3, true>(kc, panel, bp, tile),
+                            (_, true) => micro::<S, MR, NV, true>(kc, panel, bp, tile),
+                            (1, false) => micro::<S, MR, 1, false>(kc, panel, bp, tile),
+                            (2, false) => micro::<S, MR, 2, false>(kc, panel, bp, tile),
+                            (3, false) => micro::<S, MR, 3, false>(kc, panel, bp, tile),
+                            (_, false) => micro::<S, MR, NV, false>(kc, panel, bp, tile),
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// An `MR`-row panel of A as the micro-kernel reads it: row `i` of step `p` is at
+/// `a + i·rs + p·cs`.
+#[derive(Clone, Copy)]
+struct Panel<T> {
+    a: *const T,
+    rs: isize,
+    cs: isize,
+}
+
+impl<T> Panel<T> {
+    /// A packed panel: the `MR` values of each step side by side.
+    fn packed<const MR: usize>(a: *const T) -> Self {
+        Panel {
+            a,
+            rs: 1,
+            cs: MR as isize,
         }
     }
 }
@@ -102,18 +145,24 @@ pub(crate) struct Tile<T> {
     add: bool,
 }
 
-/// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and one `NV`-vector-wide panel of B,
-/// both packed, `kc` deep.
+/// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and one `NV`-vector-wide panel of B
+/// (`b.0`, its steps `b.1` elements apart), `kc` deep. `PACKED` says A's panel is packed (its strides are then known at
+/// compile time); else it is read in place through its strides.
 ///
 /// # Safety
-/// As for [`product`]; the panels hold `kc · MR` and `kc · NV · LANES` elements.
+/// As for [`product`]; the panels hold `kc` steps.
 #[inline(always)]
-unsafe fn micro<S: Simd, const MR: usize, const NV: usize>(
+unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     kc: usize,
-    mut a: *const S::E,
-    mut b: *const S::E,
+    panel: Panel<S::E>,
+    (mut b, b_step): (*const S::E, usize),
     t: Tile<S::E>,
 ) {
+    let (mut a, rs, cs) = if PACKED {
+        (panel.a, 1, MR as isize)
+    } else {
+        (panel.a, panel.rs, panel.cs)
+    };
     // Fetch C's tile while the products run, so that the final read of C does not wait.
     for i in 0..t.rows {
         let row = t.c.offset(i as isize * t.rs);
@@ -123,18 +172,18 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize>(
     let mut acc = [[S::zero(); NV]; MR];
     for _ in 0..kc {
         let mut bv = [S::zero(); NV];
-        S::prefetch(b.add(PREFETCH_STEPS * NV * S::LANES));
+        S::prefetch(b.wrapping_add(PREFETCH_STEPS * b_step));
         for (v, x) in bv.iter_mut().enumerate() {
             *x = S::load(b.add(v * S::LANES));
         }
         for (i, row) in acc.iter_mut().enumerate() {
-            let av = S::splat(*a.add(i));
+            let av = S::splat(*a.offset(i as isize * rs));
             for (x, &bx) in row.iter_mut().zip(&bv) {
                 *x = S::mul_add(av, bx, *x);
             }
         }
-        a = a.add(MR);
-        b = b.add(NV * S::LANES);
+        a = a.offset(cs);
+        b = b.add(b_step);
     }
     let full = t.cs == 1 && t.cols == NV * S::LANES;
     let mut row_buf = [<S::E as num_traits::Zero>::zero(); MAX_TILE_WIDTH];
