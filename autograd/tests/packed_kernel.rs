@@ -2,7 +2,7 @@
 //! this CPU supports plus the scalar fallback (which every CPU runs): against a plain triple
 //! loop in f64 over odd sizes that cross the register tile and the cache blocks, transposed and
 //! strided operands, a column-major C, accumulation, an empty inner dimension, and results that
-//! are bit-identical whatever the number of threads.
+//! are bit-identical whatever the number of threads; and the `gemm` crate alternative.
 //!
 //! Each entry is checked against the error bound of a dot product of length k:
 //! `|c - ĉ| <= (k + 2) · u · (|A|·|B|)_ij` (u the unit roundoff of the type). A wrong index, a
@@ -250,4 +250,24 @@ fn thread_counts_give_identical_bits_f32() {
 #[test]
 fn thread_counts_give_identical_bits_f64() {
     thread_counts_give_identical_bits::<f64>();
+}
+
+#[cfg(feature = "gemm")]
+#[test]
+fn the_gemm_crate_alternative_matches_the_naive_product() {
+    let mut rng = StdRng::seed_from_u64(12);
+    for (m, k, n) in [(37, 29, 23), (200, 307, 10)] {
+        let at = random::<f32>(&mut rng, k, m);
+        let b = random::<f32>(&mut rng, k, n);
+        let mut c = random::<f32>(&mut rng, m, n);
+        let c0 = c.clone();
+        gemm_with(Kernel::GemmCrate, 2, at.t(), b.view(), c.view_mut(), true);
+        assert_product(
+            "gemm crate, Aᵀ·B accumulated",
+            c.view(),
+            at.t(),
+            b.view(),
+            Some(&c0),
+        );
+    }
 }
