@@ -1,8 +1,7 @@
 //! A training step reuses its tape and buffers: in steady state the tape, the optimizer and
-//! the step allocate nothing. The only allocations left are the matrix kernel's own packing
-//! scratch (the `gemm` crate allocates it on every product), so the test counts the kernel's
-//! allocations for the step's five products separately and requires the step to make exactly
-//! those and no more.
+//! the step allocate nothing. That includes the matrix kernel, whose packing buffers are kept
+//! per thread across products: the test also runs the step's five products through the kernel
+//! alone and requires zero allocations from each of the three.
 //!
 //! This test binary counts every heap allocation through a global allocator, so it holds only
 //! this test (other tests' allocations would be counted too).
@@ -87,8 +86,8 @@ fn steady_state_allocations<T: Element>(shape: StepShape) -> [usize; 3] {
 
 #[test]
 fn training_steps_allocate_nothing_in_steady_state() {
-    // One thread: with several, how many scratch buffers the kernel allocates depends on how
-    // the work happens to be split, which would make the counts differ from run to run.
+    // One thread: waking another one goes through rayon's job queue, which allocates a block
+    // of slots now and then, however steady the step.
     set_threads(1);
     let shapes = [
         StepShape {
@@ -113,12 +112,9 @@ fn training_steps_allocate_nothing_in_steady_state() {
         ] {
             let at = format!("{} ({dtype}), 5 steps", shape.name);
             assert_eq!(
-                tape, kernel,
-                "tape step at {at}: {tape} allocations, the kernel alone {kernel}"
-            );
-            assert_eq!(
-                closed, kernel,
-                "closed form at {at}: {closed} allocations, the kernel alone {kernel}"
+                [tape, closed, kernel],
+                [0, 0, 0],
+                "allocations at {at}: tape step, closed-form step, the kernel alone"
             );
         }
     }

@@ -55,6 +55,7 @@ mod element;
 mod error;
 mod gradcheck;
 pub mod guide;
+mod kernel;
 mod op;
 mod ops;
 mod pool;
@@ -66,10 +67,11 @@ pub use custom::CustomOp;
 pub use element::Element;
 pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, relative_error, GradcheckReport};
+pub use kernel::Isa;
 /// The `ndarray` version the tape's tensors are made of (0.17), for callers that don't depend
 /// on it themselves.
 pub use ndarray;
-pub use ops::gemm::{gemm, set_threads};
+pub use ops::gemm::{gemm, gemm_with, set_threads, threads_for, Kernel};
 pub use ops::reduce::{sum_f64, sum_squares_f64};
 pub use tape::{Leaf, SharedArray, Tape};
 pub use var::Var;

@@ -1,15 +1,16 @@
 //! The matrix-product kernel every matmul, forward and backward, goes through.
 //!
-//! With the default `gemm` feature this is the `gemm` crate: pure Rust, AVX2 or AVX-512
-//! micro-kernels picked at run time from the CPU's features, and rayon threads for products
-//! large enough to pay for them. Without the feature it is ndarray's own product
-//! (the `matrixmultiply` crate). Both read transposed operands through their strides, so a
-//! transpose is never copied.
+//! By default this is tapegrad's own packed kernel (`crate::kernel`): AVX-512 or AVX2+FMA
+//! micro-kernels picked at run time from the CPU's features, packing buffers reused across
+//! calls, and rayon threads for products large enough to pay for them. The `gemm` crate (the
+//! default `gemm` feature) stays available as [`Kernel::GemmCrate`] for comparison. Both read
+//! transposed operands through their strides, so a transpose is never copied.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+use crate::kernel::Isa;
 use crate::Element;
 
 /// Products of fewer multiply-adds than this run on the calling thread.
@@ -32,6 +33,9 @@ pub fn set_threads(threads: usize) {
 /// that computes outside the tape (a hand-written closed form, say). `a` and `b` may be
 /// transposed views. When not accumulating, `c`'s old contents are never read.
 ///
+/// Uses [`Kernel::auto`] on the threads set by [`set_threads`] (one for products too small to
+/// repay waking another thread).
+///
 /// # Panics
 /// If the shapes do not fit: `a` is `m x k`, `b` is `k x n`, `c` is `m x n`.
 ///
@@ -48,13 +52,86 @@ pub fn gemm<T: Element>(
     c: ArrayViewMut2<'_, T>,
     accumulate: bool,
 ) {
-    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions differ");
-    assert_eq!(c.dim(), (a.nrows(), b.ncols()), "gemm: output shape");
-    kernel(a, b, c, accumulate);
+    let ((m, k), n) = (a.dim(), b.ncols());
+    gemm_with(
+        Kernel::auto::<T>(m, k, n),
+        threads_for(m, k, n),
+        a,
+        b,
+        c,
+        accumulate,
+    );
 }
 
+/// The threads [`gemm`] uses for an `m x k` by `k x n` product: one below a couple of million
+/// multiply-adds (too little work to repay waking another thread), else those set by
+/// [`set_threads`] (`0`: all of rayon's).
+pub fn threads_for(m: usize, k: usize, n: usize) -> usize {
+    if m * n * k < SERIAL_BELOW {
+        1
+    } else {
+        THREADS.load(Ordering::Relaxed)
+    }
+}
+
+/// Which implementation computes a matrix product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// tapegrad's own packed kernel with the micro-kernels of an instruction set.
+    Packed(Isa),
+    /// The `gemm` crate.
+    #[cfg(feature = "gemm")]
+    GemmCrate,
+}
+
+impl Kernel {
+    /// The kernel [`gemm`] uses for an `m x k` by `k x n` product of `T`s on this CPU.
+    pub fn auto<T: Element>(m: usize, k: usize, n: usize) -> Kernel {
+        let _ = (m, k, n);
+        Kernel::Packed(Isa::best())
+    }
+}
+
+/// [`gemm`] with a chosen kernel on up to `threads` threads (`0`: all of rayon's), however
+/// small the product. Results do not depend on `threads`.
+///
+/// # Panics
+/// If the shapes do not fit, or if `kernel` needs an instruction set this CPU lacks
+/// ([`Isa::is_supported`]).
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_autograd::{gemm_with, Isa, Kernel};
+/// let (a, b) = (array![[1.0f32, 2.0]], array![[3.0], [4.0]]);
+/// let mut c = array![[0.0f32]];
+/// gemm_with(Kernel::Packed(Isa::Scalar), 2, a.view(), b.view(), c.view_mut(), false);
+/// assert_eq!(c[[0, 0]], 11.0);
+/// ```
+pub fn gemm_with<T: Element>(
+    kernel: Kernel,
+    threads: usize,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions differ");
+    assert_eq!(c.dim(), (a.nrows(), b.ncols()), "gemm: output shape");
+    let threads = match threads {
+        0 => rayon::current_num_threads(),
+        t => t,
+    };
+    match kernel {
+        Kernel::Packed(isa) => crate::kernel::product(isa, threads, a, b, c, accumulate),
+        #[cfg(feature = "gemm")]
+        Kernel::GemmCrate => gemm_crate(threads, a, b, c, accumulate),
+    }
+}
+
+/// The product through the `gemm` crate.
 #[cfg(feature = "gemm")]
-fn kernel<T: Element>(
+fn gemm_crate<T: Element>(
+    threads: usize,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     mut c: ArrayViewMut2<'_, T>,
@@ -70,9 +147,7 @@ fn kernel<T: Element>(
         }
         return;
     }
-    // Products too small to repay waking another thread run on this one.
-    let parallelism = match THREADS.load(Ordering::Relaxed) {
-        _ if m * n * k < SERIAL_BELOW => gemm::Parallelism::None,
+    let parallelism = match threads {
         1 => gemm::Parallelism::None,
         t => gemm::Parallelism::Rayon(t),
     };
@@ -108,15 +183,4 @@ fn kernel<T: Element>(
             parallelism,
         );
     }
-}
-
-#[cfg(not(feature = "gemm"))]
-fn kernel<T: Element>(
-    a: ArrayView2<'_, T>,
-    b: ArrayView2<'_, T>,
-    mut c: ArrayViewMut2<'_, T>,
-    accumulate: bool,
-) {
-    let beta = if accumulate { T::one() } else { T::zero() };
-    ndarray::linalg::general_mat_mul(T::one(), &a, &b, beta, &mut c);
 }

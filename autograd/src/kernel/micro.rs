@@ -1,0 +1,215 @@
+//! The register-blocked micro-kernel and the loops around it (the BLIS scheme).
+//!
+//! Loop order, outermost first: columns of C in blocks of `NC`; the inner dimension in blocks
+//! of `KC` (pack that `KC x NC` block of B, which stays in L2); rows of C in blocks of `MC`
+//! (pack that `MC x KC` block of A); then `MR`-row panels of A and `nr`-column panels of B,
+//! each pair multiplied by the micro-kernel into an `MR x nr` tile of C held in registers. The
+//! micro-kernel broadcasts A's values and loads B's as vectors, so a panel of A (the broadcast
+//! side, `MR x KC`) stays in L1 while every panel of the B block streams past it from L2.
+//!
+//! Every element of C is computed the same way wherever it lies (edge tiles included, whose
+//! panels are zero-padded): for each depth block (`depth`) in order, a chain of `KC` multiply-adds from
+//! zero, then added to C (or stored, for the first block without accumulation). So a result
+//! does not depend on how C was split between threads, nor on the tile widths.
+
+use super::pack::{pack_a, pack_b};
+use super::simd::Simd;
+use super::{Mat, MatMut};
+
+/// The depth of the blocks the inner dimension `k` is cut into: at most `S::KC`, and as even
+/// as possible (784 is two blocks of 392, not 384 + 384 + 16). It depends on `k` alone, so the
+/// order of every element's reduction does too.
+pub(crate) fn depth<S: Simd>(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(S::KC).max(1)).max(1)
+}
+
+/// Elements of the packing buffers [`product`] needs for an `m x k` by `k x n` product:
+/// (packed A, packed B).
+pub(crate) fn buffer_lens<S: Simd, const MR: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+) -> (usize, usize) {
+    let kc = S::KC.min(k);
+    let a_len = S::MC.min(m).div_ceil(MR) * MR * kc;
+    let b_len = kc * S::NC.min(n).div_ceil(S::LANES) * S::LANES;
+    (a_len, b_len)
+}
+
+/// `c = a · b` (or `c += a · b` when `accumulate`) on this thread, with `S`'s vectors and an
+/// `MR x (NV·LANES)` register tile, packing into `pa` and `pb`. `k` must be at least 1.
+///
+/// # Safety
+/// `S`'s target features must be present; the three matrices must be valid for their shapes
+/// and strides, `c` aliasing neither `a` nor `b`; `pa` and `pb` must be valid for the lengths
+/// [`buffer_lens`] gives.
+#[inline(always)]
+pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
+    a: Mat<S::E>,
+    b: Mat<S::E>,
+    c: MatMut<S::E>,
+    accumulate: bool,
+    pa: *mut S::E,
+    pb: *mut S::E,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let nr = NV * S::LANES;
+    // With one panel of B, each panel of A is used once: read whole panels of A in place
+    // rather than copy them first (only a last, short panel is packed, to pad it).
+    let in_place = n <= nr;
+    for jc in (0..n).step_by(S::NC) {
+        let nc = S::NC.min(n - jc);
+        let kc_step = depth::<S>(k);
+        for pc in (0..k).step_by(kc_step) {
+            let kc = kc_step.min(k - pc);
+            pack_b(b, (pc, kc), (jc, nc), nr, S::LANES, pb);
+            let add = accumulate || pc > 0;
+            for ic in (0..m).step_by(S::MC) {
+                let mc = S::MC.min(m - ic);
+                if !in_place {
+                    pack_a::<_, MR>(a, (ic, mc), (pc, kc), pa);
+                }
+                for ir in (0..mc).step_by(MR) {
+                    let rows = MR.min(mc - ir);
+                    let panel = if !in_place {
+                        Panel::packed::<MR>(pa.add(ir * kc))
+                    } else if rows == MR {
+                        Panel {
+                            a: a.at(ic + ir, pc),
+                            rs: a.rs,
+                            cs: a.cs,
+                        }
+                    } else {
+                        pack_a::<_, MR>(a, (ic + ir, rows), (pc, kc), pa);
+                        Panel::packed::<MR>(pa)
+                    };
+                    for jr in (0..nc).step_by(nr) {
+                        let cols = nr.min(nc - jr);
+                        let width = cols.div_ceil(S::LANES) * S::LANES;
+                        let bp = (pb.add(jr * kc).cast_const(), width);
+                        let tile = Tile {
+                            c: c.at(ic + ir, jc + jr),
+                            rs: c.rs,
+                            cs: c.cs,
+                            rows,
+                            cols,
+                            add,
+                        };
+                        let packed = panel.rs == 1 && panel.cs == MR as isize;
+                        match (cols.div_ceil(S::LANES), packed) {
+                            (1, true) => micro::<S, MR, 1, true>(kc, panel, bp, tile),
+                            (2, true) => micro::<S, MR, 2, true>(kc, panel, bp, tile),
+                            (3, true) => micro::<S, MR, 3, true>(kc, panel, bp, tile),
+                            (_, true) => micro::<S, MR, NV, true>(kc, panel, bp, tile),
+                            (1, false) => micro::<S, MR, 1, false>(kc, panel, bp, tile),
+                            (2, false) => micro::<S, MR, 2, false>(kc, panel, bp, tile),
+                            (3, false) => micro::<S, MR, 3, false>(kc, panel, bp, tile),
+                            (_, false) => micro::<S, MR, NV, false>(kc, panel, bp, tile),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An `MR`-row panel of A as the micro-kernel reads it: row `i` of step `p` is at
+/// `a + i·rs + p·cs`.
+#[derive(Clone, Copy)]
+struct Panel<T> {
+    a: *const T,
+    rs: isize,
+    cs: isize,
+}
+
+impl<T> Panel<T> {
+    /// A packed panel: the `MR` values of each step side by side.
+    fn packed<const MR: usize>(a: *const T) -> Self {
+        Panel {
+            a,
+            rs: 1,
+            cs: MR as isize,
+        }
+    }
+}
+
+/// Where a micro-kernel's result goes: an up to `MR x nr` tile of C.
+#[derive(Clone, Copy)]
+pub(crate) struct Tile<T> {
+    c: *mut T,
+    rs: isize,
+    cs: isize,
+    rows: usize,
+    cols: usize,
+    /// Add to C rather than overwrite it.
+    add: bool,
+}
+
+/// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and one `NV`-vector-wide panel of B
+/// (`b.0`, its steps `b.1` elements apart), `kc` deep. `PACKED` says A's panel is packed (its strides are then known at
+/// compile time); else it is read in place through its strides.
+///
+/// # Safety
+/// As for [`product`]; the panels hold `kc` steps.
+#[inline(always)]
+unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
+    kc: usize,
+    panel: Panel<S::E>,
+    (mut b, b_step): (*const S::E, usize),
+    t: Tile<S::E>,
+) {
+    let (mut a, rs, cs) = if PACKED {
+        (panel.a, 1, MR as isize)
+    } else {
+        (panel.a, panel.rs, panel.cs)
+    };
+    // Fetch C's tile while the products run, so that the final read of C does not wait.
+    for i in 0..t.rows {
+        let row = t.c.offset(i as isize * t.rs);
+        S::prefetch(row);
+        S::prefetch(row.offset((t.cols as isize - 1) * t.cs));
+    }
+    let mut acc = [[S::zero(); NV]; MR];
+    for _ in 0..kc {
+        let mut bv = [S::zero(); NV];
+        S::prefetch(b.wrapping_add(PREFETCH_STEPS * b_step));
+        for (v, x) in bv.iter_mut().enumerate() {
+            *x = S::load(b.add(v * S::LANES));
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            let av = S::splat(*a.offset(i as isize * rs));
+            for (x, &bx) in row.iter_mut().zip(&bv) {
+                *x = S::mul_add(av, bx, *x);
+            }
+        }
+        a = a.offset(cs);
+        b = b.add(b_step);
+    }
+    let full = t.cs == 1 && t.cols == NV * S::LANES;
+    let mut row_buf = [<S::E as num_traits::Zero>::zero(); MAX_TILE_WIDTH];
+    for (i, row) in acc.iter().enumerate().take(t.rows) {
+        let c = t.c.offset(i as isize * t.rs);
+        if full {
+            for (v, &x) in row.iter().enumerate() {
+                let p = c.add(v * S::LANES);
+                S::store(p, if t.add { S::add(S::load(p), x) } else { x });
+            }
+        } else {
+            // A narrower or strided tile: through a buffer, element by element.
+            for (v, &x) in row.iter().enumerate() {
+                S::store(row_buf.as_mut_ptr().add(v * S::LANES), x);
+            }
+            for (j, &x) in row_buf.iter().enumerate().take(t.cols) {
+                let p = c.offset(j as isize * t.cs);
+                *p = if t.add { *p + x } else { x };
+            }
+        }
+    }
+}
+
+/// How many steps ahead the micro-kernel asks for B's panel (which streams from L2).
+const PREFETCH_STEPS: usize = 8;
+
+/// Upper bound of `NV · LANES` over the instruction sets, so an edge row fits the micro-kernel's
+/// buffer.
+pub(crate) const MAX_TILE_WIDTH: usize = 64;

@@ -1,0 +1,323 @@
+//! tapegrad's own matrix-product kernel: packed panels, register-blocked micro-kernels for
+//! AVX-512 and AVX2+FMA (f32 and f64) chosen at run time, a portable scalar fallback, packing
+//! buffers kept per thread, and threads that split the larger dimension of C.
+//!
+//! Results are bit-identical whatever the number of threads: each element of C is reduced in
+//! the same order wherever the split falls (see [`micro`]). They may differ between
+//! instruction sets (FMA rounds once, the scalar fallback twice).
+
+mod micro;
+mod pack;
+mod scratch;
+mod simd;
+
+use std::any::TypeId;
+
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+
+use crate::Element;
+
+/// An instruction set the packed kernel has micro-kernels for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// Plain Rust, any CPU.
+    Scalar,
+    /// x86-64 AVX2 with FMA (256-bit vectors, 16 registers).
+    Avx2,
+    /// x86-64 AVX-512F (512-bit vectors, 32 registers).
+    Avx512,
+}
+
+impl Isa {
+    /// Every instruction set, supported by this CPU or not.
+    pub const ALL: [Isa; 3] = [Isa::Scalar, Isa::Avx2, Isa::Avx512];
+
+    /// Whether this CPU can run the micro-kernels of `self`.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Isa::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// The widest instruction set this CPU supports.
+    pub fn best() -> Isa {
+        [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .find(|isa| isa.is_supported())
+            .unwrap_or(Isa::Scalar)
+    }
+}
+
+/// A read-only matrix: pointer, shape and element strides.
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<T> {
+    ptr: *const T,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+}
+
+/// A writable matrix: pointer, shape and element strides.
+#[derive(Clone, Copy)]
+pub(crate) struct MatMut<T> {
+    ptr: *mut T,
+    rs: isize,
+    cs: isize,
+}
+
+impl<T> Mat<T> {
+    fn of(v: &ArrayView2<'_, T>) -> Self {
+        let (rows, cols) = v.dim();
+        let (rs, cs) = (v.strides()[0], v.strides()[1]);
+        Mat {
+            ptr: v.as_ptr(),
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+    /// The same matrix as elements of `U`, which must be `T` itself.
+    fn cast<U>(self) -> Mat<U> {
+        Mat {
+            ptr: self.ptr.cast(),
+            rows: self.rows,
+            cols: self.cols,
+            rs: self.rs,
+            cs: self.cs,
+        }
+    }
+    /// Pointer to element `(i, j)`; it must be in bounds.
+    #[inline(always)]
+    unsafe fn at(&self, i: usize, j: usize) -> *const T {
+        self.ptr.offset(i as isize * self.rs + j as isize * self.cs)
+    }
+}
+
+impl<T> MatMut<T> {
+    fn of(v: &mut ArrayViewMut2<'_, T>) -> Self {
+        let (rs, cs) = (v.strides()[0], v.strides()[1]);
+        MatMut {
+            ptr: v.as_mut_ptr(),
+            rs,
+            cs,
+        }
+    }
+    /// The same matrix as elements of `U`, which must be `T` itself.
+    fn cast<U>(self) -> MatMut<U> {
+        MatMut {
+            ptr: self.ptr.cast(),
+            rs: self.rs,
+            cs: self.cs,
+        }
+    }
+    /// Pointer to element `(i, j)`; it must be in bounds.
+    #[inline(always)]
+    unsafe fn at(&self, i: usize, j: usize) -> *mut T {
+        self.ptr.offset(i as isize * self.rs + j as isize * self.cs)
+    }
+}
+
+/// Rows of C given to a thread come in multiples of this (a multiple of every `MR`).
+const ROW_UNIT: usize = 24;
+/// Columns of C given to a thread come in multiples of this (a multiple of every vector width).
+const COL_UNIT: usize = 16;
+
+/// `c = a · b`, or `c += a · b` when `accumulate`, with `isa`'s micro-kernels on up to
+/// `threads` threads. Shapes must agree (`a`: m x k, `b`: k x n, `c`: m x n) and `isa` must be
+/// supported; the caller checks both.
+pub(crate) fn product<T: Element>(
+    isa: Isa,
+    threads: usize,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    assert!(
+        isa.is_supported(),
+        "the packed kernel was asked for {isa:?}, which this CPU lacks"
+    );
+    let (m, n) = c.dim();
+    if m == 0 || n == 0 {
+        return;
+    }
+    if a.ncols() == 0 {
+        if !accumulate {
+            c.fill(T::zero());
+        }
+        return;
+    }
+    // The micro-kernel stores rows of C as vectors; a column-major C is a row-major Cᵀ = BᵀAᵀ.
+    if c.strides()[1] != 1 && c.strides()[0] == 1 {
+        return split(
+            isa,
+            threads,
+            b.reversed_axes(),
+            a.reversed_axes(),
+            c.reversed_axes(),
+            accumulate,
+        );
+    }
+    split(isa, threads, a, b, c, accumulate);
+}
+
+/// Splits the larger dimension of C between `threads` threads (rayon's), recursively in two.
+fn split<T: Element>(
+    isa: Isa,
+    threads: usize,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    let (m, n) = c.dim();
+    let left = threads / 2;
+    let cut = |len: usize, unit: usize| {
+        let mid = (len * left / threads.max(1) + unit / 2) / unit * unit;
+        mid.clamp(unit, len - unit)
+    };
+    if threads >= 2 && m >= n && m >= 2 * ROW_UNIT {
+        let mid = cut(m, ROW_UNIT);
+        let (a0, a1) = a.split_at(Axis(0), mid);
+        let (c0, c1) = c.split_at(Axis(0), mid);
+        rayon::join(
+            || split(isa, left, a0, b, c0, accumulate),
+            || split(isa, threads - left, a1, b, c1, accumulate),
+        );
+    } else if threads >= 2 && n >= 2 * COL_UNIT {
+        let mid = cut(n, COL_UNIT);
+        let (b0, b1) = b.split_at(Axis(1), mid);
+        let (c0, c1) = c.split_at(Axis(1), mid);
+        rayon::join(
+            || split(isa, left, a, b0, c0, accumulate),
+            || split(isa, threads - left, a, b1, c1, accumulate),
+        );
+    } else {
+        serial(isa, a, b, c, accumulate);
+    }
+}
+
+/// The product on this thread, with the micro-kernel for `isa` and `T`.
+fn serial<T: Element>(
+    isa: Isa,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    let (a, b, c) = (Mat::of(&a), Mat::of(&b), MatMut::of(&mut c));
+    let f32 = TypeId::of::<T>() == TypeId::of::<f32>();
+    // AVX-512 has registers for a 12-row tile, but 8 rows fit more heights without padding
+    // (64, 128, 200, 784, 1024): take whichever pads fewer rows of A.
+    let pad = |mr: usize| a.rows.div_ceil(mr) * mr - a.rows;
+    #[cfg(target_arch = "x86_64")]
+    let tall = pad(12) <= pad(8);
+    // SAFETY: the matrices come from live views whose shapes the caller checked, `c` from a
+    // mutable view (so it aliases neither operand); `isa` was checked to be supported by this
+    // CPU in `product`; each cast turns `T` into the type `T` was just compared equal to (an
+    // `Element` is f32 or f64).
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        use variants::*;
+        #[cfg(target_arch = "x86_64")]
+        let (a32, b32, c32) = (a.cast::<f32>(), b.cast::<f32>(), c.cast::<f32>());
+        #[cfg(target_arch = "x86_64")]
+        let (a64, b64, c64) = (a.cast::<f64>(), b.cast::<f64>(), c.cast::<f64>());
+        match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if f32 && tall => {
+                with_buffers::<simd::Avx512F32, 12>(avx512_f32_12, a32, b32, c32, accumulate)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if f32 => {
+                with_buffers::<simd::Avx512F32, 8>(avx512_f32_8, a32, b32, c32, accumulate)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if tall => {
+                with_buffers::<simd::Avx512F64, 12>(avx512_f64_12, a64, b64, c64, accumulate)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a64, b64, c64, accumulate)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 if f32 => {
+                with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a32, b32, c32, accumulate)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a64, b64, c64, accumulate),
+            _ => with_buffers::<simd::Scalar<T>, 4>(
+                micro::product::<simd::Scalar<T>, 4, 4>,
+                a,
+                b,
+                c,
+                accumulate,
+            ),
+        }
+    }
+}
+
+/// A micro-kernel driver ([`micro::product`] for one instruction set): matrices, accumulate,
+/// packing buffers.
+type Driver<E> = unsafe fn(Mat<E>, Mat<E>, MatMut<E>, bool, *mut E, *mut E);
+
+/// Calls `driver` with this thread's packing buffers, sized for `S` with `MR`-row panels. (The
+/// buffers are fetched here, outside the driver, whose target features would not reach into a
+/// closure.)
+///
+/// # Safety
+/// As for [`micro::product`] with `S` and `MR`, which `driver` must be.
+unsafe fn with_buffers<S: simd::Simd, const MR: usize>(
+    driver: Driver<S::E>,
+    a: Mat<S::E>,
+    b: Mat<S::E>,
+    c: MatMut<S::E>,
+    accumulate: bool,
+) {
+    let (a_len, b_len) = micro::buffer_lens::<S, MR>(a.rows, a.cols, b.cols);
+    scratch::with::<S::E, _>(a_len, b_len, |pa, pb| driver(a, b, c, accumulate, pa, pb));
+}
+
+/// The SIMD instantiations, each compiled for its target features.
+#[cfg(target_arch = "x86_64")]
+mod variants {
+    use super::micro::product;
+    use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
+    use super::{Mat, MatMut};
+
+    /// Defines `$name`, [`product`] with `$simd` and an `$mr x $nv`-vector register tile,
+    /// compiled with the target features `$features`.
+    macro_rules! variant {
+        ($name:ident, $simd:ty, $e:ty, $mr:literal, $nv:literal, $features:literal) => {
+            #[doc = concat!("[`product`] with `", stringify!($simd), "`, ", stringify!($mr),
+                                                    " rows x ", stringify!($nv), " vectors.")]
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn $name(
+                a: Mat<$e>,
+                b: Mat<$e>,
+                c: MatMut<$e>,
+                acc: bool,
+                pa: *mut $e,
+                pb: *mut $e,
+            ) {
+                product::<$simd, $mr, $nv>(a, b, c, acc, pa, pb)
+            }
+        };
+    }
+
+    // 24 (AVX-512, 32 registers) or 16 accumulators; 12 (AVX2, 16 registers).
+    variant!(avx512_f32_12, Avx512F32, f32, 12, 2, "avx512f,avx2,fma");
+    variant!(avx512_f32_8, Avx512F32, f32, 8, 2, "avx512f,avx2,fma");
+    variant!(avx512_f64_12, Avx512F64, f64, 12, 2, "avx512f,avx2,fma");
+    variant!(avx512_f64_8, Avx512F64, f64, 8, 2, "avx512f,avx2,fma");
+    variant!(avx2_f32_6, Avx2F32, f32, 6, 2, "avx2,fma");
+    variant!(avx2_f64_6, Avx2F64, f64, 6, 2, "avx2,fma");
+}

@@ -1,0 +1,93 @@
+//! Copying blocks of A and B into the contiguous, zero-padded panels the micro-kernel streams.
+//!
+//! A block of A (`mc x kc`) becomes `ceil(mc / MR)` panels, each `kc` steps of `MR` values (one
+//! value per row, rows past the block's end are zero). A block of B (`kc x nc`) becomes panels
+//! of `nr` columns, each `kc` steps of `nr` values; the last panel is only as wide as its
+//! columns rounded up to whole vectors, with zeros past the end. Whatever the operands' strides
+//! (transposed views included), the micro-kernel then reads both with unit stride.
+
+use super::Mat;
+use crate::Element;
+
+/// Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of `a` into `MR`-row panels at `dst`.
+///
+/// # Safety
+/// The block must lie inside `a`, and `dst` must be valid for `ceil(mc / MR) · MR · kc` writes.
+#[inline(always)]
+pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
+    a: Mat<T>,
+    (i0, mc): (usize, usize),
+    (p0, kc): (usize, usize),
+    mut dst: *mut T,
+) {
+    let mr = MR;
+    for ir in (0..mc).step_by(mr) {
+        let rows = mr.min(mc - ir);
+        let src = a.at(i0 + ir, p0);
+        if a.rs == 1 && rows == mr {
+            // Each step's MR values are adjacent in memory (A is a transposed view).
+            for p in 0..kc as isize {
+                std::ptr::copy_nonoverlapping(src.offset(p * a.cs), dst, mr);
+                dst = dst.add(mr);
+            }
+        } else if a.cs == 1 && rows == mr {
+            // Row-major A: MR rows read side by side, one value of each per step.
+            let row: [*const T; MR] = std::array::from_fn(|i| src.offset(i as isize * a.rs));
+            for p in 0..kc {
+                for (i, r) in row.iter().enumerate() {
+                    *dst.add(i) = *r.add(p);
+                }
+                dst = dst.add(MR);
+            }
+        } else {
+            for p in 0..kc as isize {
+                for i in 0..mr {
+                    *dst.add(i) = if i < rows {
+                        *src.offset(i as isize * a.rs + p * a.cs)
+                    } else {
+                        T::zero()
+                    };
+                }
+                dst = dst.add(mr);
+            }
+        }
+    }
+}
+
+/// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + nc` of `b` into `nr`-column panels at
+/// `dst`; the last panel is `round_up(remaining columns, lanes)` wide.
+///
+/// # Safety
+/// The block must lie inside `b`, and `dst` must be valid for `kc · round_up(nc, lanes)` writes.
+#[inline(always)]
+pub(crate) unsafe fn pack_b<T: Element>(
+    b: Mat<T>,
+    (p0, kc): (usize, usize),
+    (j0, nc): (usize, usize),
+    nr: usize,
+    lanes: usize,
+    mut dst: *mut T,
+) {
+    for jr in (0..nc).step_by(nr) {
+        let cols = nr.min(nc - jr);
+        let width = cols.div_ceil(lanes) * lanes;
+        let src = b.at(p0, j0 + jr);
+        if b.cs == 1 && cols == width {
+            for p in 0..kc as isize {
+                std::ptr::copy_nonoverlapping(src.offset(p * b.rs), dst, width);
+                dst = dst.add(width);
+            }
+        } else {
+            for p in 0..kc as isize {
+                for j in 0..width {
+                    *dst.add(j) = if j < cols {
+                        *src.offset(p * b.rs + j as isize * b.cs)
+                    } else {
+                        T::zero()
+                    };
+                }
+                dst = dst.add(width);
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The packing buffers: one pair per thread, kept for the thread's life and grown only when a
+//! product needs more, so a training loop's steady state allocates nothing.
+
+use std::cell::RefCell;
+
+use crate::Element;
+
+/// A cache line, so that packed panels start 64-byte aligned.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+/// Lines enough for `len` elements of `T`.
+fn lines<T>(len: usize) -> usize {
+    (len * std::mem::size_of::<T>()).div_ceil(64)
+}
+
+thread_local! {
+    /// This thread's buffers for packed A and packed B.
+    static BUFFERS: RefCell<(Vec<Line>, Vec<Line>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Calls `f` with room for `a_len` and `b_len` elements of `T` (contents unspecified), from
+/// this thread's buffers when they are free (they are not if `f` itself multiplies).
+pub(crate) fn with<T: Element, R>(
+    a_len: usize,
+    b_len: usize,
+    f: impl FnOnce(*mut T, *mut T) -> R,
+) -> R {
+    let run = |bufs: &mut (Vec<Line>, Vec<Line>)| {
+        for (buf, len) in [(&mut bufs.0, a_len), (&mut bufs.1, b_len)] {
+            if buf.len() < lines::<T>(len) {
+                buf.resize(lines::<T>(len), Line([0; 64]));
+            }
+        }
+        // `T` (f32 or f64) needs at most 8-byte alignment; the lines are 64-byte aligned and
+        // hold at least `len` elements.
+        f(bufs.0.as_mut_ptr().cast(), bufs.1.as_mut_ptr().cast())
+    };
+    BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut bufs) => run(&mut bufs),
+        Err(_) => run(&mut (Vec::new(), Vec::new())),
+    })
+}
