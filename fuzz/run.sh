@@ -23,8 +23,9 @@ if (($# > 1)); then
     targets=("${@:2}")
 fi
 
+# Each target is built by its own `fuzz run` (building every binary at once would also link
+# the seed generator, which has no fuzzer runtime without a sanitizer).
 sanitizer=${TAPEGRAD_FUZZ_SANITIZER:-address}
-cargo +nightly fuzz build --debug-assertions -s "$sanitizer"
 mkdir -p fuzz/logs
 failed=()
 for target in "${targets[@]}"; do
