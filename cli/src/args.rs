@@ -71,15 +71,6 @@ impl OptimizerFlag {
             OptimizerFlag::Adam => OptimizerKind::ADAM,
         }
     }
-
-    /// The flag's spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            OptimizerFlag::Sgd => "sgd",
-            OptimizerFlag::Momentum => "momentum",
-            OptimizerFlag::Adam => "adam",
-        }
-    }
 }
 
 /// Where the data comes from.

@@ -36,6 +36,8 @@
 #![warn(missing_docs)]
 
 pub mod atomic_write;
+#[doc(hidden)]
+pub mod bench_workload;
 pub mod checkpoint;
 pub mod closed_form;
 pub mod config;
@@ -45,14 +47,15 @@ pub mod limits;
 pub mod memory;
 mod model;
 pub mod model_file;
-mod optim;
+pub mod optim;
 pub mod per_example;
 pub mod specification;
-pub mod step;
 pub mod train;
+mod train_step;
 
 pub use error::{NetError, Result};
 pub use model::{loss, Gradients, Recorded, TwoLayerNet};
 /// The `ndarray` version the net's arrays are made of (0.17).
 pub use ndarray;
 pub use optim::{Optimizer, OptimizerKind};
+pub use train_step::TrainStep;

@@ -1,6 +1,5 @@
 //! `tapegrad train`: the main job.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -89,7 +88,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
                 .map_err(flag_failure)?;
             let mean = MeanImage::fit_apply(&mut splits)?;
             let run = Training::new(&config, d, c);
-            (run, mean, model_info(args, &splits))
+            (run, mean, model_info(args, &config, &splits))
         }
     };
     let loaded = started.elapsed().as_secs_f64();
@@ -187,27 +186,13 @@ fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> O
     Ok(())
 }
 
-/// What the model file records about the run.
-fn model_info(args: &TrainArgs, splits: &Splits) -> ModelInfo {
-    let mut extra = BTreeMap::new();
-    for (k, v) in [
-        ("hidden", args.hidden.to_string()),
-        ("reg", args.reg.to_string()),
-        ("lr", args.lr.to_string()),
-        ("lr_decay", args.lr_decay.to_string()),
-        ("batch_size", args.batch_size.to_string()),
-        ("epochs", args.epochs.to_string()),
-        ("optimizer", args.optimizer.name().to_string()),
-        ("init_std", args.init_std.to_string()),
-        ("seed", args.seed.to_string()),
-    ] {
-        extra.insert(k.to_string(), v);
-    }
+/// What the model file records about the run: the data and every hyperparameter.
+fn model_info(args: &TrainArgs, config: &TrainConfig, splits: &Splits) -> ModelInfo {
     ModelInfo {
         dataset: args.data.data.to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
-        extra,
+        extra: config.fields().into_iter().collect(),
     }
 }
 
@@ -255,17 +240,7 @@ fn summarize(
             "test": splits.test.as_ref().map(|t| t.len()),
         },
         "classes": info.classes,
-        "hyperparameters": {
-            "hidden": config.hidden,
-            "reg": config.reg,
-            "lr": config.lr,
-            "lr_decay": config.lr_decay,
-            "batch_size": config.batch_size,
-            "epochs": config.epochs,
-            "optimizer": info.extra.get("optimizer"),
-            "init_std": config.init_std,
-            "seed": config.seed,
-        },
+        "hyperparameters": config,
         "train_accuracy": train_acc,
         "val_accuracy": val_acc,
         "test_accuracy": test_acc,
@@ -298,10 +273,7 @@ fn summarize(
         run.iteration,
         train_seconds,
         config.hidden,
-        info.extra
-            .get("optimizer")
-            .map(String::as_str)
-            .unwrap_or("?"),
+        config.optimizer.name(),
         config.lr,
         config.reg
     )?;

@@ -117,19 +117,21 @@ pub fn run(args: &TuneArgs) -> Outcome {
             .cmp(&(a.outcome == "ok"))
             .then(b.val_accuracy.total_cmp(&a.val_accuracy))
     });
-    let mut csv = String::from("rank,lr,reg,hidden,train_accuracy,val_accuracy,seconds,outcome\n");
+    let mut csv = String::from("rank");
+    // Every trial has the same optimizer, so the same fields.
+    for (name, _) in trials[0].config.fields() {
+        let _ = write!(csv, ",{name}");
+    }
+    csv.push_str(",train_accuracy,val_accuracy,seconds,outcome\n");
     for (rank, t) in trials.iter().enumerate() {
+        let _ = write!(csv, "{}", rank + 1);
+        for (_, value) in t.config.fields() {
+            let _ = write!(csv, ",{value}");
+        }
         let _ = writeln!(
             csv,
-            "{},{},{},{},{},{},{},{}",
-            rank + 1,
-            t.config.lr,
-            t.config.reg,
-            t.config.hidden,
-            t.train_accuracy,
-            t.val_accuracy,
-            t.seconds,
-            t.outcome
+            ",{},{},{},{}",
+            t.train_accuracy, t.val_accuracy, t.seconds, t.outcome
         );
     }
     let results = folder.file(RESULTS_FILE);
@@ -144,16 +146,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         dataset: args.data.data.to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
-        extra: [
-            ("hidden", top.hidden.to_string()),
-            ("lr", top.lr.to_string()),
-            ("reg", top.reg.to_string()),
-            ("epochs", top.epochs.to_string()),
-            ("optimizer", args.optimizer.name().to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
+        extra: top.fields().into_iter().collect(),
     };
     let model = SavedModel {
         net: run.best,

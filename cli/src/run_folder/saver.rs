@@ -136,7 +136,7 @@ fn without_history(run: &Training<f32>) -> Training<f32> {
         net: run.net.clone(),
         best: run.best.clone(),
         best_val_accuracy: run.best_val_accuracy,
-        optimizer: run.optimizer.clone(),
+        step: run.step.clone(),
         epoch: run.epoch,
         iteration: run.iteration,
         lr: run.lr,

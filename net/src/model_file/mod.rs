@@ -60,6 +60,14 @@ pub enum ModelFileError {
         /// The value (`NaN`, `inf` or `-inf`).
         value: f32,
     },
+    /// A run state whose optimizer state does not fit its optimizer or its nets.
+    #[error("run state {path}: {source}")]
+    Optimizer {
+        /// The state file.
+        path: String,
+        /// What does not fit.
+        source: crate::optim::OptimError,
+    },
     /// A run state whose saved hyperparameters cannot work: the state file is at fault, not
     /// the flags of the run that resumes it.
     #[error("run state {path}: its saved hyperparameters are invalid: {source}")]
