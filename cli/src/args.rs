@@ -7,12 +7,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tapegrad_net::config::{ConfigError, Setting};
+use tapegrad_net::config::Setting;
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::train::TrainConfig;
 use tapegrad_net::OptimizerKind;
-
-use crate::failure::Failure;
 
 /// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
 ///
@@ -294,10 +292,4 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::Optimizer => "--optimizer",
         Setting::InitStd => "--init-std",
     }
-}
-
-/// A hyperparameter that cannot work, blamed on its flag: `--hidden 0: needs at least 1
-/// hidden unit` (exit code 2).
-pub fn flag_failure(e: ConfigError) -> Failure {
-    Failure::input(format!("{} {}: {}", flag(e.setting), e.value, e.problem))
 }

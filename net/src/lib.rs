@@ -30,8 +30,9 @@
 //! ```
 //!
 //! The crate also holds what training needs and knows nothing of terminals: data readers
-//! ([`data`]), model files ([`checkpoint`]), the one atomic file write
-//! ([`atomic_write`]), optimizers and the training loop.
+//! ([`data`]), the safetensors container ([`tensor_file`]), the model and run-state files
+//! built on it ([`checkpoint`]), the one atomic file write ([`atomic_write`]), optimizers
+//! ([`optim`]), one training step ([`TrainStep`]) and the training loop ([`train`]).
 
 #![warn(missing_docs)]
 
@@ -46,10 +47,10 @@ mod error;
 pub mod limits;
 pub mod memory;
 mod model;
-pub mod model_file;
 pub mod optim;
 pub mod per_example;
 pub mod specification;
+pub mod tensor_file;
 pub mod train;
 mod train_step;
 

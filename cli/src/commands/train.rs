@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tapegrad_net::atomic_write::write_atomic;
+use tapegrad_net::checkpoint::{self, ModelInfo};
 use tapegrad_net::data::{self, ImageShape, MeanImage, Splits};
-use tapegrad_net::model_file::{self, ModelInfo};
 use tapegrad_net::train::{self, Progress, TrainConfig, Training};
 use tapegrad_net::NetError;
 
-use crate::args::{flag_failure, TrainArgs};
+use crate::args::TrainArgs;
 use crate::failure::{Failure, Outcome};
 use crate::plot;
 use crate::run_folder::{self, RunFolder, Saver, MODEL_FILE, STATE_FILE};
@@ -27,7 +27,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let folder = match (&args.out, args.resume) {
         (Some(dir), true) => RunFolder::resume(dir, "train")?,
         _ => {
-            args.config().validate().map_err(flag_failure)?;
+            args.config().validate()?;
             RunFolder::create(
                 args.out.as_deref(),
                 &args.data.data.to_string(),
@@ -42,8 +42,8 @@ pub fn run(args: &TrainArgs) -> Outcome {
     // reach), --threads and --quiet apply. `load_state` checks the saved ones and blames the
     // state file for a bad one, so what `validate` finds below is the user's --epochs.
     let saved = if args.resume {
-        let saved = model_file::load_state(&state_path)
-            .map_err(|e| Failure::input(format!("cannot resume: {e}")))?;
+        let saved = checkpoint::load_state(&state_path)
+            .map_err(|e| Failure::from(e).context("cannot resume"))?;
         if run_folder::restore_model(out, &saved)? && !args.quiet {
             let _ = writeln!(
                 io::stderr(),
@@ -62,7 +62,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
         },
         None => args.config(),
     };
-    config.validate().map_err(flag_failure)?;
+    config.validate()?;
     let mut splits = data::load(&args.data.data, config.seed)?;
     splits.train.check_trainable()?;
 
@@ -83,9 +83,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
         }
         None => {
             let (d, c) = (splits.train.dim(), splits.train.classes());
-            config
-                .check_fits(d, c, splits.train.len())
-                .map_err(flag_failure)?;
+            config.check_fits(d, c, splits.train.len())?;
             let mean = MeanImage::fit_apply(&mut splits)?;
             let run = Training::new(&config, d, c);
             (run, mean, model_info(args, &config, &splits))

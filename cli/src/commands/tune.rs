@@ -8,11 +8,11 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad_net::atomic_write::write_atomic;
+use tapegrad_net::checkpoint::{self, ModelInfo, SavedModel};
 use tapegrad_net::data::{self, MeanImage};
-use tapegrad_net::model_file::{self, ModelInfo, SavedModel};
 use tapegrad_net::train::{self, TrainConfig, Training};
 
-use crate::args::{flag_failure, TuneArgs};
+use crate::args::TuneArgs;
 use crate::failure::{Failure, Outcome};
 use crate::run_folder::{RunFolder, MODEL_FILE, RESULTS_FILE};
 
@@ -55,8 +55,8 @@ pub fn run(args: &TuneArgs) -> Outcome {
     );
     for &hidden in &args.hidden {
         let config = trial_config(args, hidden, 1.0, 1.0);
-        config.validate().map_err(flag_failure)?;
-        config.check_fits(d, c, n).map_err(flag_failure)?;
+        config.validate()?;
+        config.check_fits(d, c, n)?;
     }
     let mean = MeanImage::fit_apply(&mut splits)?;
     let mut stdout = io::stdout().lock();
@@ -154,7 +154,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         info,
     };
     let path = folder.file(MODEL_FILE);
-    model_file::save_model(&path, &model).map_err(|e| Failure::running(e.to_string()))?;
+    checkpoint::save_model(&path, &model)?;
     let test = match &splits.test {
         Some(t) => format!(
             ", test {:.2}%",

@@ -6,12 +6,12 @@ use std::path::Path;
 use ndarray::Array1;
 
 use super::{
-    check_finite, get_info, get_mean, get_net, put_info, put_net, ModelFileError, ModelInfo,
+    check_finite, get_info, get_mean, get_net, put_info, put_net, CheckpointError, ModelInfo,
 };
-use crate::checkpoint::Checkpoint;
 use crate::data::MeanImage;
 use crate::limits::quote;
 use crate::optim::OptimizerState;
+use crate::tensor_file::TensorFile;
 use crate::train::{TrainConfig, Training};
 
 /// Writes everything needed to continue a run: the current and best nets, the optimizer's
@@ -22,8 +22,8 @@ pub fn save_state(
     config: &TrainConfig,
     mean: &MeanImage,
     info: &ModelInfo,
-) -> Result<(), ModelFileError> {
-    let mut ck = Checkpoint::new();
+) -> Result<(), CheckpointError> {
+    let mut ck = TensorFile::new();
     put_net(&mut ck, "", &run.net);
     put_net(&mut ck, "best.", &run.best);
     ck.insert("mean", mean.as_array());
@@ -67,10 +67,10 @@ pub struct SavedRun {
 /// nets (shapes, classes, finite numbers), finite optimizer buffers the size of their
 /// parameters, whole-number counters, a positive finite learning rate, and the saved
 /// hyperparameters ([`TrainConfig::validate`], and `hidden` equal to the nets' hidden size):
-/// a bad one is [`ModelFileError::Config`], naming the state file.
-pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
-    let ck = Checkpoint::load(path)?;
-    let bad = |key: &str, value: &str, expected| ModelFileError::Metadata {
+/// a bad one is [`CheckpointError::Config`], naming the state file.
+pub fn load_state(path: &Path) -> Result<SavedRun, CheckpointError> {
+    let ck = TensorFile::load(path)?;
+    let bad = |key: &str, value: &str, expected| CheckpointError::Metadata {
         path: path.display().to_string(),
         key: key.into(),
         value: quote(value),
@@ -84,7 +84,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
             "the run's hyperparameters as JSON",
         )
     })?;
-    let invalid = |source| ModelFileError::Config {
+    let invalid = |source| CheckpointError::Config {
         path: path.display().to_string(),
         source,
     };
@@ -92,7 +92,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
     let net = get_net(&ck, "", path)?;
     let best = get_net(&ck, "best.", path)?;
     if best.dims() != net.dims() {
-        return Err(ModelFileError::Shapes {
+        return Err(CheckpointError::Shapes {
             path: path.display().to_string(),
             message: {
                 let dims = |(d, h, c): (usize, usize, usize)| format!("{d}-{h}-{c}");
@@ -114,7 +114,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
     }
     let mean = get_mean(&ck, &net, path)?;
     let sizes = net.parameter_sizes();
-    let buffers = |prefix: String| -> Result<Vec<Vec<f32>>, ModelFileError> {
+    let buffers = |prefix: String| -> Result<Vec<Vec<f32>>, CheckpointError> {
         (0..sizes.len())
             .map_while(|k| ck.contains(&format!("{prefix}{k}")).then_some(k))
             .map(|k| {
@@ -125,7 +125,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
             })
             .collect()
     };
-    let count = |key: &str| -> Result<u64, ModelFileError> {
+    let count = |key: &str| -> Result<u64, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value.parse().map_err(|_| bad(key, value, "a whole number"))
     };
@@ -138,11 +138,11 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
     };
     step.optimizer_mut()
         .load_state(saved, &sizes)
-        .map_err(|source| ModelFileError::Optimizer {
+        .map_err(|source| CheckpointError::Optimizer {
             path: path.display().to_string(),
             source,
         })?;
-    let number = |key: &str, ok: fn(f64) -> bool, expected| -> Result<f64, ModelFileError> {
+    let number = |key: &str, ok: fn(f64) -> bool, expected| -> Result<f64, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value
             .parse()
@@ -150,7 +150,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
             .filter(|&x| ok(x))
             .ok_or_else(|| bad(key, value, expected))
     };
-    let whole = |key: &str| -> Result<usize, ModelFileError> {
+    let whole = |key: &str| -> Result<usize, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value.parse().map_err(|_| bad(key, value, "a whole number"))
     };
