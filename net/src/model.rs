@@ -291,6 +291,18 @@ impl<T: Element> TwoLayerNet<T> {
         })
     }
 
+    /// Checks a training batch without computing anything: `x.ncols()` features, exactly one
+    /// label per row of `x`, every label one of the model's classes.
+    pub(crate) fn check_batch(&self, x: ArrayView2<'_, T>, y: &[usize]) -> Result<()> {
+        if y.len() != x.nrows() {
+            return Err(NetError::LabelCount {
+                examples: x.nrows(),
+                labels: y.len(),
+            });
+        }
+        self.check(x.ncols(), x.nrows(), y)
+    }
+
     /// Checks that `d` features, `n` examples and labels `y` (unless empty) fit the model.
     fn check(&self, d: usize, n: usize, y: &[usize]) -> Result<()> {
         let (d_model, _, c) = self.dims();
