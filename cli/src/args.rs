@@ -229,6 +229,23 @@ pub struct TuneArgs {
     pub overwrite: bool,
 }
 
+impl TuneArgs {
+    /// One trial's configuration: the flags' with this hidden size, learning rate and `reg`
+    /// (the library's defaults for what `tune` has no flag for).
+    pub fn trial_config(&self, hidden: usize, lr: f64, reg: f64) -> TrainConfig {
+        TrainConfig {
+            hidden,
+            lr,
+            reg,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            optimizer: self.optimizer.kind(),
+            seed: self.seed,
+            ..TrainConfig::default()
+        }
+    }
+}
+
 /// `tapegrad graph`.
 #[derive(Debug, Clone, Args)]
 pub struct GraphArgs {

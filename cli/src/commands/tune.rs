@@ -54,7 +54,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         splits.train.len(),
     );
     for &hidden in &args.hidden {
-        let config = trial_config(args, hidden, 1.0, 1.0);
+        let config = args.trial_config(hidden, 1.0, 1.0);
         config.validate()?;
         config.check_fits(d, c, n)?;
     }
@@ -74,7 +74,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
     for k in 0..args.trials {
         let hidden = args.hidden[rng.random_range(0..args.hidden.len())];
         let lr = log_uniform(&mut rng, lr_range);
-        let config = trial_config(args, hidden, lr, log_uniform(&mut rng, reg_range));
+        let config = args.trial_config(hidden, lr, log_uniform(&mut rng, reg_range));
         let start = Instant::now();
         let mut run = Training::new(&config, d, c);
         let result = run.run(&config, &splits.train, &splits.val, |_| {
@@ -173,18 +173,4 @@ pub fn run(args: &TuneArgs) -> Outcome {
         results.display()
     )?;
     Ok(())
-}
-
-/// One trial's hyperparameters: the flags' with this hidden size, learning rate and `reg`.
-fn trial_config(args: &TuneArgs, hidden: usize, lr: f64, reg: f64) -> TrainConfig {
-    TrainConfig {
-        hidden,
-        lr,
-        reg,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        optimizer: args.optimizer.kind(),
-        seed: args.seed,
-        ..TrainConfig::default()
-    }
 }
