@@ -90,8 +90,10 @@ impl<T: Element> Optimizer<T> for Adam<T> {
 
     fn load_state(&mut self, state: OptimizerState<T>, sizes: &[usize]) -> Result<(), OptimError> {
         let mut saved = take_saved("adam", &["m", "v"], state.buffers)?;
-        self.m.restore(saved.next().unwrap_or_default(), sizes)?;
-        self.v.restore(saved.next().unwrap_or_default(), sizes)?;
+        self.m
+            .restore(saved.next().unwrap_or_default(), sizes, state.steps)?;
+        self.v
+            .restore(saved.next().unwrap_or_default(), sizes, state.steps)?;
         self.steps = state.steps;
         Ok(())
     }

@@ -57,10 +57,16 @@ impl<T: Element> ParameterBuffers<T> {
         &self.buffers
     }
 
-    /// Replaces the buffers with saved ones for parameters of `sizes` elements: either none
-    /// (state saved before the first step) or exactly one per parameter of its length.
-    pub fn restore(&mut self, buffers: Vec<Vec<T>>, sizes: &[usize]) -> Result<(), OptimError> {
-        if !buffers.is_empty() {
+    /// Replaces the buffers with saved ones for parameters of `sizes` elements, saved after
+    /// `steps` steps: none before the first step, else exactly one per parameter of its
+    /// length.
+    pub fn restore(
+        &mut self,
+        buffers: Vec<Vec<T>>,
+        sizes: &[usize],
+        steps: u64,
+    ) -> Result<(), OptimError> {
+        if steps > 0 || !buffers.is_empty() {
             if buffers.len() != sizes.len() {
                 return Err(OptimError::StateCount {
                     optimizer: self.optimizer,

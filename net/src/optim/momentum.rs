@@ -69,7 +69,7 @@ impl<T: Element> Optimizer<T> for Momentum<T> {
     fn load_state(&mut self, state: OptimizerState<T>, sizes: &[usize]) -> Result<(), OptimError> {
         let mut saved = take_saved("momentum", &["m"], state.buffers)?;
         self.velocity
-            .restore(saved.next().unwrap_or_default(), sizes)?;
+            .restore(saved.next().unwrap_or_default(), sizes, state.steps)?;
         self.steps = state.steps;
         Ok(())
     }
