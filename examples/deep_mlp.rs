@@ -13,7 +13,7 @@
 //! most 1/4) needs more steps than `tanh` to bring the loss below [`TARGET_LOSS`].
 //!
 //! The parameters of any depth live in one `Vec<Arc<ArrayD<f64>>>` (weights and biases
-//! alternating), so one loop records them and one optimizer updates them.
+//! alternating), so one closure records them and one `TrainStep` (Adam) updates them.
 
 use std::error::Error;
 use std::sync::Arc;
@@ -24,7 +24,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::autograd::{Result, Tape, Var};
 use tapegrad::net::data::{spiral_splits, Dataset};
-use tapegrad::net::{Optimizer, OptimizerKind};
+use tapegrad::net::optim::Adam;
+use tapegrad::net::TrainStep;
 
 /// Seed of the data, its split and the initial weights.
 const SEED: u64 = 1;
@@ -102,32 +103,22 @@ impl Mlp {
     }
 
     /// Number of linear layers.
+    #[cfg(test)]
     fn depth(&self) -> usize {
         self.params.len() / 2
     }
 
     /// Records the parameters on `tape` (shared, not copied) and the scores of `x` through
-    /// them; returns the scores and the parameter variables, in `params` order.
-    fn record<'t>(
-        &self,
-        tape: &'t Tape<f64>,
-        x: Var<'t, f64>,
-    ) -> Result<(Var<'t, f64>, Vec<Var<'t, f64>>)> {
+    /// them.
+    fn record<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>> {
         let vars: Vec<_> = self.params.iter().map(|p| tape.param(p)).collect();
-        let mut h = x;
-        for (k, layer) in vars.chunks(2).enumerate() {
-            h = h.matmul(layer[0])?.add(layer[1])?;
-            if k + 1 < self.depth() {
-                h = self.activation.apply(h);
-            }
-        }
-        Ok((h, vars))
+        scores(self.activation, x, &vars)
     }
 
     /// The fraction of `data` classified correctly.
     fn accuracy(&self, data: &Dataset) -> Result<f64> {
         let tape = Tape::new();
-        let (scores, _) = self.record(&tape, tape.constant(data.features_as::<f64>()))?;
+        let scores = self.record(&tape, tape.constant(data.features_as::<f64>()))?;
         let predicted = scores.argmax()?; // per row, the first highest score
         let correct = predicted
             .iter()
@@ -136,6 +127,23 @@ impl Mlp {
             .count();
         Ok(correct as f64 / data.len() as f64)
     }
+}
+
+/// The scores of `x` through the layers whose weights and biases are `vars` (`W_0, b_0, ...`).
+fn scores<'t>(
+    activation: Activation,
+    x: Var<'t, f64>,
+    vars: &[Var<'t, f64>],
+) -> Result<Var<'t, f64>> {
+    let depth = vars.len() / 2;
+    let mut h = x;
+    for (k, layer) in vars.chunks(2).enumerate() {
+        h = h.matmul(layer[0])?.add(layer[1])?;
+        if k + 1 < depth {
+            h = activation.apply(h);
+        }
+    }
+    Ok(h)
 }
 
 /// One row of the table.
@@ -152,40 +160,34 @@ struct Run {
 }
 
 /// Trains one configuration on `train`, then scores it on `train` and `test`.
-fn train(activation: Activation, depth: usize, train: &Dataset, test: &Dataset) -> Result<Run> {
+fn train(
+    activation: Activation,
+    depth: usize,
+    train: &Dataset,
+    test: &Dataset,
+) -> Result<Run, Box<dyn Error>> {
     let start = Instant::now();
     let mut rng = StdRng::seed_from_u64(SEED);
     let mut sizes = vec![train.dim()];
     sizes.extend(std::iter::repeat_n(WIDTH, depth - 1));
     sizes.push(train.classes());
     let mut mlp = Mlp::new(&sizes, activation, &mut rng);
-    let mut adam = Optimizer::new(OptimizerKind::ADAM);
+    let mut adam = TrainStep::new(Adam::default());
 
     let x: Arc<Array2<f64>> = Arc::new(train.features_as());
-    let mut tape = Tape::new();
-    let mut grads = Vec::with_capacity(mlp.params.len());
     let (mut first_loss, mut last_loss) = (f64::NAN, f64::NAN);
     let mut steps_to_target = None;
     for step in 0..STEPS {
-        {
-            let (scores, vars) = mlp.record(&tape, tape.constant(&x))?;
-            let loss = scores.cross_entropy(train.labels())?;
-            let mut g = loss.backward()?;
-            for &v in &vars {
-                grads.push(g.take_as::<IxDyn>(v)?); // an error, not a panic, if one is unused
-            }
-            tape.recycle(g);
-            last_loss = loss.item();
-            if step == 0 {
-                first_loss = last_loss;
-            }
-            if last_loss < TARGET_LOSS && steps_to_target.is_none() {
-                steps_to_target = Some(step); // the loss after `step` updates
-            }
+        let activation = mlp.activation;
+        last_loss = adam.step_params(&mut mlp.params, LR, |tape, vars| {
+            scores(activation, tape.constant(&x), vars)?.cross_entropy(train.labels())
+        })?;
+        if step == 0 {
+            first_loss = last_loss;
         }
-        tape.clear();
-        adam.step_params(&mut mlp.params, &grads, LR);
-        grads.drain(..).for_each(|g| tape.give_buffer(g));
+        if last_loss < TARGET_LOSS && steps_to_target.is_none() {
+            steps_to_target = Some(step); // the loss after `step` updates
+        }
     }
     Ok(Run {
         activation,

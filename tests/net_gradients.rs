@@ -292,19 +292,15 @@ fn loss_at_init_with_small_weights_is_ln_c() {
 
 #[test]
 fn net_overfits_twenty_examples_to_full_training_accuracy() {
-    use tapegrad::net::{Optimizer, OptimizerKind};
+    use tapegrad::net::optim::Sgd;
+    use tapegrad::net::TrainStep;
     let c = case(11, (20, 30, 50, 10), 1e-4, 1.0, 0.0);
     let mut net = TwoLayerNet::<f64>::new(30, 50, 10, 1e-1, 11);
-    let mut opt = Optimizer::new(OptimizerKind::Sgd);
-    let mut tape = Tape::new();
+    let mut step = TrainStep::new(Sgd::default());
     let before = net.accuracy(c.x.view(), &c.y).unwrap();
     let mut last = f64::INFINITY;
     for _ in 0..300 {
-        let (loss, g) = net
-            .loss_and_gradients(&mut tape, c.x.clone(), &c.y, 1e-5)
-            .unwrap();
-        opt.step(&mut net, &g, 0.5);
-        last = loss;
+        last = step.step(&mut net, c.x.clone(), &c.y, 1e-5, 0.5).unwrap();
     }
     let after = net.accuracy(c.x.view(), &c.y).unwrap();
     assert!(

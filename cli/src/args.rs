@@ -7,12 +7,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tapegrad_net::config::{ConfigError, Setting};
+use tapegrad_net::config::Setting;
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::train::TrainConfig;
 use tapegrad_net::OptimizerKind;
-
-use crate::failure::Failure;
 
 /// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
 ///
@@ -69,15 +67,6 @@ impl OptimizerFlag {
             OptimizerFlag::Sgd => OptimizerKind::Sgd,
             OptimizerFlag::Momentum => OptimizerKind::MOMENTUM,
             OptimizerFlag::Adam => OptimizerKind::ADAM,
-        }
-    }
-
-    /// The flag's spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            OptimizerFlag::Sgd => "sgd",
-            OptimizerFlag::Momentum => "momentum",
-            OptimizerFlag::Adam => "adam",
         }
     }
 }
@@ -240,6 +229,23 @@ pub struct TuneArgs {
     pub overwrite: bool,
 }
 
+impl TuneArgs {
+    /// One trial's configuration: the flags' with this hidden size, learning rate and `reg`
+    /// (the library's defaults for what `tune` has no flag for).
+    pub fn trial_config(&self, hidden: usize, lr: f64, reg: f64) -> TrainConfig {
+        TrainConfig {
+            hidden,
+            lr,
+            reg,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            optimizer: self.optimizer.kind(),
+            seed: self.seed,
+            ..TrainConfig::default()
+        }
+    }
+}
+
 /// `tapegrad graph`.
 #[derive(Debug, Clone, Args)]
 pub struct GraphArgs {
@@ -303,10 +309,4 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::Optimizer => "--optimizer",
         Setting::InitStd => "--init-std",
     }
-}
-
-/// A hyperparameter that cannot work, blamed on its flag: `--hidden 0: needs at least 1
-/// hidden unit` (exit code 2).
-pub fn flag_failure(e: ConfigError) -> Failure {
-    Failure::input(format!("{} {}: {}", flag(e.setting), e.value, e.problem))
 }

@@ -4,7 +4,10 @@ use std::fmt;
 use std::io;
 
 use tapegrad_net::atomic_write::WriteError;
+use tapegrad_net::checkpoint::CheckpointError;
+use tapegrad_net::config::ConfigError;
 use tapegrad_net::data::DataError;
+use tapegrad_net::tensor_file::TensorFileError;
 use tapegrad_net::NetError;
 
 /// A failed command: the message printed after `error: ` and the process's exit code
@@ -111,6 +114,36 @@ impl From<NetError> for Failure {
     }
 }
 
+/// A model or run-state file that cannot be read is bad input (exit code 2); one that cannot
+/// be written is a failure of the run (exit code 1).
+impl From<CheckpointError> for Failure {
+    fn from(e: CheckpointError) -> Self {
+        match e {
+            CheckpointError::TensorFile(TensorFileError::Write { .. }) => {
+                Failure::running(e.to_string())
+            }
+            _ => Failure::input(e.to_string()),
+        }
+    }
+}
+
+/// A hyperparameter that cannot work, blamed on its flag: `--hidden 0: needs at least 1
+/// hidden unit` (exit code 2).
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        let flag = crate::args::flag(e.setting);
+        Failure::input(format!("{flag} {}: {}", e.value, e.problem))
+    }
+}
+
+/// The tape refusing an operation is a failure of the run (exit code 1): the CLI's own
+/// recordings are well-formed, so this is a bug, not bad input.
+impl From<tapegrad_autograd::Error> for Failure {
+    fn from(e: tapegrad_autograd::Error) -> Self {
+        Failure::running(e.to_string())
+    }
+}
+
 impl From<WriteError> for Failure {
     fn from(e: WriteError) -> Self {
         Failure::running(e.to_string())
@@ -151,6 +184,41 @@ mod tests {
     fn only_the_lines_between_message_and_context_break() {
         let f = Failure::input("bad field 'a\nb'").line("second\u{1b} line");
         assert_eq!(f.to_terminal(), "bad field 'a\\nb'\nsecond\\u{1b} line");
+    }
+
+    #[test]
+    fn a_model_file_that_cannot_be_read_is_bad_input_and_one_that_cannot_be_written_a_run_failure()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.safetensors");
+        let read = Failure::from(tapegrad_net::checkpoint::load_model(&missing).unwrap_err());
+        assert_eq!(read.code, 2, "{}", read.message);
+        let net = tapegrad_net::TwoLayerNet::<f32>::new(2, 3, 2, 0.1, 0);
+        let model = tapegrad_net::checkpoint::SavedModel {
+            mean: tapegrad_net::data::MeanImage::from_array(ndarray::Array1::zeros(2)),
+            net,
+            info: tapegrad_net::checkpoint::ModelInfo {
+                dataset: "x".into(),
+                classes: 2,
+                image: None,
+                extra: Default::default(),
+            },
+        };
+        let unwritable = dir.path().join("no-such-folder").join("model.safetensors");
+        let e = tapegrad_net::checkpoint::save_model(&unwritable, &model).unwrap_err();
+        let write = Failure::from(e);
+        assert_eq!(write.code, 1, "{}", write.message);
+    }
+
+    #[test]
+    fn a_bad_hyperparameter_is_bad_input_naming_its_flag() {
+        let config = tapegrad_net::train::TrainConfig {
+            batch_size: 0,
+            ..Default::default()
+        };
+        let f = Failure::from(config.validate().unwrap_err());
+        assert_eq!(f.code, 2);
+        assert!(f.message.starts_with("--batch-size 0: "), "{}", f.message);
     }
 
     #[test]

@@ -38,23 +38,42 @@ fn tune_with_2_trials_writes_results_with_2_rows_and_a_usable_model() {
     assert!(stdout.contains("best: "), "{stdout}");
     let results = fs::read_to_string(out.join("results.csv")).unwrap();
     let mut lines = results.lines();
-    assert_eq!(
-        lines.next(),
-        Some("rank,lr,reg,hidden,train_accuracy,val_accuracy,seconds,outcome")
-    );
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    // Every hyperparameter of the trial, not only the searched ones.
+    for name in [
+        "rank",
+        "lr",
+        "reg",
+        "hidden",
+        "lr_decay",
+        "batch_size",
+        "init_std",
+        "seed",
+        "epochs",
+        "optimizer.kind",
+        "train_accuracy",
+        "val_accuracy",
+        "outcome",
+    ] {
+        assert!(header.contains(&name), "{name} missing from {header:?}");
+    }
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 2, "{results}");
     for (k, row) in rows.iter().enumerate() {
+        assert_eq!(row.len(), header.len(), "{results}");
         assert_eq!(row[0], (k + 1).to_string());
-        assert_eq!(row[7], "ok");
-        let lr: f64 = row[1].parse().unwrap();
+        assert_eq!(row[column("outcome")], "ok");
+        assert_eq!(row[column("epochs")], "2");
+        let lr: f64 = row[column("lr")].parse().unwrap();
         assert!(
             (1e-4..=1e-2).contains(&lr),
             "lr {lr} outside the default range"
         );
-        assert!(["50", "100", "200"].contains(&row[3]), "hidden {}", row[3]);
+        let hidden = row[column("hidden")];
+        assert!(["50", "100", "200"].contains(&hidden), "hidden {hidden}");
     }
-    let val = |row: &Vec<&str>| row[5].parse::<f64>().unwrap();
+    let val = |row: &Vec<&str>| row[column("val_accuracy")].parse::<f64>().unwrap();
     assert!(
         val(&rows[0]) >= val(&rows[1]),
         "sorted by validation accuracy"

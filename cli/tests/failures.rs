@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use tapegrad_net::model_file;
+use tapegrad_net::checkpoint;
 
 /// The iteration number in `training diverged at iteration N`.
 fn diverged_at(stderr: &str) -> usize {
@@ -52,11 +52,11 @@ fn divergence_after_a_good_epoch_exits_1_naming_the_iteration_and_keeps_that_epo
     assert!((41..=80).contains(&at), "diverged at {at}");
 
     // The folder holds epoch 1: its state, its model and its metrics row.
-    let state = model_file::load_state(&dir.join("state.safetensors"))
+    let state = checkpoint::load_state(&dir.join("state.safetensors"))
         .unwrap_or_else(|e| panic!("{e}"))
         .run;
     assert_eq!((state.epoch, state.iteration), (1, 40));
-    let model = model_file::load_model(&dir.join("model.safetensors")).unwrap();
+    let model = checkpoint::load_model(&dir.join("model.safetensors")).unwrap();
     assert!(
         model.net == state.best,
         "the model file is the state's best net"

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use tapegrad_net::checkpoint::Checkpoint;
+use tapegrad_net::tensor_file::TensorFile;
 
 /// metrics.csv without the seconds column (the only one that may differ between runs).
 fn metrics_without_seconds(dir: &Path) -> Vec<Vec<String>> {
@@ -23,7 +23,7 @@ fn metrics_without_seconds(dir: &Path) -> Vec<Vec<String>> {
 
 /// Every tensor of a safetensors file, by name, as little-endian bytes.
 fn tensors(path: &Path) -> Vec<(String, Vec<usize>, Vec<u8>)> {
-    let ck = Checkpoint::load(path).unwrap_or_else(|e| panic!("{e}"));
+    let ck = TensorFile::load(path).unwrap_or_else(|e| panic!("{e}"));
     ck.tensors()
         .map(|(name, t)| (name.to_owned(), t.shape().to_vec(), t.to_le_bytes()))
         .collect()
@@ -155,7 +155,7 @@ fn resumed_run_writes_a_byte_identical_model_file() {
     let read = |d: &Path| fs::read(d.join("model.safetensors")).unwrap();
     let (w, p) = (read(&whole), read(&parts));
     let metadata = |path: &Path| {
-        let ck = Checkpoint::load(path).unwrap();
+        let ck = TensorFile::load(path).unwrap();
         let mut m: Vec<_> = ck.metadata().clone().into_iter().collect();
         m.sort();
         m

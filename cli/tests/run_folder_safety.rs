@@ -100,7 +100,7 @@ fn a_killed_run_leaves_no_lock_and_resume_continues_it_without_its_stale_tempora
         fs::write(dir.join(name), b"half a file").unwrap();
     }
 
-    let state = tapegrad_net::model_file::load_state(&dir.join("state.safetensors")).unwrap();
+    let state = tapegrad_net::checkpoint::load_state(&dir.join("state.safetensors")).unwrap();
     let saved = state.run.epoch;
     assert!(saved >= 1);
     train_quietly(&dir, saved + 1, &["--resume"]);

@@ -143,7 +143,8 @@ fn default_train_on_digits_reaches_97_percent_test_accuracy() {
     assert_eq!(summary["dataset"], "digits");
     let hp = &summary["hyperparameters"];
     assert_eq!(hp["hidden"], 100);
-    assert_eq!(hp["optimizer"], "adam");
+    assert_eq!(hp["optimizer"]["kind"], "adam");
+    assert_eq!(hp["lr_decay"], 0.98);
     assert_eq!(hp["batch_size"], 32);
     let test = summary["test_accuracy"]
         .as_f64()

@@ -45,7 +45,7 @@ pub fn gradients<T: Element>(
     y: &[usize],
     reg: T,
 ) -> Result<(T, Gradients<T>)> {
-    net.accuracy(x, y)?; // validates shapes and labels
+    net.check_batch(x, y)?;
     let (w1, b1, w2, b2) = (&*net.w1, &*net.b1, &*net.w2, &*net.b2);
     let n = T::cast(x.nrows() as f64);
     let two_reg = reg + reg;
@@ -164,9 +164,9 @@ impl<T: Element> Workspace<T> {
                 y.len()
             )));
         }
-        if let Some(&label) = y.iter().find(|&&l| l >= c) {
+        if let Some((index, &label)) = y.iter().enumerate().find(|(_, &l)| l >= c) {
             return Err(crate::NetError::Label {
-                index: 0,
+                index,
                 label,
                 classes: c,
             });

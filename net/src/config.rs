@@ -7,7 +7,6 @@ use thiserror::Error;
 
 use crate::memory::{about, MemoryLimit, NetShape};
 use crate::train::TrainConfig;
-use crate::OptimizerKind;
 
 /// One hyperparameter of a [`TrainConfig`], as errors name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +66,7 @@ pub struct ConfigError {
 impl TrainConfig {
     /// Checks every hyperparameter on its own: at least one hidden unit, example per batch
     /// and epoch; a positive finite learning rate and decay; a finite non-negative `reg` and
-    /// `init_std`; momentum and Adam decays in `[0, 1)` and a positive finite Adam `eps`.
+    /// `init_std`; the optimizer's own constants ([`OptimizerKind::check`](crate::OptimizerKind::check)).
     ///
     /// ```
     /// use tapegrad_net::train::TrainConfig;
@@ -121,26 +120,48 @@ impl TrainConfig {
             let value = self.init_std.to_string();
             return bad(Setting::InitStd, value, "must be zero or positive");
         }
-        let decay = |x: f64| (0.0..1.0).contains(&x);
-        let optimizer_ok = match self.optimizer {
-            OptimizerKind::Sgd => true,
-            OptimizerKind::Momentum { mu } => decay(mu),
-            OptimizerKind::Adam { beta1, beta2, eps } => {
-                decay(beta1) && decay(beta2) && positive(eps)
-            }
-        };
-        if !optimizer_ok {
-            let value = match self.optimizer {
-                OptimizerKind::Sgd => "sgd".to_owned(),
-                OptimizerKind::Momentum { mu } => format!("momentum with mu {mu}"),
-                OptimizerKind::Adam { beta1, beta2, eps } => {
-                    format!("adam with beta1 {beta1}, beta2 {beta2}, eps {eps}")
-                }
-            };
-            let problem = "decays must be in [0, 1) and Adam's eps a positive number";
-            return bad(Setting::Optimizer, value, problem);
+        if let Err(problem) = self.optimizer.check() {
+            return bad(
+                Setting::Optimizer,
+                self.optimizer.name().to_owned(),
+                &problem,
+            );
         }
         Ok(())
+    }
+
+    /// The hyperparameters as `(name, value)` text pairs, derived from the serde definition
+    /// (so a new field appears everywhere at once): one pair per field, the optimizer's as
+    /// `optimizer.kind`, `optimizer.beta1`, ...; names in alphabetical order. The model file's
+    /// metadata and `tune`'s table are written from these.
+    ///
+    /// ```
+    /// use tapegrad_net::train::TrainConfig;
+    /// let fields = TrainConfig::default().fields();
+    /// assert!(fields.contains(&("optimizer.kind".to_owned(), "adam".to_owned())));
+    /// assert!(fields.contains(&("seed".to_owned(), "0".to_owned())));
+    /// ```
+    pub fn fields(&self) -> Vec<(String, String)> {
+        fn flatten(prefix: String, value: serde_json::Value, out: &mut Vec<(String, String)>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        let name = if prefix.is_empty() {
+                            k
+                        } else {
+                            format!("{prefix}.{k}")
+                        };
+                        flatten(name, v, out);
+                    }
+                }
+                serde_json::Value::String(text) => out.push((prefix, text)),
+                other => out.push((prefix, other.to_string())),
+            }
+        }
+        let mut out = Vec::new();
+        let value = serde_json::to_value(self).expect("a configuration of numbers serialises");
+        flatten(String::new(), value, &mut out);
+        out
     }
 
     /// The net this configuration trains on `inputs` features, `classes` classes and
@@ -175,11 +196,7 @@ impl TrainConfig {
         examples: usize,
         limit: MemoryLimit,
     ) -> Result<(), ConfigError> {
-        let buffers = match self.optimizer {
-            OptimizerKind::Sgd => 0,
-            OptimizerKind::Momentum { .. } => 1,
-            OptimizerKind::Adam { .. } => 2,
-        };
+        let buffers = self.optimizer.buffers_per_parameter() as u64;
         let shape = self.net_shape(inputs, classes, examples);
         let needed = shape.training_bytes(buffers);
         if limit.fits(needed) {
@@ -205,6 +222,7 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::OptimizerKind;
 
     const LIMIT: MemoryLimit = MemoryLimit {
         bytes: 1 << 30,

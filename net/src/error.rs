@@ -42,6 +42,9 @@ pub enum NetError {
         /// The loss value.
         loss: f64,
     },
+    /// An optimizer that cannot update the parameters (a gradient or state of the wrong size).
+    #[error(transparent)]
+    Optim(#[from] crate::optim::OptimError),
     /// An error from the tape.
     #[error(transparent)]
     Tape(#[from] tapegrad_autograd::Error),

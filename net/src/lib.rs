@@ -30,12 +30,15 @@
 //! ```
 //!
 //! The crate also holds what training needs and knows nothing of terminals: data readers
-//! ([`data`]), model files ([`checkpoint`]), the one atomic file write
-//! ([`atomic_write`]), optimizers and the training loop.
+//! ([`data`]), the safetensors container ([`tensor_file`]), the model and run-state files
+//! built on it ([`checkpoint`]), the one atomic file write ([`atomic_write`]), optimizers
+//! ([`optim`]), one training step ([`TrainStep`]) and the training loop ([`train`]).
 
 #![warn(missing_docs)]
 
 pub mod atomic_write;
+#[doc(hidden)]
+pub mod bench_workload;
 pub mod checkpoint;
 pub mod closed_form;
 pub mod config;
@@ -44,15 +47,16 @@ mod error;
 pub mod limits;
 pub mod memory;
 mod model;
-pub mod model_file;
-mod optim;
+pub mod optim;
 pub mod per_example;
 pub mod specification;
-pub mod step;
+pub mod tensor_file;
 pub mod train;
+mod train_step;
 
 pub use error::{NetError, Result};
 pub use model::{loss, Gradients, Recorded, TwoLayerNet};
 /// The `ndarray` version the net's arrays are made of (0.17).
 pub use ndarray;
 pub use optim::{Optimizer, OptimizerKind};
+pub use train_step::TrainStep;

@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use tapegrad_autograd::{Element, Leaf, Tape, Var};
 
+use crate::optim::{update_parameter, OptimError, Optimizer};
 use crate::{NetError, Result};
 
 /// The two-layer net of the document: `X → XW1 + b1 → relu → ·W2 + b2 → softmax`.
@@ -121,6 +122,44 @@ impl<T: Element> TwoLayerNet<T> {
             w2: Arc::new(w2),
             b2: Arc::new(b2),
         })
+    }
+
+    /// Applies one step of `optimizer` with learning rate `lr` to the parameters, in the order
+    /// W1, b1, W2, b2. The net should hold the only reference to its parameters (clear the
+    /// tape first); otherwise they are copied before being changed.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_autograd::Tape;
+    /// use tapegrad_net::optim::Sgd;
+    /// use tapegrad_net::TwoLayerNet;
+    ///
+    /// let mut net = TwoLayerNet::<f64>::new(2, 8, 2, 0.1, 0);
+    /// let (x, y) = (array![[1.0, 0.0], [0.0, 1.0]], [0, 1]);
+    /// let mut tape = Tape::new();
+    /// let (before, g) = net.loss_and_gradients(&mut tape, x.clone(), &y, 0.0)?;
+    /// net.update(&mut Sgd::default(), &g, 0.5)?;
+    /// let (after, _) = net.loss_and_gradients(&mut tape, x, &y, 0.0)?;
+    /// assert!(after < before);
+    /// # Ok::<(), tapegrad_net::NetError>(())
+    /// ```
+    pub fn update(
+        &mut self,
+        optimizer: &mut (impl Optimizer<T> + ?Sized),
+        grads: &Gradients<T>,
+        lr: f64,
+    ) -> std::result::Result<(), OptimError> {
+        optimizer.begin_step();
+        update_parameter(optimizer, 0, &mut self.w1, &grads.w1, lr)?;
+        update_parameter(optimizer, 1, &mut self.b1, &grads.b1, lr)?;
+        update_parameter(optimizer, 2, &mut self.w2, &grads.w2, lr)?;
+        update_parameter(optimizer, 3, &mut self.b2, &grads.b2, lr)
+    }
+
+    /// The parameters' element counts in the order W1, b1, W2, b2 (for
+    /// [`Optimizer::load_state`]).
+    pub fn parameter_sizes(&self) -> [usize; 4] {
+        [self.w1.len(), self.b1.len(), self.w2.len(), self.b2.len()]
     }
 
     /// `(d, h, c)`: inputs, hidden units, classes.
@@ -250,6 +289,18 @@ impl<T: Element> TwoLayerNet<T> {
         } else {
             right as f64 / y.len() as f64
         })
+    }
+
+    /// Checks a training batch without computing anything: `x.ncols()` features, exactly one
+    /// label per row of `x`, every label one of the model's classes.
+    pub(crate) fn check_batch(&self, x: ArrayView2<'_, T>, y: &[usize]) -> Result<()> {
+        if y.len() != x.nrows() {
+            return Err(NetError::LabelCount {
+                examples: x.nrows(),
+                labels: y.len(),
+            });
+        }
+        self.check(x.ncols(), x.nrows(), y)
     }
 
     /// Checks that `d` features, `n` examples and labels `y` (unless empty) fit the model.

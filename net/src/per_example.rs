@@ -50,7 +50,7 @@ pub fn gradients<T: Element>(
     y: &[usize],
     reg: T,
 ) -> Result<(T, Gradients<T>)> {
-    net.accuracy(x, y)?; // validates shapes and labels
+    net.check_batch(x, y)?;
     let (w1, b1, w2, b2) = (&*net.w1, &*net.b1, &*net.w2, &*net.b2);
     let (d, h, c) = net.dims();
     let n = x.nrows();

@@ -8,13 +8,16 @@ use ndarray::{s, Array2, ArrayView2};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use tapegrad_autograd::{Element, Tape};
+use serde::{Deserialize, Serialize};
+use tapegrad_autograd::Element;
 
 use crate::data::Dataset;
-use crate::{NetError, Optimizer, OptimizerKind, Result, TwoLayerNet};
+use crate::{NetError, OptimizerKind, Result, TrainStep, TwoLayerNet};
 
-/// Hyperparameters of a run.
-#[derive(Debug, Clone, PartialEq)]
+/// Hyperparameters of a run: the one definition from which the run state, the model file's
+/// metadata, `summary.json` and `tune`'s results are all written (through serde).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     /// Hidden units `h`.
     pub hidden: usize,
@@ -54,7 +57,7 @@ impl Default for TrainConfig {
 }
 
 /// What one epoch did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochStats {
     /// The epoch's number, from 1.
     pub epoch: usize,
@@ -107,8 +110,8 @@ pub struct Training<T: Element> {
     pub best: TwoLayerNet<T>,
     /// Its validation accuracy.
     pub best_val_accuracy: f64,
-    /// The optimizer and its state.
-    pub optimizer: Optimizer<T>,
+    /// The tape and the optimizer (with its state) that take each step.
+    pub step: TrainStep<T>,
     /// Epochs completed.
     pub epoch: usize,
     /// Steps taken.
@@ -128,7 +131,7 @@ impl<T: Element> Training<T> {
             best: net.clone(),
             net,
             best_val_accuracy: f64::NEG_INFINITY,
-            optimizer: Optimizer::new(config.optimizer),
+            step: TrainStep::with_boxed(config.optimizer.build()),
             epoch: 0,
             iteration: 0,
             lr: config.lr,
@@ -156,7 +159,6 @@ impl<T: Element> Training<T> {
             });
         }
         let features = train.features();
-        let mut tape = Tape::new();
         let mut order: Vec<usize> = (0..train.len()).collect();
         // A batch holds at most the whole training set, whatever `batch_size` says.
         let mut labels = Vec::with_capacity(config.batch_size.min(train.len()));
@@ -172,28 +174,18 @@ impl<T: Element> Training<T> {
             let start = Instant::now();
             let mut total = 0.0;
             for batch in order.chunks(config.batch_size.max(1)) {
-                let mut x = tape.take_buffer(&[batch.len(), d]);
+                let mut x = self.step.tape().take_buffer(&[batch.len(), d]);
                 gather(features, batch, &mut x);
                 labels.clear();
                 labels.extend(batch.iter().map(|&i| train.labels()[i]));
-                let (loss, grads) =
-                    self.net
-                        .loss_and_gradients(&mut tape, x, &labels, T::cast(config.reg))?;
+                let reg = T::cast(config.reg);
+                let loss = self.step.step(&mut self.net, x, &labels, reg, self.lr)?;
                 let loss = loss.as_f64();
                 if !loss.is_finite() {
                     return Err(NetError::Diverged {
                         iteration: self.iteration + 1,
                         loss,
                     });
-                }
-                self.optimizer.step(&mut self.net, &grads, self.lr);
-                for g in [
-                    grads.w1.into_dyn(),
-                    grads.w2.into_dyn(),
-                    grads.b1.into_dyn(),
-                    grads.b2.into_dyn(),
-                ] {
-                    tape.give_buffer(g);
                 }
                 self.iteration += 1;
                 total += loss * batch.len() as f64;

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2, ArrayD};
-use tapegrad_net::checkpoint::Checkpoint;
-use tapegrad_net::data::{spiral_splits, MeanImage};
-use tapegrad_net::model_file::{
-    load_model, load_state, save_model, save_state, ModelFileError, ModelInfo, SavedModel,
+use tapegrad_net::checkpoint::{
+    load_model, load_state, save_model, save_state, CheckpointError, ModelInfo, SavedModel,
 };
+use tapegrad_net::data::{spiral_splits, MeanImage};
+use tapegrad_net::tensor_file::TensorFile;
 use tapegrad_net::train::{TrainConfig, Training};
 use tapegrad_net::TwoLayerNet;
 
@@ -30,14 +30,14 @@ fn model(dir: &Path) -> PathBuf {
 }
 
 /// Loads `path`, lets `change` edit the checkpoint, saves it back.
-fn tamper(path: &Path, change: impl FnOnce(&mut Checkpoint)) {
-    let mut ck = Checkpoint::load(path).unwrap();
+fn tamper(path: &Path, change: impl FnOnce(&mut TensorFile)) {
+    let mut ck = TensorFile::load(path).unwrap();
     change(&mut ck);
     ck.save(path).unwrap();
 }
 
 /// Sets element 0 of tensor `name` to `value`.
-fn poison(ck: &mut Checkpoint, name: &str, value: f32) {
+fn poison(ck: &mut TensorFile, name: &str, value: f32) {
     let mut t: ArrayD<f32> = ck.get(name).unwrap();
     if let Some(x) = t.iter_mut().next() {
         *x = value;
@@ -53,7 +53,7 @@ fn non_finite_value_in_any_model_tensor_is_refused_naming_file_and_tensor() {
             let path = model(tmp.path());
             tamper(&path, |ck| poison(ck, tensor, value));
             let err = load_model(&path).unwrap_err();
-            assert!(matches!(err, ModelFileError::NonFinite { .. }), "{err}");
+            assert!(matches!(err, CheckpointError::NonFinite { .. }), "{err}");
             let text = err.to_string();
             assert!(text.contains(&path.display().to_string()), "{text}");
             assert!(text.contains(&format!("tensor '{tensor}'")), "{text}");
@@ -167,7 +167,7 @@ fn state_with_invalid_saved_hyperparameters_names_the_state_file() {
             ck.set_metadata("state.config", text);
         });
         let err = load_state(&path).err().expect("the state is refused");
-        assert!(matches!(err, ModelFileError::Config { .. }), "{to}: {err}");
+        assert!(matches!(err, CheckpointError::Config { .. }), "{to}: {err}");
         assert!(
             err.to_string().contains(&path.display().to_string()),
             "{err}"

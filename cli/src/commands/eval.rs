@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use tapegrad_net::checkpoint::{self, SavedModel};
 use tapegrad_net::data::{self, Dataset};
-use tapegrad_net::model_file::{self, SavedModel};
 use tapegrad_net::{train, NetError};
 
 use crate::args::{EvalArgs, Split};
@@ -91,7 +91,7 @@ pub fn predict(args: &EvalArgs) -> Outcome {
 /// preprocessing (its training set's mean image) to the data.
 fn prepare(args: &EvalArgs) -> Outcome<(SavedModel, Dataset)> {
     // Refuses non-finite weights and metadata that does not match them (see load_model).
-    let model = model_file::load_model(&args.model).map_err(|e| Failure::input(e.to_string()))?;
+    let model = checkpoint::load_model(&args.model)?;
     let splits = data::load(&args.data.data, args.seed)?;
     let mut data = match args.split {
         Split::Train => splits.train,

@@ -57,8 +57,7 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
         let report = gradcheck(&params, |tape, p| {
             let xv = tape.constant(x.clone());
             Ok(tapegrad_net::loss(xv, [p[0], p[1], p[2], p[3]], &y, reg)?.0)
-        })
-        .map_err(|e| Failure::running(e.to_string()))?;
+        })?;
         let doc_numeric = numeric_error(&doc, &net, |net| {
             closed_form::gradients(net, x.view(), &y, reg).map(|r| r.0)
         })?;

@@ -1,6 +1,5 @@
 //! `tapegrad train`: the main job.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -8,12 +7,12 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tapegrad_net::atomic_write::write_atomic;
+use tapegrad_net::checkpoint::{self, ModelInfo};
 use tapegrad_net::data::{self, ImageShape, MeanImage, Splits};
-use tapegrad_net::model_file::{self, ModelInfo};
 use tapegrad_net::train::{self, Progress, TrainConfig, Training};
 use tapegrad_net::NetError;
 
-use crate::args::{flag_failure, TrainArgs};
+use crate::args::TrainArgs;
 use crate::failure::{Failure, Outcome};
 use crate::plot;
 use crate::run_folder::{self, RunFolder, Saver, MODEL_FILE, STATE_FILE};
@@ -28,7 +27,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let folder = match (&args.out, args.resume) {
         (Some(dir), true) => RunFolder::resume(dir, "train")?,
         _ => {
-            args.config().validate().map_err(flag_failure)?;
+            args.config().validate()?;
             RunFolder::create(
                 args.out.as_deref(),
                 &args.data.data.to_string(),
@@ -43,8 +42,8 @@ pub fn run(args: &TrainArgs) -> Outcome {
     // reach), --threads and --quiet apply. `load_state` checks the saved ones and blames the
     // state file for a bad one, so what `validate` finds below is the user's --epochs.
     let saved = if args.resume {
-        let saved = model_file::load_state(&state_path)
-            .map_err(|e| Failure::input(format!("cannot resume: {e}")))?;
+        let saved = checkpoint::load_state(&state_path)
+            .map_err(|e| Failure::from(e).context("cannot resume"))?;
         if run_folder::restore_model(out, &saved)? && !args.quiet {
             let _ = writeln!(
                 io::stderr(),
@@ -63,7 +62,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
         },
         None => args.config(),
     };
-    config.validate().map_err(flag_failure)?;
+    config.validate()?;
     let mut splits = data::load(&args.data.data, config.seed)?;
     splits.train.check_trainable()?;
 
@@ -84,12 +83,10 @@ pub fn run(args: &TrainArgs) -> Outcome {
         }
         None => {
             let (d, c) = (splits.train.dim(), splits.train.classes());
-            config
-                .check_fits(d, c, splits.train.len())
-                .map_err(flag_failure)?;
+            config.check_fits(d, c, splits.train.len())?;
             let mean = MeanImage::fit_apply(&mut splits)?;
             let run = Training::new(&config, d, c);
-            (run, mean, model_info(args, &splits))
+            (run, mean, model_info(args, &config, &splits))
         }
     };
     let loaded = started.elapsed().as_secs_f64();
@@ -187,27 +184,13 @@ fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> O
     Ok(())
 }
 
-/// What the model file records about the run.
-fn model_info(args: &TrainArgs, splits: &Splits) -> ModelInfo {
-    let mut extra = BTreeMap::new();
-    for (k, v) in [
-        ("hidden", args.hidden.to_string()),
-        ("reg", args.reg.to_string()),
-        ("lr", args.lr.to_string()),
-        ("lr_decay", args.lr_decay.to_string()),
-        ("batch_size", args.batch_size.to_string()),
-        ("epochs", args.epochs.to_string()),
-        ("optimizer", args.optimizer.name().to_string()),
-        ("init_std", args.init_std.to_string()),
-        ("seed", args.seed.to_string()),
-    ] {
-        extra.insert(k.to_string(), v);
-    }
+/// What the model file records about the run: the data and every hyperparameter.
+fn model_info(args: &TrainArgs, config: &TrainConfig, splits: &Splits) -> ModelInfo {
     ModelInfo {
         dataset: args.data.data.to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
-        extra,
+        extra: config.fields().into_iter().collect(),
     }
 }
 
@@ -255,17 +238,7 @@ fn summarize(
             "test": splits.test.as_ref().map(|t| t.len()),
         },
         "classes": info.classes,
-        "hyperparameters": {
-            "hidden": config.hidden,
-            "reg": config.reg,
-            "lr": config.lr,
-            "lr_decay": config.lr_decay,
-            "batch_size": config.batch_size,
-            "epochs": config.epochs,
-            "optimizer": info.extra.get("optimizer"),
-            "init_std": config.init_std,
-            "seed": config.seed,
-        },
+        "hyperparameters": config,
         "train_accuracy": train_acc,
         "val_accuracy": val_acc,
         "test_accuracy": test_acc,
@@ -298,10 +271,7 @@ fn summarize(
         run.iteration,
         train_seconds,
         config.hidden,
-        info.extra
-            .get("optimizer")
-            .map(String::as_str)
-            .unwrap_or("?"),
+        config.optimizer.name(),
         config.lr,
         config.reg
     )?;

@@ -8,11 +8,11 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad_net::atomic_write::write_atomic;
+use tapegrad_net::checkpoint::{self, ModelInfo, SavedModel};
 use tapegrad_net::data::{self, MeanImage};
-use tapegrad_net::model_file::{self, ModelInfo, SavedModel};
 use tapegrad_net::train::{self, TrainConfig, Training};
 
-use crate::args::{flag_failure, TuneArgs};
+use crate::args::TuneArgs;
 use crate::failure::{Failure, Outcome};
 use crate::run_folder::{RunFolder, MODEL_FILE, RESULTS_FILE};
 
@@ -54,9 +54,9 @@ pub fn run(args: &TuneArgs) -> Outcome {
         splits.train.len(),
     );
     for &hidden in &args.hidden {
-        let config = trial_config(args, hidden, 1.0, 1.0);
-        config.validate().map_err(flag_failure)?;
-        config.check_fits(d, c, n).map_err(flag_failure)?;
+        let config = args.trial_config(hidden, 1.0, 1.0);
+        config.validate()?;
+        config.check_fits(d, c, n)?;
     }
     let mean = MeanImage::fit_apply(&mut splits)?;
     let mut stdout = io::stdout().lock();
@@ -74,7 +74,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
     for k in 0..args.trials {
         let hidden = args.hidden[rng.random_range(0..args.hidden.len())];
         let lr = log_uniform(&mut rng, lr_range);
-        let config = trial_config(args, hidden, lr, log_uniform(&mut rng, reg_range));
+        let config = args.trial_config(hidden, lr, log_uniform(&mut rng, reg_range));
         let start = Instant::now();
         let mut run = Training::new(&config, d, c);
         let result = run.run(&config, &splits.train, &splits.val, |_| {
@@ -117,19 +117,21 @@ pub fn run(args: &TuneArgs) -> Outcome {
             .cmp(&(a.outcome == "ok"))
             .then(b.val_accuracy.total_cmp(&a.val_accuracy))
     });
-    let mut csv = String::from("rank,lr,reg,hidden,train_accuracy,val_accuracy,seconds,outcome\n");
+    let mut csv = String::from("rank");
+    // Every trial has the same optimizer, so the same fields.
+    for (name, _) in trials[0].config.fields() {
+        let _ = write!(csv, ",{name}");
+    }
+    csv.push_str(",train_accuracy,val_accuracy,seconds,outcome\n");
     for (rank, t) in trials.iter().enumerate() {
+        let _ = write!(csv, "{}", rank + 1);
+        for (_, value) in t.config.fields() {
+            let _ = write!(csv, ",{value}");
+        }
         let _ = writeln!(
             csv,
-            "{},{},{},{},{},{},{},{}",
-            rank + 1,
-            t.config.lr,
-            t.config.reg,
-            t.config.hidden,
-            t.train_accuracy,
-            t.val_accuracy,
-            t.seconds,
-            t.outcome
+            ",{},{},{},{}",
+            t.train_accuracy, t.val_accuracy, t.seconds, t.outcome
         );
     }
     let results = folder.file(RESULTS_FILE);
@@ -144,16 +146,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         dataset: args.data.data.to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
-        extra: [
-            ("hidden", top.hidden.to_string()),
-            ("lr", top.lr.to_string()),
-            ("reg", top.reg.to_string()),
-            ("epochs", top.epochs.to_string()),
-            ("optimizer", args.optimizer.name().to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
+        extra: top.fields().into_iter().collect(),
     };
     let model = SavedModel {
         net: run.best,
@@ -161,7 +154,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         info,
     };
     let path = folder.file(MODEL_FILE);
-    model_file::save_model(&path, &model).map_err(|e| Failure::running(e.to_string()))?;
+    checkpoint::save_model(&path, &model)?;
     let test = match &splits.test {
         Some(t) => format!(
             ", test {:.2}%",
@@ -180,18 +173,4 @@ pub fn run(args: &TuneArgs) -> Outcome {
         results.display()
     )?;
     Ok(())
-}
-
-/// One trial's hyperparameters: the flags' with this hidden size, learning rate and `reg`.
-fn trial_config(args: &TuneArgs, hidden: usize, lr: f64, reg: f64) -> TrainConfig {
-    TrainConfig {
-        hidden,
-        lr,
-        reg,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        optimizer: args.optimizer.kind(),
-        seed: args.seed,
-        ..TrainConfig::default()
-    }
 }

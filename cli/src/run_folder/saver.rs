@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tapegrad_net::atomic_write::write_atomic;
+use tapegrad_net::checkpoint::{self, ModelInfo, SavedModel, SavedRun};
 use tapegrad_net::data::MeanImage;
-use tapegrad_net::model_file::{self, ModelFileError, ModelInfo, SavedModel, SavedRun};
 use tapegrad_net::train::{TrainConfig, Training};
 
 use super::{metrics_csv, METRICS_FILE, MODEL_FILE, STATE_FILE};
@@ -88,16 +88,15 @@ impl Saver {
     /// State, then model (if the best net changed), then metrics.
     fn save(&mut self, run: &Training<f32>) -> Outcome {
         let state = self.dir.join(STATE_FILE);
-        model_file::save_state(&state, run, &self.config, &self.mean, &self.info)
-            .map_err(failed)?;
+        checkpoint::save_state(&state, run, &self.config, &self.mean, &self.info)?;
         if self.model_stale {
             let model = SavedModel {
                 net: run.best.clone(),
                 mean: self.mean.clone(),
                 info: self.info.clone(),
             };
-            model_file::save_model(&self.dir.join(MODEL_FILE), &model).map_err(|e| {
-                failed(e).line(format!(
+            checkpoint::save_model(&self.dir.join(MODEL_FILE), &model).map_err(|e| {
+                Failure::from(e).line(format!(
                     "the run state {} is saved; `--resume` restores the model from it",
                     state.display()
                 ))
@@ -123,10 +122,10 @@ pub fn restore_model(dir: &Path, saved: &SavedRun) -> Outcome<bool> {
         info: saved.info.clone(),
     };
     let path = dir.join(MODEL_FILE);
-    if model_file::load_model(&path).is_ok_and(|m| m == expected) {
+    if checkpoint::load_model(&path).is_ok_and(|m| m == expected) {
         return Ok(false);
     }
-    model_file::save_model(&path, &expected).map_err(failed)?;
+    checkpoint::save_model(&path, &expected)?;
     Ok(true)
 }
 
@@ -136,16 +135,12 @@ fn without_history(run: &Training<f32>) -> Training<f32> {
         net: run.net.clone(),
         best: run.best.clone(),
         best_val_accuracy: run.best_val_accuracy,
-        optimizer: run.optimizer.clone(),
+        step: run.step.clone(),
         epoch: run.epoch,
         iteration: run.iteration,
         lr: run.lr,
         history: Vec::new(),
     }
-}
-
-fn failed(e: ModelFileError) -> Failure {
-    Failure::running(e.to_string())
 }
 
 #[cfg(test)]

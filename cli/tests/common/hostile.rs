@@ -9,7 +9,7 @@ use std::process::Command;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use tapegrad_net::checkpoint::Checkpoint;
+use tapegrad_net::tensor_file::TensorFile;
 
 use super::Out;
 
@@ -62,8 +62,8 @@ pub fn gzip_bomb(head: &[u8], members: usize) -> Vec<u8> {
 }
 
 /// Loads the checkpoint at `path`, lets `change` edit it, and saves it back.
-pub fn tamper(path: &Path, change: impl FnOnce(&mut Checkpoint)) {
-    let mut ck = Checkpoint::load(path).expect("load the file to tamper with");
+pub fn tamper(path: &Path, change: impl FnOnce(&mut TensorFile)) {
+    let mut ck = TensorFile::load(path).expect("load the file to tamper with");
     change(&mut ck);
     ck.save(path).expect("save the tampered file");
 }

@@ -1,262 +1,284 @@
-//! Model files: named `f32`/`f64` tensors plus string metadata, in the
-//! [safetensors](https://huggingface.co/docs/safetensors) format.
+//! Checkpoints: the files a training run leaves: the model (`model.safetensors`: parameters, mean image and
+//! what the model was trained on) and the resumable run state (`state.safetensors`).
 //!
-//! A [`Checkpoint`] knows nothing about the net: it is a set of named tensors, ordered by
-//! name, and a string-to-string metadata map. The training CLI stores the two-layer net as
-//! `W1` (`d x h`), `b1` (`h`), `W2` (`h x c`), `b2` (`c`) and the preprocessing mean image
-//! `mean` (`d`), and puts hyperparameters, data set, classes, image shape and the tapegrad
-//! version in the metadata.
-//!
-//! **Layout.** A safetensors file is an 8-byte little-endian header length `n`, then `n`
-//! bytes of JSON header (padded with spaces to a multiple of 8), then the raw tensor data.
-//! The header maps each tensor name to `{"dtype": "F32", "shape": [784, 100],
-//! "data_offsets": [begin, end]}` (offsets into the data section), and the reserved key
-//! `__metadata__` to the string metadata (keys sorted, so equal checkpoints give identical
-//! files; left out when there is none). Data is
-//! little-endian, row-major (C order), packed without gaps, ordered by dtype (`F64` before
-//! `F32`) then name. Because this is the standard format, PyTorch and NumPy read the files:
-//!
-//! ```python
-//! from safetensors.numpy import load_file        # or safetensors.torch
-//! load_file("model.safetensors")["W1"].shape      # (784, 100)
-//! from safetensors import safe_open
-//! safe_open("model.safetensors", "np").metadata() # {'classes': '10', ...}
-//! ```
-//!
-//! **Atomic save.** [`Checkpoint::save`] writes the file with the crate's one atomic write,
-//! [`crate::atomic_write::write_atomic`]: the whole file goes to a temporary file in the
-//! target's directory (`.model.safetensors.tmp-PID-N`), is flushed to disk (`fsync`), then
-//! renamed over the target, which replaces the old file in one step. A failure at any
-//! point removes the temporary file and leaves an existing model as it was; a crash leaves
-//! either the old or the new model (and at worst a stale `.*.tmp-*` file, safe to delete),
-//! never a half-written one. The replacement is a new file: it gets default permissions, and
-//! a symlink at the target is replaced rather than followed.
-//!
-//! **Loading** ([`Checkpoint::load`]) reads the file only as far as its header announces
-//! (at most [`MAX_MODEL_DATA_BYTES`](crate::limits::MAX_MODEL_DATA_BYTES) of tensor data, so
-//! `/dev/zero` or a huge file stops after a few bytes) and checks it; errors name the
-//! file and what is wrong: missing, unreadable, not safetensors (with the safetensors
-//! crate's message), truncated, a dtype other than `F32`/`F64`. Reading a tensor
-//! ([`Checkpoint::get`]) checks its name and rank; an `F64` tensor read as `f32` is rounded
-//! to nearest, an `F32` tensor read as `f64` is widened exactly.
-//!
-//! ```
-//! use ndarray::{array, Array1, Array2};
-//! use tapegrad_net::checkpoint::Checkpoint;
-//!
-//! let dir = std::env::temp_dir().join(format!("tapegrad-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir)?;
-//! let path = dir.join("model.safetensors");
-//!
-//! let mut model = Checkpoint::new();
-//! model.insert("W1", &array![[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-//! model.insert("b1", &array![0.5f32, -0.5, 0.0]);
-//! model.set_metadata("classes", "3");
-//! model.save(&path)?;
-//!
-//! let loaded = Checkpoint::load(&path)?;
-//! let w1: Array2<f32> = loaded.get("W1")?;
-//! assert_eq!(w1.dim(), (2, 3));
-//! assert_eq!(loaded.require_metadata("classes")?, "3");
-//! let err = loaded.get::<f32, ndarray::Ix1>("W2").unwrap_err();
-//! assert!(err.to_string().ends_with("no tensor 'W2' (it has: W1, b1)"));
-//! let err = loaded.get::<f32, ndarray::Ix1>("W1").unwrap_err();
-//! assert!(err.to_string().ends_with("tensor 'W1' has shape [2, 3] (F32), expected [_]"));
-//! let b1: Array1<f64> = loaded.get("b1")?; // F32 widened exactly
-//! assert_eq!(b1[0], 0.5);
-//! # std::fs::remove_dir_all(&dir)?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Both are [`TensorFile`]s, so PyTorch and NumPy open them with `safetensors`; tensors are
+//! `W1`, `b1`, `W2`, `b2` and `mean` (the training set's mean image, subtracted from every
+//! input before the net sees it). Metadata holds the data set name, the class count, the image
+//! shape (`height,width,channels,channel_major`), the hyperparameters and the tapegrad version.
 
-mod error;
-mod file;
-mod tensor;
+use std::collections::BTreeMap;
+use std::path::Path;
 
-use std::collections::{BTreeMap, HashMap};
+use ndarray::{Array1, Array2};
+use thiserror::Error;
 
-use ndarray::{Array, ArrayD, AsArray, Dimension, IntoDimension, IxDyn};
-use tapegrad_autograd::Element;
+use crate::config::ConfigError;
+use crate::data::{ImageShape, MeanImage};
+use crate::limits::{check_classes, quote};
+use crate::tensor_file::{TensorFile, TensorFileError};
+use crate::TwoLayerNet;
 
-pub use error::{CheckpointError, Origin};
-pub use tensor::{Dtype, Tensor};
+mod state;
 
-/// Named tensors plus string metadata: the contents of one model file.
-///
-/// Tensors are kept ordered by name (byte order, so `W1` sorts before `b1`). Equality
-/// compares tensors and metadata, not where the checkpoint came from.
-#[derive(Debug, Clone, Default)]
-pub struct Checkpoint {
-    tensors: BTreeMap<String, Tensor>,
-    metadata: HashMap<String, String>,
-    origin: Origin,
+pub use state::{load_state, save_state, SavedRun};
+
+/// What went wrong reading or writing a model or run-state file.
+#[derive(Debug, Error)]
+pub enum CheckpointError {
+    /// The file itself: missing, unreadable, not safetensors, a tensor missing, ...
+    #[error(transparent)]
+    TensorFile(#[from] TensorFileError),
+    /// A metadata entry that cannot be read back.
+    #[error("model file {path}: metadata '{key}' = '{value}' is not {expected}")]
+    Metadata {
+        /// The file.
+        path: String,
+        /// The metadata key.
+        key: String,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+    /// Parameters whose shapes do not make a two-layer net, or that do not fit the metadata.
+    #[error("model file {path}: {message}")]
+    Shapes {
+        /// The file.
+        path: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// A tensor holding NaN or an infinity: such a model computes garbage, so it is refused.
+    #[error("model file {path}: tensor '{tensor}' holds {value} at element {index} (row-major); a model's numbers must all be finite")]
+    NonFinite {
+        /// The file.
+        path: String,
+        /// The tensor.
+        tensor: String,
+        /// The first non-finite element's index, counted row by row.
+        index: usize,
+        /// The value (`NaN`, `inf` or `-inf`).
+        value: f32,
+    },
+    /// A run state whose optimizer state does not fit its optimizer or its nets.
+    #[error("run state {path}: {source}")]
+    Optimizer {
+        /// The state file.
+        path: String,
+        /// What does not fit.
+        source: crate::optim::OptimError,
+    },
+    /// A run state whose saved hyperparameters cannot work: the state file is at fault, not
+    /// the flags of the run that resumes it.
+    #[error("run state {path}: its saved hyperparameters are invalid: {source}")]
+    Config {
+        /// The state file.
+        path: String,
+        /// What is wrong.
+        source: ConfigError,
+    },
 }
 
-impl PartialEq for Checkpoint {
-    fn eq(&self, other: &Self) -> bool {
-        self.tensors == other.tensors && self.metadata == other.metadata
+/// What a model was trained on: enough to apply it to new data the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// The data set's name (for example `digits` or `mnist:/data/mnist`).
+    pub dataset: String,
+    /// Number of classes `c`.
+    pub classes: usize,
+    /// The input image's shape, for data sets of images.
+    pub image: Option<ImageShape>,
+    /// Free-form facts (hyperparameters, accuracies), stored as metadata.
+    pub extra: BTreeMap<String, String>,
+}
+
+/// A trained model as saved: the net, the mean image to subtract and its [`ModelInfo`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedModel {
+    /// The net.
+    pub net: TwoLayerNet<f32>,
+    /// The training set's mean image.
+    pub mean: MeanImage,
+    /// What it was trained on.
+    pub info: ModelInfo,
+}
+
+/// Writes a model file atomically (a crash never leaves a broken file).
+pub fn save_model(path: &Path, model: &SavedModel) -> Result<(), CheckpointError> {
+    let mut ck = TensorFile::new();
+    put_net(&mut ck, "", &model.net);
+    ck.insert("mean", model.mean.as_array());
+    put_info(&mut ck, &model.info);
+    Ok(ck.save(path)?)
+}
+
+/// Reads a model file written by [`save_model`].
+pub fn load_model(path: &Path) -> Result<SavedModel, CheckpointError> {
+    let ck = TensorFile::load(path)?;
+    let net = get_net(&ck, "", path)?;
+    Ok(SavedModel {
+        mean: get_mean(&ck, &net, path)?,
+        info: get_info(&ck, &net, path)?,
+        net,
+    })
+}
+
+fn put_net(ck: &mut TensorFile, prefix: &str, net: &TwoLayerNet<f32>) {
+    ck.insert(format!("{prefix}W1"), &*net.w1);
+    ck.insert(format!("{prefix}b1"), &*net.b1);
+    ck.insert(format!("{prefix}W2"), &*net.w2);
+    ck.insert(format!("{prefix}b2"), &*net.b2);
+}
+
+/// Refuses a tensor with NaN or an infinity, naming it.
+fn check_finite<'a>(
+    path: &Path,
+    tensor: &str,
+    values: impl IntoIterator<Item = &'a f32>,
+) -> Result<(), CheckpointError> {
+    match values.into_iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        None => Ok(()),
+        Some((index, &value)) => Err(CheckpointError::NonFinite {
+            path: path.display().to_string(),
+            tensor: tensor.to_owned(),
+            index,
+            value,
+        }),
     }
 }
 
-impl Checkpoint {
-    /// An empty checkpoint.
-    pub fn new() -> Checkpoint {
-        Checkpoint::default()
+/// The net stored under `prefix`: shapes that fit together, at least one input and hidden
+/// unit, `1..=MAX_CLASSES` classes, every number finite.
+fn get_net(
+    ck: &TensorFile,
+    prefix: &str,
+    path: &Path,
+) -> Result<TwoLayerNet<f32>, CheckpointError> {
+    let name = |t: &str| format!("{prefix}{t}");
+    let w1: Array2<f32> = ck.get(&name("W1"))?;
+    let b1: Array1<f32> = ck.get(&name("b1"))?;
+    let w2: Array2<f32> = ck.get(&name("W2"))?;
+    let b2: Array1<f32> = ck.get(&name("b2"))?;
+    let shapes = |message: String| CheckpointError::Shapes {
+        path: path.display().to_string(),
+        message,
+    };
+    let net = TwoLayerNet::from_parameters(w1, b1, w2, b2).map_err(|e| shapes(e.to_string()))?;
+    let (d, h, c) = net.dims();
+    if d == 0 || h == 0 {
+        let what = format!(
+            "{} is {d}x{h}: a net needs at least 1 input and 1 hidden unit",
+            name("W1")
+        );
+        return Err(shapes(what));
     }
+    check_classes(c)
+        .map_err(|p| shapes(format!("{} has {p} (one column per class)", name("W2"))))?;
+    check_finite(path, &name("W1"), net.w1.iter())?;
+    check_finite(path, &name("b1"), net.b1.iter())?;
+    check_finite(path, &name("W2"), net.w2.iter())?;
+    check_finite(path, &name("b2"), net.b2.iter())?;
+    Ok(net)
+}
 
-    /// Where the checkpoint was loaded from, as error messages name it.
-    pub fn origin(&self) -> &Origin {
-        &self.origin
+/// The mean image: one finite number per input of `net`.
+fn get_mean(
+    ck: &TensorFile,
+    net: &TwoLayerNet<f32>,
+    path: &Path,
+) -> Result<MeanImage, CheckpointError> {
+    let mean: Array1<f32> = ck.get_with_shape("mean", net.dims().0)?;
+    check_finite(path, "mean", mean.iter())?;
+    Ok(MeanImage::from_array(mean))
+}
+
+fn put_info(ck: &mut TensorFile, info: &ModelInfo) {
+    for (k, v) in &info.extra {
+        ck.set_metadata(k.clone(), v.clone());
     }
-
-    /// Stores a copy of `array` (an `&Array` or an `ArrayView` of any layout) as tensor
-    /// `name`, with dtype `F32` for `f32` elements and `F64` for `f64`. Replaces and returns
-    /// a tensor already stored under that name.
-    ///
-    /// The name `__metadata__` is reserved by safetensors, and empty names are refused:
-    /// [`save`](Self::save) reports them as [`CheckpointError::InvalidName`].
-    pub fn insert<'a, T, D>(
-        &mut self,
-        name: impl Into<String>,
-        array: impl AsArray<'a, T, D>,
-    ) -> Option<Tensor>
-    where
-        T: Element,
-        D: Dimension,
-    {
-        self.insert_tensor(name, Tensor::from_array(array.into()))
+    ck.set_metadata("dataset", info.dataset.clone());
+    ck.set_metadata("classes", info.classes.to_string());
+    if let Some(im) = info.image {
+        ck.set_metadata(
+            "image",
+            format!(
+                "{},{},{},{}",
+                im.height, im.width, im.channels, im.channel_major
+            ),
+        );
     }
+    ck.set_metadata("tapegrad_version", env!("CARGO_PKG_VERSION"));
+}
 
-    /// Stores `tensor` as `name`, replacing and returning a tensor of that name.
-    pub fn insert_tensor(&mut self, name: impl Into<String>, tensor: Tensor) -> Option<Tensor> {
-        self.tensors.insert(name.into(), tensor)
+/// The metadata, checked against the weights: `classes` is W2's column count, `image` has
+/// W1's row count of pixels.
+fn get_info(
+    ck: &TensorFile,
+    net: &TwoLayerNet<f32>,
+    path: &Path,
+) -> Result<ModelInfo, CheckpointError> {
+    let bad = |key: &str, value: &str, expected| CheckpointError::Metadata {
+        path: path.display().to_string(),
+        key: key.into(),
+        value: quote(value),
+        expected,
+    };
+    let (d, _, c) = net.dims();
+    let classes_text = ck.require_metadata("classes")?;
+    let classes: usize = classes_text
+        .parse()
+        .map_err(|_| bad("classes", classes_text, "a whole number"))?;
+    if classes != c {
+        return Err(bad(
+            "classes",
+            classes_text,
+            "the class count of the weights (W2's columns and b2's length)",
+        ));
     }
-
-    /// Removes and returns tensor `name`.
-    pub fn remove(&mut self, name: &str) -> Option<Tensor> {
-        self.tensors.remove(name)
-    }
-
-    /// Tensor `name`, or [`CheckpointError::MissingTensor`] listing the tensors there are.
-    pub fn tensor(&self, name: &str) -> Result<&Tensor, CheckpointError> {
-        self.tensors
-            .get(name)
-            .ok_or_else(|| CheckpointError::MissingTensor {
-                origin: self.origin.clone(),
-                name: name.to_string(),
-                available: self.names().map(str::to_string).collect(),
-            })
-    }
-
-    /// Whether there is a tensor `name`.
-    pub fn contains(&self, name: &str) -> bool {
-        self.tensors.contains_key(name)
-    }
-
-    /// The tensor names, in order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.tensors.keys().map(String::as_str)
-    }
-
-    /// The tensors with their names, in order.
-    pub fn tensors(&self) -> impl Iterator<Item = (&str, &Tensor)> {
-        self.tensors.iter().map(|(name, t)| (name.as_str(), t))
-    }
-
-    /// The number of tensors.
-    pub fn len(&self) -> usize {
-        self.tensors.len()
-    }
-
-    /// Whether there are no tensors.
-    pub fn is_empty(&self) -> bool {
-        self.tensors.is_empty()
-    }
-
-    /// Tensor `name` as an array of element type `T` and dimension `D` (`Ix1`, `Ix2`, ...,
-    /// or `IxDyn` for any rank).
-    ///
-    /// Errors: [`MissingTensor`](CheckpointError::MissingTensor) (listing the tensors there
-    /// are), [`ShapeMismatch`](CheckpointError::ShapeMismatch) if the stored rank is not
-    /// `D`'s. Dtypes convert: `F32` → `f64` exactly, `F64` → `f32` rounded to nearest.
-    pub fn get<T: Element, D: Dimension>(
-        &self,
-        name: &str,
-    ) -> Result<Array<T, D>, CheckpointError> {
-        let expected = D::NDIM.map(|n| vec![None; n]);
-        self.get_checked(name, expected)
-    }
-
-    /// Like [`get`](Self::get), but the stored shape must be exactly `shape`, e.g.
-    /// `get_with_shape::<f32, _>("W1", (d, h))`.
-    pub fn get_with_shape<T: Element, Sh: IntoDimension>(
-        &self,
-        name: &str,
-        shape: Sh,
-    ) -> Result<Array<T, Sh::Dim>, CheckpointError> {
-        let shape = shape.into_dimension();
-        let expected = shape.slice().iter().map(|&d| Some(d)).collect();
-        self.get_checked(name, Some(expected))
-    }
-
-    fn get_checked<T: Element, D: Dimension>(
-        &self,
-        name: &str,
-        expected: Option<Vec<Option<usize>>>,
-    ) -> Result<Array<T, D>, CheckpointError> {
-        let tensor = self.tensor(name)?;
-        let found = tensor.shape();
-        if let Some(expected) = expected {
-            let fits = expected.len() == found.len()
-                && expected.iter().zip(found).all(|(e, &f)| match e {
-                    Some(e) => *e == f,
-                    None => true,
-                });
-            if !fits {
-                return Err(CheckpointError::ShapeMismatch {
-                    origin: self.origin.clone(),
-                    name: name.to_string(),
-                    expected,
-                    found: found.to_vec(),
-                    found_dtype: tensor.dtype(),
-                });
+    let image = match ck.metadata().get("image") {
+        None => None,
+        Some(text) => {
+            let parts: Vec<&str> = text.split(',').collect();
+            let n = |i: usize| parts.get(i).and_then(|p| p.parse::<usize>().ok());
+            match (
+                n(0),
+                n(1),
+                n(2),
+                parts.get(3).and_then(|p| p.parse::<bool>().ok()),
+            ) {
+                (Some(height), Some(width), Some(channels), Some(channel_major))
+                    if height
+                        .checked_mul(width)
+                        .and_then(|p| p.checked_mul(channels))
+                        == Some(d) =>
+                {
+                    Some(ImageShape {
+                        height,
+                        width,
+                        channels,
+                        channel_major,
+                    })
+                }
+                _ => {
+                    let expected = "height,width,channels,channel_major with height x width x \
+                                    channels = the model's inputs (W1's rows)";
+                    return Err(bad("image", text, expected));
+                }
             }
         }
-        let array: ArrayD<T> = Array::from_shape_vec(IxDyn(found), tensor.to_vec())
-            .expect("a tensor's length is the product of its shape");
-        Ok(array
-            .into_dimensionality::<D>()
-            .expect("the rank was checked above"))
-    }
-
-    /// The string metadata (stored in the safetensors header's `__metadata__`).
-    pub fn metadata(&self) -> &HashMap<String, String> {
-        &self.metadata
-    }
-
-    /// The metadata, to change.
-    pub fn metadata_mut(&mut self) -> &mut HashMap<String, String> {
-        &mut self.metadata
-    }
-
-    /// Sets metadata `key` to `value`, returning the previous value.
-    pub fn set_metadata(
-        &mut self,
-        key: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Option<String> {
-        self.metadata.insert(key.into(), value.into())
-    }
-
-    /// Metadata `key`, or [`CheckpointError::MissingMetadata`] listing the keys there are.
-    pub fn require_metadata(&self, key: &str) -> Result<&str, CheckpointError> {
-        self.metadata.get(key).map(String::as_str).ok_or_else(|| {
-            let mut available: Vec<String> = self.metadata.keys().cloned().collect();
-            available.sort();
-            CheckpointError::MissingMetadata {
-                origin: self.origin.clone(),
-                key: key.to_string(),
-                available,
-            }
+    };
+    let extra = ck
+        .metadata()
+        .iter()
+        .filter(|(k, _)| {
+            !k.starts_with("state.") && !["dataset", "classes", "image"].contains(&k.as_str())
         })
-    }
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(ModelInfo {
+        dataset: ck.require_metadata("dataset")?.to_owned(),
+        classes,
+        image,
+        extra,
+    })
 }

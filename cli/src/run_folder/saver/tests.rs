@@ -62,11 +62,11 @@ fn epochs_between_saves_stay_in_memory_and_the_last_one_is_saved_when_the_run_st
     assert!(!dir.path().join(STATE_FILE).exists());
 
     saver.flush(&run).unwrap();
-    let state = model_file::load_state(&dir.path().join(STATE_FILE)).unwrap();
+    let state = checkpoint::load_state(&dir.path().join(STATE_FILE)).unwrap();
     assert_eq!(state.run.epoch, 7);
     assert_eq!(state.run.history.len(), 7);
     assert!(state.run.net == run.net && state.run.best == run.best);
-    let model = model_file::load_model(&dir.path().join(MODEL_FILE)).unwrap();
+    let model = checkpoint::load_model(&dir.path().join(MODEL_FILE)).unwrap();
     assert!(model.net == run.best);
     let metrics = fs::read_to_string(dir.path().join(METRICS_FILE)).unwrap();
     assert_eq!(metrics.lines().count(), 1 + 7);
@@ -82,10 +82,10 @@ fn the_last_epoch_is_always_saved() {
     let setup = setup(3);
     let (run, _, error) = train(dir.path(), &setup, None);
     assert!(error.is_none());
-    let state = model_file::load_state(&dir.path().join(STATE_FILE)).unwrap();
+    let state = checkpoint::load_state(&dir.path().join(STATE_FILE)).unwrap();
     assert_eq!(state.run.epoch, 3);
     assert!(
-        model_file::load_model(&dir.path().join(MODEL_FILE))
+        checkpoint::load_model(&dir.path().join(MODEL_FILE))
             .unwrap()
             .net
             == run.best
@@ -106,7 +106,7 @@ fn a_model_that_cannot_be_written_after_its_state_is_restored_from_the_state() {
     assert!(text.contains(&model_path.display().to_string()), "{text}");
     assert!(text.contains("`--resume` restores the model"), "{text}");
 
-    let saved = model_file::load_state(&dir.path().join(STATE_FILE)).unwrap();
+    let saved = checkpoint::load_state(&dir.path().join(STATE_FILE)).unwrap();
     assert_eq!(saved.run.epoch, 3, "the state was written first");
     assert!(
         !dir.path().join(METRICS_FILE).exists(),
@@ -114,7 +114,7 @@ fn a_model_that_cannot_be_written_after_its_state_is_restored_from_the_state() {
     );
     fs::remove_dir_all(&model_path).unwrap();
     assert!(restore_model(dir.path(), &saved).unwrap());
-    assert!(model_file::load_model(&model_path).unwrap().net == run.best);
+    assert!(checkpoint::load_model(&model_path).unwrap().net == run.best);
     assert!(
         !restore_model(dir.path(), &saved).unwrap(),
         "then it is consistent"

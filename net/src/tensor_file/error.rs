@@ -1,4 +1,4 @@
-//! [`CheckpointError`], and the [`Origin`] its messages name.
+//! [`TensorFileError`], and the [`Origin`] its messages name.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,9 +8,9 @@ use thiserror::Error;
 use super::Dtype;
 use crate::limits::quote;
 
-/// Where a checkpoint came from, as error messages name it: `model file PATH` for one
-/// [loaded](super::Checkpoint::load) from a file, `checkpoint` for one built in memory or
-/// parsed [from bytes](super::Checkpoint::from_bytes).
+/// Where a tensor file came from, as error messages name it: `model file PATH` for one
+/// [loaded](super::TensorFile::load) from a file, `tensor file` for one built in memory or
+/// parsed [from bytes](super::TensorFile::from_bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Origin {
     /// Loaded from this file.
@@ -47,14 +47,14 @@ fn comma_list(names: &[String]) -> String {
     }
 }
 
-/// Everything that can go wrong while saving, loading or reading a checkpoint.
+/// Everything that can go wrong while saving, loading or reading a tensor file.
 ///
 /// Every message starts with the file (`model file runs/x/model.safetensors: ...`, or
 /// `checkpoint: ...` for one never loaded from a file) and says what is wrong, e.g.
 /// `model file runs/x/model.safetensors: no tensor 'W1' (it has: W2, b1, b2, mean)`.
 #[derive(Debug, Error)]
 #[non_exhaustive]
-pub enum CheckpointError {
+pub enum TensorFileError {
     /// The file to load does not exist.
     #[error("model file {}: no such file", path.display())]
     NotFound {
@@ -122,7 +122,7 @@ pub enum CheckpointError {
     /// A tensor name that safetensors reserves (`__metadata__`) or that is empty.
     #[error("{origin}: invalid tensor name '{}': {reason}", quote(name))]
     InvalidName {
-        /// The checkpoint.
+        /// The tensor file.
         origin: Origin,
         /// The name.
         name: String,
@@ -137,11 +137,11 @@ pub enum CheckpointError {
         comma_list(available)
     )]
     MissingTensor {
-        /// The checkpoint.
+        /// The tensor file.
         origin: Origin,
         /// The tensor asked for.
         name: String,
-        /// The tensors it has, in the checkpoint's order.
+        /// The tensors it has, in the tensor file's order.
         available: Vec<String>,
     },
 
@@ -152,7 +152,7 @@ pub enum CheckpointError {
         comma_list(available)
     )]
     MissingMetadata {
-        /// The checkpoint.
+        /// The tensor file.
         origin: Origin,
         /// The key asked for.
         key: String,
@@ -180,7 +180,7 @@ pub enum CheckpointError {
         shape_pattern(expected)
     )]
     ShapeMismatch {
-        /// The checkpoint.
+        /// The tensor file.
         origin: Origin,
         /// The tensor.
         name: String,

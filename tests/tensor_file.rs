@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use ndarray::{array, Array, Array0, Array1, Array2, ArrayD, Ix1, Ix2, Ix3, IxDyn};
-use tapegrad::net::checkpoint::{Checkpoint, CheckpointError, Dtype, Origin};
+use tapegrad::net::tensor_file::{Dtype, Origin, TensorFile, TensorFileError};
 
 /// The entries of a directory, by name.
 fn entries(dir: &Path) -> BTreeSet<String> {
@@ -20,8 +20,8 @@ fn names(list: &[&str]) -> BTreeSet<String> {
 }
 
 /// A net-shaped checkpoint: W1 3x4, b1 4, W2 4x2, b2 2, mean 3, plus metadata.
-fn net_checkpoint() -> Checkpoint {
-    let mut ck = Checkpoint::new();
+fn net_checkpoint() -> TensorFile {
+    let mut ck = TensorFile::new();
     let w1 = Array2::from_shape_fn((3, 4), |(i, j)| (i as f32 - 1.5) * 0.25 + j as f32 * 1e-3);
     ck.insert("W1", &w1);
     ck.insert("b1", &array![0.1f32, -0.2, 0.3, f32::MIN_POSITIVE]);
@@ -60,7 +60,7 @@ fn round_trip_f32_is_bit_exact() {
     ck.insert("special", &special);
     ck.save(&path).unwrap();
 
-    let loaded = Checkpoint::load(&path).unwrap();
+    let loaded = TensorFile::load(&path).unwrap();
     assert_eq!(loaded.origin(), &Origin::File(path.clone()));
     assert_eq!(
         loaded.names().collect::<Vec<_>>(),
@@ -95,7 +95,7 @@ fn round_trip_f64_is_bit_exact() {
         (i as f64 + 1.0).sqrt() * 0.1 - j as f64 / 3.0
     });
     let v = array![0.1f64, -1e-310, f64::MAX, f64::NEG_INFINITY, -0.0, f64::NAN];
-    let mut ck = Checkpoint::new();
+    let mut ck = TensorFile::new();
     ck.insert("W", &w);
     ck.insert("v", &v);
     ck.insert("scalar", &Array0::from_elem((), std::f64::consts::E));
@@ -108,7 +108,7 @@ fn round_trip_f64_is_bit_exact() {
     ck.set_metadata("unicode", "üñí → 漢字 \"quoted\"\n");
     ck.save(&path).unwrap();
 
-    let loaded = Checkpoint::load(&path).unwrap();
+    let loaded = TensorFile::load(&path).unwrap();
     assert_eq!(loaded.len(), 5);
     assert_eq!(loaded.tensor("W").unwrap().dtype(), Dtype::F64);
     let w_back: Array2<f64> = loaded.get("W").unwrap();
@@ -135,11 +135,11 @@ fn round_trip_f64_is_bit_exact() {
 
 #[test]
 fn mixed_dtypes_round_trip_through_bytes() {
-    let mut ck = Checkpoint::new();
+    let mut ck = TensorFile::new();
     ck.insert("a32", &array![1.5f32, 2.5]);
     ck.insert("a64", &array![[1.0f64 / 3.0]]);
     let bytes = ck.to_bytes().unwrap();
-    let back = Checkpoint::from_bytes(&bytes).unwrap();
+    let back = TensorFile::from_bytes(&bytes).unwrap();
     assert_eq!(back, ck);
     assert_eq!(back.origin(), &Origin::Memory);
     assert_eq!(back.tensor("a32").unwrap().dtype(), Dtype::F32);
@@ -151,7 +151,7 @@ fn mixed_dtypes_round_trip_through_bytes() {
 /// with dtype/shape/data_offsets and `__metadata__`, then little-endian row-major data.
 #[test]
 fn file_layout_is_standard_safetensors() {
-    let mut ck = Checkpoint::new();
+    let mut ck = TensorFile::new();
     ck.insert("W1", &array![[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     ck.insert("b1", &array![-1.0f32]);
     ck.set_metadata("classes", "3");
@@ -183,10 +183,10 @@ fn file_layout_is_standard_safetensors() {
 #[test]
 fn non_contiguous_views_are_stored_in_logical_order() {
     let a = array![[1.0f64, 2.0, 3.0], [4.0, 5.0, 6.0]];
-    let mut ck = Checkpoint::new();
+    let mut ck = TensorFile::new();
     ck.insert("t", a.t());
     ck.insert("col", a.column(1));
-    let back = Checkpoint::from_bytes(&ck.to_bytes().unwrap()).unwrap();
+    let back = TensorFile::from_bytes(&ck.to_bytes().unwrap()).unwrap();
     assert_eq!(back.get::<f64, Ix2>("t").unwrap(), a.t());
     assert_eq!(back.get::<f64, Ix1>("col").unwrap(), array![2.0, 5.0]);
     // Inserting again replaces.
@@ -197,10 +197,10 @@ fn non_contiguous_views_are_stored_in_logical_order() {
 
 #[test]
 fn dtypes_convert_on_get() {
-    let mut ck = Checkpoint::new();
+    let mut ck = TensorFile::new();
     ck.insert("d", &array![0.1f64, 1.0 + 1e-12, 1e300]);
     ck.insert("s", &array![0.1f32, 16_777_217.0]);
-    let ck = Checkpoint::from_bytes(&ck.to_bytes().unwrap()).unwrap();
+    let ck = TensorFile::from_bytes(&ck.to_bytes().unwrap()).unwrap();
     // F64 read as f32: rounded to nearest (1e300 overflows to infinity).
     let d: Array1<f32> = ck.get("d").unwrap();
     assert_eq!(d, array![0.1f32, 1.0, f32::INFINITY]);
@@ -217,7 +217,7 @@ fn missing_tensor_lists_the_available_ones() {
     let mut ck = net_checkpoint();
     ck.remove("W1").unwrap();
     ck.save(&path).unwrap();
-    let loaded = Checkpoint::load(&path).unwrap();
+    let loaded = TensorFile::load(&path).unwrap();
     let err = loaded.get::<f32, Ix2>("W1").unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -227,7 +227,7 @@ fn missing_tensor_lists_the_available_ones() {
         )
     );
     match err {
-        CheckpointError::MissingTensor {
+        TensorFileError::MissingTensor {
             name, available, ..
         } => {
             assert_eq!(name, "W1");
@@ -236,7 +236,7 @@ fn missing_tensor_lists_the_available_ones() {
         other => panic!("unexpected error {other:?}"),
     }
     // In memory, the message says so.
-    let err = Checkpoint::new().tensor("x").unwrap_err();
+    let err = TensorFile::new().tensor("x").unwrap_err();
     assert_eq!(
         err.to_string(),
         "checkpoint: no tensor 'x' (it has: nothing)"
@@ -248,7 +248,7 @@ fn missing_metadata_lists_the_keys() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");
     net_checkpoint().save(&path).unwrap();
-    let err = Checkpoint::load(&path)
+    let err = TensorFile::load(&path)
         .unwrap()
         .require_metadata("dataset")
         .unwrap_err();
@@ -266,7 +266,7 @@ fn rank_and_shape_mismatches_name_tensor_and_shapes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
     net_checkpoint().save(&path).unwrap();
-    let ck = Checkpoint::load(&path).unwrap();
+    let ck = TensorFile::load(&path).unwrap();
 
     let err = ck.get::<f32, Ix1>("W1").unwrap_err();
     assert_eq!(
@@ -278,7 +278,7 @@ fn rank_and_shape_mismatches_name_tensor_and_shapes() {
     );
     assert!(matches!(
         err,
-        CheckpointError::ShapeMismatch { ref name, ref found, .. } if name == "W1" && found == &[3, 4]
+        TensorFileError::ShapeMismatch { ref name, ref found, .. } if name == "W1" && found == &[3, 4]
     ));
     let err = ck.get::<f64, Ix2>("b1").unwrap_err();
     assert!(err
@@ -304,16 +304,16 @@ fn rank_and_shape_mismatches_name_tensor_and_shapes() {
 fn loading_a_missing_file_names_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nope.safetensors");
-    let err = Checkpoint::load(&path).unwrap_err();
-    assert!(matches!(err, CheckpointError::NotFound { .. }), "{err:?}");
+    let err = TensorFile::load(&path).unwrap_err();
+    assert!(matches!(err, TensorFileError::NotFound { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
         format!("model file {}: no such file", path.display())
     );
 
     // A directory is not a model file either.
-    let err = Checkpoint::load(dir.path()).unwrap_err();
-    assert!(matches!(err, CheckpointError::Read { .. }), "{err:?}");
+    let err = TensorFile::load(dir.path()).unwrap_err();
+    assert!(matches!(err, TensorFileError::Read { .. }), "{err:?}");
     assert!(err.to_string().starts_with(&format!(
         "model file {}: cannot read it:",
         dir.path().display()
@@ -340,9 +340,9 @@ fn loading_garbage_says_not_safetensors() {
     for (name, bytes, why) in cases {
         let path = dir.path().join(name);
         fs::write(&path, bytes).unwrap();
-        let err = Checkpoint::load(&path).unwrap_err();
+        let err = TensorFile::load(&path).unwrap_err();
         assert!(
-            matches!(err, CheckpointError::NotSafetensors { .. }),
+            matches!(err, TensorFileError::NotSafetensors { .. }),
             "{name}: {err:?}"
         );
         let msg = err.to_string();
@@ -367,7 +367,7 @@ fn loading_a_truncated_file_says_so() {
     ] {
         let path = dir.path().join(format!("cut{cut}.safetensors"));
         fs::write(&path, &good[..cut]).unwrap();
-        let err = Checkpoint::load(&path).unwrap_err();
+        let err = TensorFile::load(&path).unwrap_err();
         let needed = if cut < header_end {
             header_end
         } else {
@@ -384,9 +384,9 @@ fn loading_a_truncated_file_says_so() {
     // Trailing junk is not truncation, but still an error.
     let mut long = good.clone();
     long.extend_from_slice(b"junk");
-    let err = Checkpoint::from_bytes(&long).unwrap_err();
+    let err = TensorFile::from_bytes(&long).unwrap_err();
     assert!(
-        matches!(err, CheckpointError::NotSafetensors { .. }),
+        matches!(err, TensorFileError::NotSafetensors { .. }),
         "{err:?}"
     );
     assert!(err
@@ -411,7 +411,7 @@ fn other_dtypes_are_refused_and_foreign_files_load() {
         r#"{"labels":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}"#,
         &[0; 8],
     );
-    let err = Checkpoint::from_bytes(&int).unwrap_err();
+    let err = TensorFile::from_bytes(&int).unwrap_err();
     assert_eq!(
         err.to_string(),
         "checkpoint: tensor 'labels' has dtype I32; only F32 and F64 are supported"
@@ -426,7 +426,7 @@ fn other_dtypes_are_refused_and_foreign_files_load() {
         r#"{"z":{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[],"data_offsets":[8,12]}}"#,
         &data,
     );
-    let ck = Checkpoint::from_bytes(&foreign).unwrap();
+    let ck = TensorFile::from_bytes(&foreign).unwrap();
     assert_eq!(ck.get::<f64, Ix2>("z").unwrap(), array![[2.0]]);
     assert_eq!(ck.get::<f32, ndarray::Ix0>("a").unwrap()[()], 3.0);
 }
@@ -435,11 +435,11 @@ fn other_dtypes_are_refused_and_foreign_files_load() {
 fn reserved_and_empty_names_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["__metadata__", ""] {
-        let mut ck = Checkpoint::new();
+        let mut ck = TensorFile::new();
         ck.insert(name, &array![1.0f32]);
         let err = ck.save(dir.path().join("m.safetensors")).unwrap_err();
         assert!(
-            matches!(err, CheckpointError::InvalidName { .. }),
+            matches!(err, TensorFileError::InvalidName { .. }),
             "{err:?}"
         );
         assert!(err
@@ -454,10 +454,10 @@ fn save_replaces_an_existing_model() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
     net_checkpoint().save(&path).unwrap();
-    let mut second = Checkpoint::new();
+    let mut second = TensorFile::new();
     second.insert("only", &array![7.0f64]);
     second.save(&path).unwrap();
-    assert_eq!(Checkpoint::load(&path).unwrap(), second);
+    assert_eq!(TensorFile::load(&path).unwrap(), second);
     assert_eq!(entries(dir.path()), names(&["model.safetensors"]));
 }
 
@@ -487,7 +487,7 @@ fn failed_save_keeps_the_earlier_model_intact() {
         assert_eq!(fs::read(&path).unwrap(), before, "after {after} bytes");
         assert_eq!(entries(dir.path()), names(&["model.safetensors"]));
     }
-    assert_eq!(Checkpoint::load(&path).unwrap(), first);
+    assert_eq!(TensorFile::load(&path).unwrap(), first);
 }
 
 /// Real failures: the target is a directory, its parent is a regular file, or its
@@ -510,7 +510,7 @@ fn save_errors_name_the_path_and_leave_no_temp_file() {
         )),
         "{msg}"
     );
-    assert!(matches!(err, CheckpointError::Write { .. }));
+    assert!(matches!(err, TensorFileError::Write { .. }));
     assert_eq!(entries(dir.path()), names(&["model.safetensors"]));
     assert_eq!(entries(&target_dir), names(&["keep"]));
 
@@ -532,7 +532,7 @@ fn save_errors_name_the_path_and_leave_no_temp_file() {
     let missing = dir.path().join("no/such/dir/model.safetensors");
     let err = ck.save(&missing).unwrap_err();
     match &err {
-        CheckpointError::Write { path, source, .. } => {
+        TensorFileError::Write { path, source, .. } => {
             assert_eq!(path, &missing);
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
@@ -546,9 +546,9 @@ fn save_errors_name_the_path_and_leave_no_temp_file() {
 fn concurrent_saves_leave_one_complete_model() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
-    let models: Vec<Checkpoint> = (0..8)
+    let models: Vec<TensorFile> = (0..8)
         .map(|i| {
-            let mut ck = Checkpoint::new();
+            let mut ck = TensorFile::new();
             ck.insert("W", &Array2::from_elem((64, 64), i as f32));
             ck.set_metadata("i", i.to_string());
             ck
@@ -564,7 +564,7 @@ fn concurrent_saves_leave_one_complete_model() {
             });
         }
     });
-    let loaded = Checkpoint::load(&path).unwrap();
+    let loaded = TensorFile::load(&path).unwrap();
     let i: usize = loaded.require_metadata("i").unwrap().parse().unwrap();
     assert_eq!(loaded, models[i]);
     assert_eq!(entries(dir.path()), names(&["model.safetensors"]));
@@ -574,7 +574,7 @@ fn concurrent_saves_leave_one_complete_model() {
 #[test]
 fn equal_checkpoints_give_identical_files() {
     let build = |reverse: bool| {
-        let mut ck = Checkpoint::new();
+        let mut ck = TensorFile::new();
         ck.insert("x", &array![1.0f32]);
         let mut keys: Vec<usize> = (0..32).collect();
         if reverse {
@@ -587,15 +587,15 @@ fn equal_checkpoints_give_identical_files() {
     };
     let (a, b) = (build(false), build(true));
     assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
-    let back = Checkpoint::from_bytes(&a.to_bytes().unwrap()).unwrap();
+    let back = TensorFile::from_bytes(&a.to_bytes().unwrap()).unwrap();
     assert_eq!(back, b);
 
     // Metadata without tensors, and an empty checkpoint, round trip too.
-    let mut meta_only = Checkpoint::new();
+    let mut meta_only = TensorFile::new();
     meta_only.set_metadata("note", "no tensors");
-    let back = Checkpoint::from_bytes(&meta_only.to_bytes().unwrap()).unwrap();
+    let back = TensorFile::from_bytes(&meta_only.to_bytes().unwrap()).unwrap();
     assert_eq!(back, meta_only);
     assert!(back.is_empty());
-    let empty = Checkpoint::from_bytes(&Checkpoint::new().to_bytes().unwrap()).unwrap();
+    let empty = TensorFile::from_bytes(&TensorFile::new().to_bytes().unwrap()).unwrap();
     assert!(empty.is_empty() && empty.metadata().is_empty());
 }

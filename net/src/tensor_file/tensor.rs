@@ -1,4 +1,4 @@
-//! [`Tensor`] and [`Dtype`]: one named entry of a checkpoint, and its little-endian bytes.
+//! [`Tensor`] and [`Dtype`]: one named entry of a tensor file, and its little-endian bytes.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -6,13 +6,13 @@ use std::path::Path;
 use ndarray::Array1;
 
 use super::{
-    check_finite, get_info, get_mean, get_net, put_info, put_net, ModelFileError, ModelInfo,
+    check_finite, get_info, get_mean, get_net, put_info, put_net, CheckpointError, ModelInfo,
 };
-use crate::checkpoint::Checkpoint;
 use crate::data::MeanImage;
 use crate::limits::quote;
-use crate::train::{EpochStats, TrainConfig, Training};
-use crate::{Optimizer, OptimizerKind};
+use crate::optim::OptimizerState;
+use crate::tensor_file::TensorFile;
+use crate::train::{TrainConfig, Training};
 
 /// Writes everything needed to continue a run: the current and best nets, the optimizer's
 /// state, the counters and the history, plus the model's mean image and info.
@@ -22,21 +22,22 @@ pub fn save_state(
     config: &TrainConfig,
     mean: &MeanImage,
     info: &ModelInfo,
-) -> Result<(), ModelFileError> {
-    let mut ck = Checkpoint::new();
+) -> Result<(), CheckpointError> {
+    let mut ck = TensorFile::new();
     put_net(&mut ck, "", &run.net);
     put_net(&mut ck, "best.", &run.best);
     ck.insert("mean", mean.as_array());
-    let (steps, m, v) = run.optimizer.state();
-    for (prefix, bufs) in [("opt.m", m), ("opt.v", v)] {
-        for (k, b) in bufs.iter().enumerate() {
-            ck.insert(format!("{prefix}{k}"), &Array1::from(b.clone()));
+    let optimizer = run.step.optimizer();
+    let state = optimizer.state();
+    for (name, buffers) in optimizer.buffer_names().iter().zip(&state.buffers) {
+        for (k, b) in buffers.iter().enumerate() {
+            ck.insert(format!("opt.{name}{k}"), &Array1::from(b.clone()));
         }
     }
     put_info(&mut ck, info);
     let meta = ck.metadata_mut();
-    meta.insert("state.optimizer".into(), format!("{:?}", config.optimizer));
-    meta.insert("state.steps".into(), steps.to_string());
+    meta.insert("state.optimizer".into(), to_json(&config.optimizer));
+    meta.insert("state.steps".into(), state.steps.to_string());
     meta.insert("state.epoch".into(), run.epoch.to_string());
     meta.insert("state.iteration".into(), run.iteration.to_string());
     meta.insert("state.lr".into(), format!("{:e}", run.lr));
@@ -44,8 +45,8 @@ pub fn save_state(
         "state.best_val_accuracy".into(),
         format!("{:e}", run.best_val_accuracy),
     );
-    meta.insert("state.history".into(), history_to_json(&run.history));
-    meta.insert("state.config".into(), config_to_json(config));
+    meta.insert("state.history".into(), to_json(&run.history));
+    meta.insert("state.config".into(), to_json(config));
     Ok(ck.save(path)?)
 }
 
@@ -66,24 +67,24 @@ pub struct SavedRun {
 /// nets (shapes, classes, finite numbers), finite optimizer buffers the size of their
 /// parameters, whole-number counters, a positive finite learning rate, and the saved
 /// hyperparameters ([`TrainConfig::validate`], and `hidden` equal to the nets' hidden size):
-/// a bad one is [`ModelFileError::Config`], naming the state file.
-pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
-    let ck = Checkpoint::load(path)?;
-    let bad = |key: &str, value: &str, expected| ModelFileError::Metadata {
+/// a bad one is [`CheckpointError::Config`], naming the state file.
+pub fn load_state(path: &Path) -> Result<SavedRun, CheckpointError> {
+    let ck = TensorFile::load(path)?;
+    let bad = |key: &str, value: &str, expected| CheckpointError::Metadata {
         path: path.display().to_string(),
         key: key.into(),
         value: quote(value),
         expected,
     };
     let config_text = ck.require_metadata("state.config")?;
-    let config = config_from_json(config_text).ok_or_else(|| {
+    let config: TrainConfig = serde_json::from_str(config_text).map_err(|_| {
         bad(
             "state.config",
             config_text,
             "the run's hyperparameters as JSON",
         )
     })?;
-    let invalid = |source| ModelFileError::Config {
+    let invalid = |source| CheckpointError::Config {
         path: path.display().to_string(),
         source,
     };
@@ -91,7 +92,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
     let net = get_net(&ck, "", path)?;
     let best = get_net(&ck, "best.", path)?;
     if best.dims() != net.dims() {
-        return Err(ModelFileError::Shapes {
+        return Err(CheckpointError::Shapes {
             path: path.display().to_string(),
             message: {
                 let dims = |(d, h, c): (usize, usize, usize)| format!("{d}-{h}-{c}");
@@ -112,9 +113,9 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
         }));
     }
     let mean = get_mean(&ck, &net, path)?;
-    let sizes = [net.w1.len(), net.b1.len(), net.w2.len(), net.b2.len()];
-    let buffers = |prefix: &str| -> Result<Vec<Vec<f32>>, ModelFileError> {
-        (0..4)
+    let sizes = net.parameter_sizes();
+    let buffers = |prefix: String| -> Result<Vec<Vec<f32>>, CheckpointError> {
+        (0..sizes.len())
             .map_while(|k| ck.contains(&format!("{prefix}{k}")).then_some(k))
             .map(|k| {
                 let name = format!("{prefix}{k}");
@@ -124,12 +125,24 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
             })
             .collect()
     };
-    let (m, v) = (buffers("opt.m")?, buffers("opt.v")?);
-    let count = |key: &str| -> Result<u64, ModelFileError> {
+    let count = |key: &str| -> Result<u64, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value.parse().map_err(|_| bad(key, value, "a whole number"))
     };
-    let number = |key: &str, ok: fn(f64) -> bool, expected| -> Result<f64, ModelFileError> {
+    let mut step = crate::TrainStep::with_boxed(config.optimizer.build());
+    let saved = OptimizerState {
+        steps: count("state.steps")?,
+        buffers: (step.optimizer().buffer_names().iter())
+            .map(|name| buffers(format!("opt.{name}")))
+            .collect::<Result<_, _>>()?,
+    };
+    step.optimizer_mut()
+        .load_state(saved, &sizes)
+        .map_err(|source| CheckpointError::Optimizer {
+            path: path.display().to_string(),
+            source,
+        })?;
+    let number = |key: &str, ok: fn(f64) -> bool, expected| -> Result<f64, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value
             .parse()
@@ -137,7 +150,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
             .filter(|&x| ok(x))
             .ok_or_else(|| bad(key, value, expected))
     };
-    let whole = |key: &str| -> Result<usize, ModelFileError> {
+    let whole = |key: &str| -> Result<usize, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value.parse().map_err(|_| bad(key, value, "a whole number"))
     };
@@ -146,7 +159,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
         net,
         best,
         best_val_accuracy: number("state.best_val_accuracy", |x| !x.is_nan(), "an accuracy")?,
-        optimizer: Optimizer::restore(config.optimizer, count("state.steps")?, m, v),
+        step,
         epoch: whole("state.epoch")?,
         iteration: whole("state.iteration")?,
         lr: number(
@@ -154,7 +167,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
             |x| x.is_finite() && x > 0.0,
             "a positive number",
         )?,
-        history: history_from_json(history_text).ok_or_else(|| {
+        history: serde_json::from_str(history_text).map_err(|_| {
             bad(
                 "state.history",
                 history_text,
@@ -171,92 +184,7 @@ pub fn load_state(path: &Path) -> Result<SavedRun, ModelFileError> {
     })
 }
 
-/// The history as a JSON list of `[epoch, iteration, loss, train, val, lr, seconds]`.
-fn history_to_json(history: &[EpochStats]) -> String {
-    let rows: Vec<serde_json::Value> = history
-        .iter()
-        .map(|s| {
-            serde_json::json!([
-                s.epoch,
-                s.iteration,
-                s.loss,
-                s.train_accuracy,
-                s.val_accuracy,
-                s.lr,
-                s.seconds
-            ])
-        })
-        .collect();
-    serde_json::Value::Array(rows).to_string()
-}
-
-/// The history back from [`history_to_json`]'s form.
-fn history_from_json(text: &str) -> Option<Vec<EpochStats>> {
-    let rows: Vec<[f64; 7]> = serde_json::from_str(text).ok()?;
-    Some(
-        rows.into_iter()
-            .map(|r| EpochStats {
-                epoch: r[0] as usize,
-                iteration: r[1] as usize,
-                loss: r[2],
-                train_accuracy: r[3],
-                val_accuracy: r[4],
-                lr: r[5],
-                seconds: r[6],
-            })
-            .collect(),
-    )
-}
-
-/// The hyperparameters as a JSON object.
-fn config_to_json(c: &TrainConfig) -> String {
-    let optimizer = match c.optimizer {
-        OptimizerKind::Sgd => serde_json::json!({ "kind": "sgd" }),
-        OptimizerKind::Momentum { mu } => serde_json::json!({ "kind": "momentum", "mu": mu }),
-        OptimizerKind::Adam { beta1, beta2, eps } => {
-            serde_json::json!({ "kind": "adam", "beta1": beta1, "beta2": beta2, "eps": eps })
-        }
-    };
-    serde_json::json!({
-        "hidden": c.hidden,
-        "reg": c.reg,
-        "lr": c.lr,
-        "lr_decay": c.lr_decay,
-        "batch_size": c.batch_size,
-        "epochs": c.epochs,
-        "optimizer": optimizer,
-        "init_std": c.init_std,
-        "seed": c.seed,
-    })
-    .to_string()
-}
-
-/// The hyperparameters back from [`config_to_json`]'s form.
-fn config_from_json(text: &str) -> Option<TrainConfig> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    let f = |k: &str| v.get(k)?.as_f64();
-    let u = |k: &str| v.get(k)?.as_u64();
-    let o = v.get("optimizer")?;
-    let of = |k: &str| o.get(k)?.as_f64();
-    let optimizer = match o.get("kind")?.as_str()? {
-        "sgd" => OptimizerKind::Sgd,
-        "momentum" => OptimizerKind::Momentum { mu: of("mu")? },
-        "adam" => OptimizerKind::Adam {
-            beta1: of("beta1")?,
-            beta2: of("beta2")?,
-            eps: of("eps")?,
-        },
-        _ => return None,
-    };
-    Some(TrainConfig {
-        hidden: u("hidden")? as usize,
-        reg: f("reg")?,
-        lr: f("lr")?,
-        lr_decay: f("lr_decay")?,
-        batch_size: u("batch_size")? as usize,
-        epochs: u("epochs")? as usize,
-        optimizer,
-        init_std: f("init_std")?,
-        seed: u("seed")?,
-    })
+/// `value` as JSON (of types whose serialisation cannot fail: plain structs of numbers).
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("plain data serialises to JSON")
 }

@@ -1,4 +1,4 @@
-//! Saving (atomically) and loading checkpoints, and their byte form.
+//! Saving (atomically) and loading tensor files, and their byte form.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -9,31 +9,31 @@ use safetensors::{SafeTensorError, SafeTensors};
 
 use crate::limits::MAX_MODEL_DATA_BYTES;
 
-use super::{Checkpoint, CheckpointError, Dtype, Origin, Tensor};
+use super::{Dtype, Origin, Tensor, TensorFile, TensorFileError};
 use crate::atomic_write;
 
 /// The largest header the safetensors crate accepts.
 const MAX_HEADER_LEN: u64 = 100_000_000;
 
-impl Checkpoint {
-    /// The checkpoint in safetensors form, as [`save`](Self::save) writes it.
+impl TensorFile {
+    /// The tensor file in safetensors form, as [`save`](Self::save) writes it.
     ///
-    /// Fails only on an invalid tensor name ([`CheckpointError::InvalidName`]).
-    pub fn to_bytes(&self) -> Result<Vec<u8>, CheckpointError> {
+    /// Fails only on an invalid tensor name ([`TensorFileError::InvalidName`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, TensorFileError> {
         for name in self.tensors.keys() {
             let reason = match name.as_str() {
                 "" => "tensor names must not be empty",
                 "__metadata__" => "safetensors reserves it for the metadata",
                 _ => continue,
             };
-            return Err(CheckpointError::InvalidName {
+            return Err(TensorFileError::InvalidName {
                 origin: self.origin.clone(),
                 name: name.clone(),
                 reason,
             });
         }
         let body = safetensors::serialize(self.tensors.iter(), None).map_err(|source| {
-            CheckpointError::NotSafetensors {
+            TensorFileError::NotSafetensors {
                 origin: self.origin.clone(),
                 source,
             }
@@ -41,25 +41,25 @@ impl Checkpoint {
         Ok(splice_metadata(body, &self.metadata))
     }
 
-    /// Parses a checkpoint from safetensors bytes; error messages call it `checkpoint`.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
+    /// Parses a tensor file from safetensors bytes; error messages call it `tensor file`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<TensorFile, TensorFileError> {
         parse(bytes, Origin::Memory)
     }
 
     /// Reads the model file at `path`.
     ///
-    /// Errors name the file: [`NotFound`](CheckpointError::NotFound),
-    /// [`Read`](CheckpointError::Read), [`NotSafetensors`](CheckpointError::NotSafetensors),
-    /// [`Truncated`](CheckpointError::Truncated),
-    /// [`UnsupportedDtype`](CheckpointError::UnsupportedDtype). The checkpoint remembers
+    /// Errors name the file: [`NotFound`](TensorFileError::NotFound),
+    /// [`Read`](TensorFileError::Read), [`NotSafetensors`](TensorFileError::NotSafetensors),
+    /// [`Truncated`](TensorFileError::Truncated),
+    /// [`UnsupportedDtype`](TensorFileError::UnsupportedDtype). The tensor file remembers
     /// `path`, and later errors (a missing tensor, a wrong shape) name it too.
-    pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint, CheckpointError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<TensorFile, TensorFileError> {
         let path = path.as_ref();
         let io_error = |source: io::Error| match source.kind() {
-            io::ErrorKind::NotFound => CheckpointError::NotFound {
+            io::ErrorKind::NotFound => TensorFileError::NotFound {
                 path: path.to_path_buf(),
             },
-            _ => CheckpointError::Read {
+            _ => TensorFileError::Read {
                 path: path.to_path_buf(),
                 source,
             },
@@ -70,14 +70,14 @@ impl Checkpoint {
         parse(&bytes, origin)
     }
 
-    /// Writes the checkpoint to `path` with [`atomic_write::write_atomic`]: to a temporary
+    /// Writes the tensor file to `path` with [`atomic_write::write_atomic`]: to a temporary
     /// file in the same directory, `fsync`ed, then renamed over `path` (see the
     /// [module docs](super)).
     ///
-    /// On error ([`CheckpointError::Write`], naming `path`, the failed step and the cause:
+    /// On error ([`TensorFileError::Write`], naming `path`, the failed step and the cause:
     /// a missing or read-only directory, a full disk, `path` being a directory, ...) the
     /// temporary file is removed and an existing file at `path` is untouched.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), TensorFileError> {
         self.save_inner(path.as_ref(), None)
     }
 
@@ -88,17 +88,17 @@ impl Checkpoint {
         &self,
         path: impl AsRef<Path>,
         after_bytes: usize,
-    ) -> Result<(), CheckpointError> {
+    ) -> Result<(), TensorFileError> {
         self.save_inner(path.as_ref(), Some(after_bytes))
     }
 
-    fn save_inner(&self, path: &Path, fail_after: Option<usize>) -> Result<(), CheckpointError> {
+    fn save_inner(&self, path: &Path, fail_after: Option<usize>) -> Result<(), TensorFileError> {
         let bytes = self.to_bytes()?;
         let written = match fail_after {
             None => atomic_write::write_atomic(path, &bytes),
             Some(n) => atomic_write::write_atomic_interrupted(path, &bytes, n),
         };
-        written.map_err(|e| CheckpointError::Write {
+        written.map_err(|e| TensorFileError::Write {
             path: e.path,
             action: e.step,
             source: e.source,
@@ -109,7 +109,7 @@ impl Checkpoint {
 /// Adds `"__metadata__": {...}` with *sorted* keys to the header of `body` (safetensors bytes
 /// without metadata), where `safetensors::serialize` would put it. The crate takes the
 /// metadata as a `HashMap` and writes it in its random iteration order; sorting makes equal
-/// checkpoints give identical files.
+/// tensor files give identical files.
 fn splice_metadata(body: Vec<u8>, metadata: &HashMap<String, String>) -> Vec<u8> {
     if metadata.is_empty() {
         return body;
@@ -150,8 +150,8 @@ fn splice_metadata(body: Vec<u8>, metadata: &HashMap<String, String>) -> Vec<u8>
 fn read_announced(
     file: impl Read,
     origin: &Origin,
-    io_error: impl Fn(io::Error) -> CheckpointError,
-) -> Result<Vec<u8>, CheckpointError> {
+    io_error: impl Fn(io::Error) -> TensorFileError,
+) -> Result<Vec<u8>, TensorFileError> {
     let mut reader = io::BufReader::new(file);
     let mut bytes = Vec::new();
     let mut read =
@@ -169,7 +169,7 @@ fn read_announced(
     read(&mut bytes, header_len)?;
     let announced = bytes.get(8..).and_then(announced_data_len).unwrap_or(0);
     if announced > MAX_MODEL_DATA_BYTES {
-        return Err(CheckpointError::TooLarge {
+        return Err(TensorFileError::TooLarge {
             origin: origin.clone(),
             announced,
             limit: MAX_MODEL_DATA_BYTES,
@@ -194,16 +194,16 @@ fn announced_data_len(header: &[u8]) -> Option<u64> {
     )
 }
 
-fn parse(bytes: &[u8], origin: Origin) -> Result<Checkpoint, CheckpointError> {
+fn parse(bytes: &[u8], origin: Origin) -> Result<TensorFile, TensorFileError> {
     if let Some(needed) = truncated_length(bytes) {
-        return Err(CheckpointError::Truncated {
+        return Err(TensorFileError::Truncated {
             origin,
             len: bytes.len() as u64,
             needed,
         });
     }
     let (header_len, header) =
-        SafeTensors::read_metadata(bytes).map_err(|source| CheckpointError::NotSafetensors {
+        SafeTensors::read_metadata(bytes).map_err(|source| TensorFileError::NotSafetensors {
             origin: origin.clone(),
             source,
         })?;
@@ -214,7 +214,7 @@ fn parse(bytes: &[u8], origin: Origin) -> Result<Checkpoint, CheckpointError> {
             .info(&name)
             .expect("offset_keys lists the header's tensors");
         let Some(dtype) = Dtype::from_safetensors(info.dtype) else {
-            return Err(CheckpointError::UnsupportedDtype {
+            return Err(TensorFileError::UnsupportedDtype {
                 origin,
                 name,
                 dtype: info.dtype.to_string(),
@@ -225,14 +225,14 @@ fn parse(bytes: &[u8], origin: Origin) -> Result<Checkpoint, CheckpointError> {
         let tensor = data
             .get(begin..end)
             .and_then(|raw| Tensor::from_le_bytes(dtype, info.shape.clone(), raw))
-            .ok_or_else(|| CheckpointError::NotSafetensors {
+            .ok_or_else(|| TensorFileError::NotSafetensors {
                 origin: origin.clone(),
                 source: SafeTensorError::InvalidOffset(name.clone()),
             })?;
         tensors.insert(name, tensor);
     }
     let metadata: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
-    Ok(Checkpoint {
+    Ok(TensorFile {
         tensors,
         metadata,
         origin,

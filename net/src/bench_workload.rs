@@ -1,5 +1,10 @@
-//! One SGD step of the net at fixed shapes: the workload that the benchmarks time and compare
-//! with other engines (see the workspace README's Performance section).
+//! One SGD step of the net at fixed shapes: the workload that `tapegrad bench`, the criterion
+//! bench `benches/train_step.rs` and the allocation test `tests/no_alloc.rs` run (see the
+//! workspace README's Performance section).
+//!
+//! Not part of the library's API (hidden from its docs): it is here only because its three
+//! users live in two packages, the binary-only CLI and the root package's benches and tests,
+//! and the net crate is the one both depend on.
 
 use std::sync::Arc;
 
@@ -7,9 +12,10 @@ use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use tapegrad_autograd::{Element, Tape};
+use tapegrad_autograd::Element;
 
-use crate::{closed_form, Gradients, Optimizer, OptimizerKind, Result, TwoLayerNet};
+use crate::optim::Sgd;
+use crate::{closed_form, Result, TrainStep, TwoLayerNet};
 
 /// A benchmark shape: batch `n`, inputs `d`, hidden units `h`, classes `c`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +40,7 @@ impl StepShape {
     }
 }
 
-/// The shapes the peers were measured at (`../shared/peers/README.md`).
+/// The shapes at which the README's Performance section compares tapegrad with other engines.
 pub const SHAPES: [StepShape; 4] = [
     StepShape {
         name: "tiny",
@@ -73,9 +79,9 @@ pub struct StepBench<T: Element> {
     pub net: TwoLayerNet<T>,
     x: Arc<Array2<T>>,
     y: Vec<usize>,
-    tape: Tape<T>,
+    step: TrainStep<T>,
     workspace: closed_form::Workspace<T>,
-    opt: Optimizer<T>,
+    sgd: Sgd,
 }
 
 /// `λ` of the benchmark.
@@ -96,22 +102,16 @@ impl<T: Element> StepBench<T> {
             net: TwoLayerNet::new(shape.d, shape.h, shape.c, 1e-2, 1),
             x: Arc::new(x),
             y,
-            tape: Tape::new(),
+            step: TrainStep::new(Sgd::default()),
             workspace: closed_form::Workspace::new(shape.n, shape.d, shape.h, shape.c),
-            opt: Optimizer::new(OptimizerKind::Sgd),
+            sgd: Sgd::default(),
         }
     }
 
-    /// One step through the tape; returns the loss.
+    /// One step through the tape ([`TrainStep::step`]); returns the loss.
     pub fn tape_step(&mut self) -> Result<T> {
-        let (loss, g) = self.net.loss_and_gradients(
-            &mut self.tape,
-            Arc::clone(&self.x),
-            &self.y,
-            T::cast(REG),
-        )?;
-        self.update(g);
-        Ok(loss)
+        let x = Arc::clone(&self.x);
+        self.step.step(&mut self.net, x, &self.y, T::cast(REG), LR)
     }
 
     /// One step with the hand-written closed-form gradients (preallocated buffers, the same
@@ -119,19 +119,7 @@ impl<T: Element> StepBench<T> {
     pub fn closed_form_step(&mut self) -> Result<T> {
         let ws = &mut self.workspace;
         let loss = ws.gradients(&self.net, self.x.view(), &self.y, T::cast(REG))?;
-        self.opt.step(&mut self.net, &ws.grads, LR);
+        self.net.update(&mut self.sgd, &ws.grads, LR)?;
         Ok(loss)
-    }
-
-    fn update(&mut self, g: Gradients<T>) {
-        self.opt.step(&mut self.net, &g, LR);
-        for a in [
-            g.w1.into_dyn(),
-            g.w2.into_dyn(),
-            g.b1.into_dyn(),
-            g.b2.into_dyn(),
-        ] {
-            self.tape.give_buffer(a);
-        }
     }
 }

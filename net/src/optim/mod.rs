@@ -1,0 +1,175 @@
+//! Optimizers: one update rule per file behind one trait, [`Optimizer`].
+//!
+//! An optimizer updates an ordered list of parameters, one at a time:
+//! [`begin_step`](Optimizer::begin_step) once, then [`update`](Optimizer::update) for
+//! parameter `0, 1, 2, ...` in the same order every step (parameter `k` keeps its own momentum
+//! or Adam state). [`update_parameter`] does that for one `Arc`-shared `ndarray` parameter, and
+//! [`TrainStep`](crate::TrainStep) for a whole model. Its state (steps taken and named
+//! per-parameter buffers) is saved and restored through the trait
+//! ([`state`](Optimizer::state), [`load_state`](Optimizer::load_state)), so the run-state file
+//! holds any optimizer's state.
+//!
+//! A new optimizer is a new file here: a struct implementing [`Optimizer`] (its update rule,
+//! its state buffers kept in [`ParameterBuffers`]), and, to be chosen by name from a
+//! [`TrainConfig`](crate::train::TrainConfig), one [`OptimizerKind`] variant and its arm in
+//! [`OptimizerKind::build`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use ndarray::{Array, ArrayBase, Data, Dimension};
+use tapegrad_autograd::Element;
+use thiserror::Error;
+
+mod adam;
+mod buffers;
+mod kind;
+mod momentum;
+mod sgd;
+
+pub use adam::Adam;
+pub use buffers::ParameterBuffers;
+pub use kind::OptimizerKind;
+pub use momentum::Momentum;
+pub use sgd::Sgd;
+
+/// An update rule and its per-parameter state.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ndarray::array;
+/// use tapegrad_net::optim::{update_parameter, Optimizer, Sgd};
+///
+/// let mut w = Arc::new(array![1.0, -2.0]);
+/// let mut sgd = Sgd::default();
+/// Optimizer::<f64>::begin_step(&mut sgd);
+/// update_parameter(&mut sgd, 0, &mut w, &array![0.5, 0.5], 0.1)?;
+/// assert_eq!(*w, array![0.95, -2.05]);
+/// # Ok::<(), tapegrad_net::optim::OptimError>(())
+/// ```
+pub trait Optimizer<T: Element>: fmt::Debug + Send {
+    /// The rule's name as the CLI's `--optimizer` spells it (`sgd`, `momentum`, `adam`).
+    fn name(&self) -> &'static str;
+
+    /// Checks the rule's own constants (a decay in `[0, 1)`, a positive `eps`, ...); the error
+    /// says what is wrong.
+    fn check(&self) -> Result<(), String>;
+
+    /// Names of the state buffers the rule keeps per parameter (`["m", "v"]` for Adam), in the
+    /// order of [`OptimizerState::buffers`].
+    fn buffer_names(&self) -> &'static [&'static str];
+
+    /// Starts a step: called once before the step's [`update`](Optimizer::update)s.
+    fn begin_step(&mut self);
+
+    /// Updates parameter number `k` (counted from 0 in the model's parameter order) with its
+    /// gradient `grad` (as long as `param`) and learning rate `lr`. State of another length than
+    /// `param` is [`OptimError::StateLength`], never resized.
+    fn update(&mut self, k: usize, param: &mut [T], grad: &[T], lr: f64) -> Result<(), OptimError>;
+
+    /// The state, for saving.
+    fn state(&self) -> OptimizerState<T>;
+
+    /// Continues from a saved [`state`](Optimizer::state) of a model whose parameters have
+    /// `sizes` elements each: buffers of the wrong count or length are an [`OptimError`].
+    fn load_state(&mut self, state: OptimizerState<T>, sizes: &[usize]) -> Result<(), OptimError>;
+
+    /// A copy behind a new box (the state included).
+    fn clone_box(&self) -> Box<dyn Optimizer<T>>;
+}
+
+impl<T: Element> Clone for Box<dyn Optimizer<T>> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// An optimizer's state: the steps it has taken and its per-parameter buffers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OptimizerState<T> {
+    /// Steps taken ([`begin_step`](Optimizer::begin_step) calls).
+    pub steps: u64,
+    /// One entry per name of [`buffer_names`](Optimizer::buffer_names): the buffer of each
+    /// parameter in order, or no buffers at all before the first step.
+    pub buffers: Vec<Vec<Vec<T>>>,
+}
+
+/// What went wrong updating parameters or restoring an optimizer's state.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum OptimError {
+    /// A gradient shaped unlike its parameter.
+    #[error("parameter {parameter}: its gradient is {gradient:?} but the parameter {shape:?}")]
+    GradientShape {
+        /// The parameter's number.
+        parameter: usize,
+        /// The parameter's shape.
+        shape: Vec<usize>,
+        /// The gradient's shape.
+        gradient: Vec<usize>,
+    },
+    /// A state buffer whose length differs from its parameter's.
+    #[error("{optimizer} state '{buffer}' of parameter {parameter} has {found} values but the parameter {expected}")]
+    StateLength {
+        /// The optimizer's name.
+        optimizer: &'static str,
+        /// The buffer's name.
+        buffer: &'static str,
+        /// The parameter's number.
+        parameter: usize,
+        /// The parameter's element count.
+        expected: usize,
+        /// The buffer's length.
+        found: usize,
+    },
+    /// State for another number of parameters, or a parameter updated out of order.
+    #[error("{optimizer} state '{buffer}' holds {found} parameters' buffers but {expected} were expected")]
+    StateCount {
+        /// The optimizer's name.
+        optimizer: &'static str,
+        /// The buffer's name, or `buffers` when the number of buffers is wrong.
+        buffer: &'static str,
+        /// How many were expected.
+        expected: usize,
+        /// How many there are.
+        found: usize,
+    },
+}
+
+/// Applies `optimizer`'s update to parameter number `k`, an `Arc`-shared array, in place.
+///
+/// The parameter is changed where it is when this holds its only reference (clear the tape
+/// first); otherwise it is copied first. A parameter not in standard (row-major) layout is
+/// converted to it; a gradient not in standard layout is read through a row-major copy.
+/// Call [`Optimizer::begin_step`] once before the step's first parameter.
+pub fn update_parameter<T, D, S>(
+    optimizer: &mut (impl Optimizer<T> + ?Sized),
+    k: usize,
+    param: &mut Arc<Array<T, D>>,
+    grad: &ArrayBase<S, D>,
+    lr: f64,
+) -> Result<(), OptimError>
+where
+    T: Element,
+    D: Dimension,
+    S: Data<Elem = T>,
+{
+    if param.shape() != grad.shape() {
+        return Err(OptimError::GradientShape {
+            parameter: k,
+            shape: param.shape().to_vec(),
+            gradient: grad.shape().to_vec(),
+        });
+    }
+    let w = Arc::make_mut(param);
+    if !w.is_standard_layout() {
+        *w = w.as_standard_layout().into_owned();
+    }
+    let g = grad.as_standard_layout();
+    let (Some(w), Some(g)) = (w.as_slice_mut(), g.as_slice()) else {
+        unreachable!("both arrays are in standard layout")
+    };
+    optimizer.update(k, w, g, lr)
+}
+
+#[cfg(test)]
+mod tests;
