@@ -14,9 +14,10 @@ use tapegrad_fuzz::framing::join;
 use tapegrad_net::data::{
     ImageShape, MeanImage, CIFAR10_RECORD, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
 };
-use tapegrad_net::model_file::{save_model, save_state, ModelInfo, SavedModel};
+use tapegrad_net::checkpoint::{save_model, save_state, ModelInfo, SavedModel};
 use tapegrad_net::train::{EpochStats, TrainConfig, Training};
-use tapegrad_net::{Optimizer, OptimizerKind, TwoLayerNet};
+use tapegrad_net::optim::OptimizerState;
+use tapegrad_net::{OptimizerKind, TwoLayerNet};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
@@ -88,7 +89,17 @@ fn run_state_seed(dir: &Path, kind: OptimizerKind, epochs_done: usize) -> Vec<u8
     let sizes = [d * 3, 3, 3 * c, c];
     let buffers = |x: f32| sizes.iter().map(|&n| vec![x; n]).collect::<Vec<_>>();
     if kind != OptimizerKind::Sgd {
-        run.optimizer = Optimizer::restore(kind, 12, buffers(0.01), buffers(0.001));
+        let names = run.step.optimizer().buffer_names().len();
+        let state = OptimizerState {
+            steps: 12,
+            buffers: (0..names)
+                .map(|i| buffers(if i == 0 { 0.01 } else { 0.001 }))
+                .collect(),
+        };
+        run.step
+            .optimizer_mut()
+            .load_state(state, &sizes)
+            .expect("the seed's optimizer state fits the net");
     }
     run.epoch = epochs_done;
     run.iteration = epochs_done * 4;

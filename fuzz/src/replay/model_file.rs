@@ -1,6 +1,6 @@
 //! Model files: `load_model` on the input as `model.safetensors`.
 
-use tapegrad_net::model_file::load_model;
+use tapegrad_net::checkpoint::load_model;
 
 use crate::contract::bounded;
 use crate::scratch::Scratch;

@@ -1,6 +1,6 @@
 //! Run states: `load_state` on the input as `state.safetensors`.
 
-use tapegrad_net::model_file::load_state;
+use tapegrad_net::checkpoint::load_state;
 
 use crate::contract::bounded;
 use crate::scratch::Scratch;
