@@ -175,7 +175,7 @@ fn train(activation: Activation, depth: usize, train: &Dataset, test: &Dataset) 
                 grads.push(g.take_as::<IxDyn>(v)?); // an error, not a panic, if one is unused
             }
             tape.recycle(g);
-            last_loss = loss.item();
+            last_loss = loss.item()?;
             if step == 0 {
                 first_loss = last_loss;
             }

@@ -1,6 +1,6 @@
 //! User-defined ops through `CustomOp`: checked with gradcheck like the built-in ones,
-//! including an op where only some inputs need gradients; and the errors of ops that break
-//! the contract (variant and full message).
+//! including an op where only some inputs need gradients; the buffers the engine hands them;
+//! and their errors (variant and full message).
 
 mod common;
 
@@ -10,8 +10,8 @@ use std::sync::Arc;
 use common::{
     assert_close, assert_error, check_grad, rng, uniform, weighted_sum, FOREIGN, GRADCHECK_BOUND,
 };
-use ndarray::{array, ArrayD, ArrayViewD, Zip};
-use tapegrad::autograd::{gradcheck, CustomOp, Error, Result, Tape};
+use ndarray::{array, ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, Zip};
+use tapegrad_autograd::{gradcheck, CustomOp, Error, Result, Tape};
 
 /// `softplus(x) = ln(1 + eˣ)`, computed without overflow; `d/dx = σ(x)`.
 struct Softplus;
@@ -20,16 +20,30 @@ impl CustomOp<f64> for Softplus {
     fn name(&self) -> &str {
         "softplus"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<ArrayD<f64>> {
-        Ok(inputs[0].mapv(|x| x.max(0.0) + (-x.abs()).exp().ln_1p()))
+    fn forward(
+        &self,
+        inputs: &[ArrayViewD<'_, f64>],
+        mut out: ArrayViewMutD<'_, f64>,
+    ) -> Result<()> {
+        Zip::from(&mut out)
+            .and(&inputs[0])
+            .for_each(|y, &x| *y = x.max(0.0) + (-x.abs()).exp().ln_1p());
+        Ok(())
     }
     fn backward(
         &self,
         inputs: &[ArrayViewD<'_, f64>],
         _output: &ArrayViewD<'_, f64>,
         grad: &ArrayViewD<'_, f64>,
-    ) -> Result<Vec<ArrayD<f64>>> {
-        Ok(vec![grad * &inputs[0].mapv(|x| 1.0 / (1.0 + (-x).exp()))])
+        grads: &mut [Option<ArrayViewMutD<'_, f64>>],
+    ) -> Result<()> {
+        if let Some(dx) = &mut grads[0] {
+            Zip::from(dx)
+                .and(grad)
+                .and(&inputs[0])
+                .for_each(|d, &g, &x| *d = g / (1.0 + (-x).exp()));
+        }
+        Ok(())
     }
 }
 
@@ -59,7 +73,14 @@ impl CustomOp<f64> for Huber {
     fn name(&self) -> &str {
         "huber"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<ArrayD<f64>> {
+    fn output_shape(&self, _inputs: &[ArrayViewD<'_, f64>]) -> Result<IxDyn> {
+        Ok(IxDyn(&[1]))
+    }
+    fn forward(
+        &self,
+        inputs: &[ArrayViewD<'_, f64>],
+        mut out: ArrayViewMutD<'_, f64>,
+    ) -> Result<()> {
         let d = self.delta;
         let mut total = 0.0;
         Zip::from(&inputs[0]).and(&inputs[1]).for_each(|&p, &t| {
@@ -70,22 +91,35 @@ impl CustomOp<f64> for Huber {
                 d * (r.abs() - 0.5 * d)
             };
         });
-        Ok(array![total / inputs[0].len() as f64].into_dyn())
+        out.fill(total / inputs[0].len() as f64);
+        Ok(())
     }
     fn backward(
         &self,
         inputs: &[ArrayViewD<'_, f64>],
         _output: &ArrayViewD<'_, f64>,
         grad: &ArrayViewD<'_, f64>,
-    ) -> Result<Vec<ArrayD<f64>>> {
+        grads: &mut [Option<ArrayViewMutD<'_, f64>>],
+    ) -> Result<()> {
         self.backward_calls.fetch_add(1, Ordering::SeqCst);
         let g = grad.iter().next().copied().unwrap_or(0.0) / inputs[0].len() as f64;
-        let mut dp = inputs[0].to_owned();
-        Zip::from(&mut dp)
-            .and(&inputs[1])
-            .for_each(|p, &t| *p = g * self.slope(*p - t));
-        let dt = dp.mapv(|v| -v);
-        Ok(vec![dp, dt])
+        let (pred, target) = (&inputs[0], &inputs[1]);
+        let [dp, dt] = grads else {
+            unreachable!("two inputs, two gradient slots")
+        };
+        if let Some(dp) = dp {
+            Zip::from(dp)
+                .and(pred)
+                .and(target)
+                .for_each(|d, &p, &t| *d = g * self.slope(p - t));
+        }
+        if let Some(dt) = dt {
+            Zip::from(dt)
+                .and(pred)
+                .and(target)
+                .for_each(|d, &p, &t| *d = -g * self.slope(p - t));
+        }
+        Ok(())
     }
 }
 
@@ -179,18 +213,23 @@ impl CustomOp<f64> for WrongSoftplus {
     fn name(&self) -> &str {
         "wrong softplus"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<ArrayD<f64>> {
-        Softplus.forward(inputs)
+    fn forward(&self, inputs: &[ArrayViewD<'_, f64>], out: ArrayViewMutD<'_, f64>) -> Result<()> {
+        Softplus.forward(inputs, out)
     }
     fn backward(
         &self,
         inputs: &[ArrayViewD<'_, f64>],
         _output: &ArrayViewD<'_, f64>,
         grad: &ArrayViewD<'_, f64>,
-    ) -> Result<Vec<ArrayD<f64>>> {
-        Ok(vec![
-            grad * &inputs[0].mapv(|x| (1.0 / (1.0 + (-x).exp())).powi(2)),
-        ])
+        grads: &mut [Option<ArrayViewMutD<'_, f64>>],
+    ) -> Result<()> {
+        if let Some(dx) = &mut grads[0] {
+            Zip::from(dx)
+                .and(grad)
+                .and(&inputs[0])
+                .for_each(|d, &g, &x| *d = g * (1.0 / (1.0 + (-x).exp())).powi(2));
+        }
+        Ok(())
     }
 }
 
@@ -205,27 +244,49 @@ fn gradcheck_flags_a_custom_op_with_a_wrong_derivative() {
     assert!(report.max_relative_error() > 0.1, "{report:?}");
 }
 
-/// Custom ops that break the contract in one way each.
+/// Custom ops that fail, or check what the engine hands them, in one way each.
 enum Faulty {
-    /// backward returns one gradient for two inputs.
-    Count,
-    /// backward returns a gradient of the wrong shape.
+    /// output_shape refuses its inputs.
     Shape,
     /// forward refuses its inputs.
     Forward,
+    /// backward fails.
+    Backward,
+    /// backward asserts it gets one zeroed buffer of its input's shape per input.
+    CheckBuffers,
 }
 
 impl CustomOp<f64> for Faulty {
     fn name(&self) -> &str {
         "faulty"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<ArrayD<f64>> {
+    fn output_shape(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<IxDyn> {
+        match self {
+            Faulty::Shape => Err(Error::CustomOp {
+                op: "faulty".into(),
+                message: format!("needs a matrix, got shape {:?}", inputs[0].shape()),
+            }),
+            _ => Ok(inputs[0].raw_dim()),
+        }
+    }
+    fn forward(
+        &self,
+        inputs: &[ArrayViewD<'_, f64>],
+        mut out: ArrayViewMutD<'_, f64>,
+    ) -> Result<()> {
+        assert!(
+            out.iter().all(|&v| v == 0.0),
+            "the output buffer is not zeroed"
+        );
         match self {
             Faulty::Forward => Err(Error::CustomOp {
                 op: "faulty".into(),
                 message: "inputs must be positive".into(),
             }),
-            _ => Ok(inputs[0].to_owned()),
+            _ => {
+                out.assign(&inputs[0]);
+                Ok(())
+            }
         }
     }
     fn backward(
@@ -233,48 +294,62 @@ impl CustomOp<f64> for Faulty {
         inputs: &[ArrayViewD<'_, f64>],
         _output: &ArrayViewD<'_, f64>,
         grad: &ArrayViewD<'_, f64>,
-    ) -> Result<Vec<ArrayD<f64>>> {
-        Ok(match self {
-            Faulty::Shape => inputs
-                .iter()
-                .map(|x| ArrayD::zeros(vec![x.len()]))
-                .collect(),
-            _ => vec![grad.to_owned()],
-        })
+        grads: &mut [Option<ArrayViewMutD<'_, f64>>],
+    ) -> Result<()> {
+        match self {
+            Faulty::Backward => Err(Error::CustomOp {
+                op: "faulty".into(),
+                message: "no derivative at this point".into(),
+            }),
+            _ => {
+                assert_eq!(grads.len(), inputs.len());
+                for (g, x) in grads.iter_mut().zip(inputs) {
+                    let g = g.as_mut().expect("every input is a parameter");
+                    assert_eq!(g.shape(), x.shape());
+                    assert!(
+                        g.iter().all(|&v| v == 0.0),
+                        "a gradient buffer is not zeroed"
+                    );
+                    g.assign(grad);
+                }
+                Ok(())
+            }
+        }
     }
 }
 
 #[test]
-fn custom_op_backward_returning_the_wrong_number_of_gradients_is_a_custom_op_error() {
+fn custom_op_backward_gets_one_zeroed_buffer_of_each_inputs_shape() {
     let tape = Tape::<f64>::new();
     let (a, b) = (
         tape.param(ArrayD::zeros(vec![2, 3])),
         tape.param(ArrayD::zeros(vec![2, 3])),
     );
-    let y = tape.custom(Faulty::Count, &[a, b]).unwrap();
-    assert_error(
-        y.sum().backward(),
-        Error::CustomOp {
-            op: "faulty".into(),
-            message: "backward returned 1 gradient for 2 inputs".into(),
-        },
-        "faulty: backward returned 1 gradient for 2 inputs",
+    let y = tape.custom(Faulty::CheckBuffers, &[a, b]).unwrap();
+    let g = y.sum().backward().unwrap();
+    assert_eq!(g[a], ArrayD::ones(vec![2, 3]));
+    assert_eq!(g[b], ArrayD::ones(vec![2, 3]));
+    // The same input twice: both buffers add up in its gradient.
+    let y = tape.custom(Faulty::CheckBuffers, &[a, a]).unwrap();
+    assert_eq!(
+        y.sum().backward().unwrap()[a],
+        ArrayD::from_elem(vec![2, 3], 2.0)
     );
 }
 
 #[test]
-fn custom_op_backward_returning_a_wrong_shape_is_a_custom_op_error() {
+fn custom_op_output_shape_error_is_returned_and_records_nothing() {
     let tape = Tape::<f64>::new();
-    let a = tape.param(ArrayD::zeros(vec![2, 3]));
-    let y = tape.custom(Faulty::Shape, &[a]).unwrap();
+    let a = tape.param(ArrayD::zeros(vec![6]));
     assert_error(
-        y.sum().backward(),
+        tape.custom(Faulty::Shape, &[a]),
         Error::CustomOp {
             op: "faulty".into(),
-            message: "backward returned a gradient of shape [6] for input 0 of shape [2, 3]".into(),
+            message: "needs a matrix, got shape [6]".into(),
         },
-        "faulty: backward returned a gradient of shape [6] for input 0 of shape [2, 3]",
+        "faulty: needs a matrix, got shape [6]",
     );
+    assert_eq!(tape.len(), 1);
 }
 
 #[test]
@@ -293,65 +368,83 @@ fn custom_op_forward_error_is_returned_and_records_nothing() {
 }
 
 #[test]
+fn custom_op_backward_error_is_returned_by_backward() {
+    let tape = Tape::<f64>::new();
+    let a = tape.param(ArrayD::zeros(vec![2]));
+    let y = tape.custom(Faulty::Backward, &[a]).unwrap();
+    assert_error(
+        y.sum().backward(),
+        Error::CustomOp {
+            op: "faulty".into(),
+            message: "no derivative at this point".into(),
+        },
+        "faulty: no derivative at this point",
+    );
+}
+
+#[test]
 fn variables_of_another_tape_in_a_custom_op_are_foreign() {
     let (t1, t2) = (Tape::<f64>::new(), Tape::<f64>::new());
     let a = t1.param(ArrayD::zeros(vec![2]));
     let b = t2.param(ArrayD::zeros(vec![2]));
     assert_error(
-        t1.custom(Faulty::Count, &[a, b]),
+        t1.custom(Faulty::CheckBuffers, &[a, b]),
         Error::ForeignVariable { op: "custom op" },
         &format!("custom op: {FOREIGN}"),
     );
 }
 
-/// `Σ (a - b)²` that computes only the gradients it is asked for, recording which.
+/// `Σ (a - b)²` that computes only the gradients it is given buffers for, recording which.
 struct SquaredDistance {
     asked: Arc<std::sync::Mutex<Vec<bool>>>,
-    skip_needed: bool,
 }
 
 impl CustomOp<f64> for SquaredDistance {
     fn name(&self) -> &str {
         "squared_distance"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<ArrayD<f64>> {
+    fn output_shape(&self, _inputs: &[ArrayViewD<'_, f64>]) -> Result<IxDyn> {
+        Ok(IxDyn(&[]))
+    }
+    fn forward(
+        &self,
+        inputs: &[ArrayViewD<'_, f64>],
+        mut out: ArrayViewMutD<'_, f64>,
+    ) -> Result<()> {
         let d = &inputs[0] - &inputs[1];
-        Ok(ndarray::arr0(d.mapv(|v| v * v).sum()).into_dyn())
+        out.fill(d.mapv(|v| v * v).sum());
+        Ok(())
     }
     fn backward(
-        &self,
-        _inputs: &[ArrayViewD<'_, f64>],
-        _output: &ArrayViewD<'_, f64>,
-        _grad: &ArrayViewD<'_, f64>,
-    ) -> Result<Vec<ArrayD<f64>>> {
-        unreachable!("the engine calls backward_needed, which this op implements")
-    }
-    fn backward_needed(
         &self,
         inputs: &[ArrayViewD<'_, f64>],
         _output: &ArrayViewD<'_, f64>,
         grad: &ArrayViewD<'_, f64>,
-        needs: &[bool],
-    ) -> Result<Vec<Option<ArrayD<f64>>>> {
-        *self.asked.lock().unwrap() = needs.to_vec();
+        grads: &mut [Option<ArrayViewMutD<'_, f64>>],
+    ) -> Result<()> {
+        *self.asked.lock().unwrap() = grads.iter().map(Option::is_some).collect();
         let g = grad.iter().next().copied().unwrap_or(0.0);
-        let d = &inputs[0] - &inputs[1];
-        // d/da = 2g(a - b), d/db = -2g(a - b); computed only where needed.
-        let da = (needs[0] && !self.skip_needed).then(|| d.mapv(|v| 2.0 * g * v));
-        let db = needs[1].then(|| d.mapv(|v| -2.0 * g * v));
-        Ok(vec![da, db])
+        // d/da = 2g(a - b), d/db = -2g(a - b); computed only where a buffer is given.
+        for (k, sign) in [(0, 2.0), (1, -2.0)] {
+            if let Some(dst) = &mut grads[k] {
+                Zip::from(dst)
+                    .and(&inputs[0])
+                    .and(&inputs[1])
+                    .for_each(|d, &a, &b| *d = sign * g * (a - b));
+            }
+        }
+        Ok(())
     }
 }
 
 #[test]
-fn backward_needed_is_told_which_inputs_need_gradients_and_may_skip_the_rest() {
+fn custom_op_backward_gets_buffers_only_for_inputs_that_need_gradients() {
     let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
     let tape = Tape::<f64>::new();
     let a = tape.param(array![1.0, 4.0]);
     let target = tape.constant(array![0.0, 1.0]);
     let op = SquaredDistance {
         asked: Arc::clone(&asked),
-        skip_needed: false,
     };
     let g = a.custom(op, &[target]).unwrap().backward().unwrap();
     // Only `a` needs a gradient: the constant target's share is never computed.
@@ -360,25 +453,49 @@ fn backward_needed_is_told_which_inputs_need_gradients_and_may_skip_the_rest() {
     assert!(g.get(target).is_none());
 }
 
-#[test]
-fn backward_needed_leaving_out_a_needed_gradient_is_a_custom_op_error() {
-    let tape = Tape::<f64>::new();
-    let a = tape.param(array![1.0]);
-    let b = tape.constant(array![0.0]);
-    let op = SquaredDistance {
-        asked: Arc::default(),
-        skip_needed: true,
-    };
-    let err = a.custom(op, &[b]).unwrap().backward().unwrap_err();
-    assert_eq!(
-        err,
-        Error::CustomOp {
-            op: "squared_distance".into(),
-            message: "backward returned no gradient for input 0, which needs one".into(),
+/// `a - 2b`: not symmetric, so the order of the inputs shows.
+struct SubTwice;
+
+impl CustomOp<f64> for SubTwice {
+    fn name(&self) -> &str {
+        "sub_twice"
+    }
+    fn forward(&self, x: &[ArrayViewD<'_, f64>], mut out: ArrayViewMutD<'_, f64>) -> Result<()> {
+        Zip::from(&mut out)
+            .and(&x[0])
+            .and(&x[1])
+            .for_each(|y, &a, &b| *y = a - 2.0 * b);
+        Ok(())
+    }
+    fn backward(
+        &self,
+        _: &[ArrayViewD<'_, f64>],
+        _: &ArrayViewD<'_, f64>,
+        g: &ArrayViewD<'_, f64>,
+        grads: &mut [Option<ArrayViewMutD<'_, f64>>],
+    ) -> Result<()> {
+        for (dst, factor) in grads.iter_mut().zip([1.0, -2.0]) {
+            if let Some(dst) = dst {
+                Zip::from(dst).and(g).for_each(|d, &g| *d = factor * g);
+            }
         }
-    );
-    assert_eq!(
-        err.to_string(),
-        "squared_distance: backward returned no gradient for input 0, which needs one"
-    );
+        Ok(())
+    }
+}
+
+#[test]
+fn var_custom_records_self_as_the_first_input() {
+    let tape = Tape::<f64>::new();
+    let a = tape.param(array![5.0, 1.0]);
+    let b = tape.param(array![1.0, 2.0]);
+    let y = a.custom(SubTwice, &[b]).unwrap();
+    let z = tape.custom(SubTwice, &[a, b]).unwrap();
+    assert_eq!(y.value(), array![3.0, -3.0].into_dyn());
+    assert_eq!(y.value(), z.value());
+    let g = y.sum().backward().unwrap();
+    assert_eq!(g[a], array![1.0, 1.0].into_dyn());
+    assert_eq!(g[b], array![-2.0, -2.0].into_dyn());
+    check_grad("Var::custom", &[a.value(), b.value()], |_, v| {
+        weighted_sum(v[0].custom(SubTwice, &[v[1]])?)
+    });
 }
