@@ -123,9 +123,10 @@ impl<T: Element> Sinks<'_, T> {
     /// `g`'s buffer goes to an input that takes it as it is (`s = 1`, same shape, no gradient
     /// yet, and not listed twice).
     pub fn linear<const N: usize>(&mut self, g: &mut Upstream<T>, terms: [(usize, T); N]) {
-        let shape = g.view().shape().to_owned();
         let taker = terms.iter().position(|&(i, s)| {
-            s == T::one() && terms.iter().filter(|t| t.0 == i).count() == 1 && self.takes(i, &shape)
+            s == T::one()
+                && terms.iter().filter(|t| t.0 == i).count() == 1
+                && self.takes(i, g.view().shape())
         });
         for (k, &(i, s)) in terms.iter().enumerate() {
             if Some(k) != taker {

@@ -117,8 +117,8 @@ impl CustomOp<f64> for Cube {
     }
 }
 
-/// One step: record a loss with built-in and custom ops (two of them on a parameter, both
-/// inputs of the Huber loss needing gradients), run backward, read the loss, give the
+/// One step: record a loss with built-in ops (a broadcast add among them) and custom ops (two,
+/// both inputs of the Huber loss needing gradients), run backward, read the loss, give the
 /// gradients back and clear the tape.
 fn step(
     tape: &mut Tape<f64>,
@@ -128,7 +128,8 @@ fn step(
 ) -> f64 {
     let loss = {
         let (xv, wv, tv) = (tape.constant(x), tape.param(w), tape.param(t));
-        let pred = xv.mul(wv).unwrap().tanh().custom(Cube, &[]).unwrap();
+        let pred = xv.mul(wv).unwrap().add(wv).unwrap().tanh();
+        let pred = pred.custom(Cube, &[]).unwrap();
         let huber = pred.custom(Huber { delta: 0.5 }, &[tv]).unwrap();
         let loss = huber.add(wv.sum_squares().scale(1e-3)).unwrap();
         let grads = loss.backward().unwrap();
