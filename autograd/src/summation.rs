@@ -11,7 +11,7 @@ use ndarray::{ArrayView1, ArrayViewD};
 
 use crate::Element;
 
-/// Elements summed directly, with eight independent accumulators, before the tree takes over.
+/// Elements summed directly, in eight lanes, before the tree takes over.
 const BLOCK: usize = 128;
 
 /// The sum of all elements, accumulated pairwise in `f64` (accurate for large `f32` tensors and
@@ -56,21 +56,34 @@ fn sum_map<T: Element>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> f64) -> f64 {
     }
 }
 
-/// `Σ f(s)`: halves summed recursively down to blocks of [`BLOCK`].
+/// `Σ f(s)`, pairwise: [`lanes`], then the eight lanes added as a tree.
 fn slice_sum<T: Copy>(s: &[T], f: &impl Fn(T) -> f64) -> f64 {
+    let a = lanes(s, f);
+    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+}
+
+/// Eight pairwise partial sums of `f(s)` (element `k` goes to lane `k mod 8` of its block):
+/// blocks of [`BLOCK`] summed directly, halves of the block sequence added lane by lane.
+/// Keeping eight lanes up the tree, rather than adding them up in every block, keeps the
+/// loops vectorised and the tree as cheap as eight running sums.
+fn lanes<T: Copy>(s: &[T], f: &impl Fn(T) -> f64) -> [f64; 8] {
     if s.len() > BLOCK {
-        let (left, right) = s.split_at(s.len() / 2);
-        return slice_sum(left, f) + slice_sum(right, f);
+        let (left, right) = s.split_at(s.len().div_ceil(BLOCK) / 2 * BLOCK);
+        let (a, b) = (lanes(left, f), lanes(right, f));
+        return std::array::from_fn(|k| a[k] + b[k]);
     }
     let mut acc = [0f64; 8];
     let chunks = s.chunks_exact(8);
-    let rest: f64 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    let rest = chunks.remainder();
     for chunk in chunks {
         for (a, &v) in acc.iter_mut().zip(chunk) {
             *a += f(v);
         }
     }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + rest
+    for (a, &v) in acc.iter_mut().zip(rest) {
+        *a += f(v);
+    }
+    acc
 }
 
 /// `Σ values` for data that is not one slice: blocks of [`BLOCK`] summed directly, then
