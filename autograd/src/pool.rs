@@ -63,7 +63,7 @@ impl<T: Element> Pool<T> {
     /// Takes back a recorded value: its buffer and, unless someone still holds it, its handle.
     pub fn give_shared(&mut self, mut handle: Rc<ArrayD<T>>) {
         if let Some(array) = Rc::get_mut(&mut handle) {
-            let empty = ArrayD::from_shape_vec(IxDyn(&[0]), Vec::new()).expect("0 elements");
+            let empty = ndarray::Array1::from_vec(Vec::new()).into_dyn(); // allocates nothing
             self.give(std::mem::replace(array, empty));
             self.handles.push(handle);
         }

@@ -13,7 +13,7 @@ use crate::ops::broadcast::{reduce_into, stretch};
 use crate::ops::custom::{with_views, STACK_INPUTS};
 use crate::ops::gemm::gemm;
 use crate::ops::matmul::matrix_mut;
-use crate::ops::unary::{UnaryKernel, UnaryOp};
+use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
 use crate::pool::Pool;
 use crate::tape::Node;
 use crate::{CustomOp, Element, Result};
@@ -126,7 +126,7 @@ impl<T: Element> Sinks<'_, T> {
         let taker = terms.iter().position(|&(i, s)| {
             s == T::one()
                 && terms.iter().filter(|t| t.0 == i).count() == 1
-                && self.takes(i, g.view().shape())
+                && g.buf.as_ref().is_some_and(|b| self.takes(i, b.shape()))
         });
         for (k, &(i, s)) in terms.iter().enumerate() {
             if Some(k) != taker {
@@ -311,7 +311,7 @@ impl<T: Element> Sinks<'_, T> {
     }
 }
 
-/// The backward kernel of a unary op: input `x` gets `dx(g, x, y)`.
+/// The backward kernel of a unary op: input `x` gets `dx` of `g` and the value it reads.
 struct ChainRule<'s, 'a, 'v, T: Element> {
     sinks: &'s mut Sinks<'a, T>,
     x: usize,
@@ -322,7 +322,10 @@ struct ChainRule<'s, 'a, 'v, T: Element> {
 
 impl<T: Element> UnaryKernel<T> for ChainRule<'_, '_, '_, T> {
     type Output = ();
-    fn run(self, _: &'static str, _: impl Fn(T) -> T, dx: impl Fn(T, T, T) -> T) {
+    fn run<F, D>(self, _: &'static str, _: F, reads: Reads, rule: D)
+    where
+        D: Fn(T, T) -> T,
+    {
         let ChainRule {
             sinks,
             x,
@@ -330,23 +333,26 @@ impl<T: Element> UnaryKernel<T> for ChainRule<'_, '_, '_, T> {
             xv,
             yv,
         } = self;
+        let v = match reads {
+            Reads::X => xv,
+            Reads::Y => yv,
+        };
         match g.buf.take() {
             Some(mut buf) if sinks.takes(x, buf.shape()) => {
                 Zip::from(&mut buf)
-                    .and(xv)
-                    .and(yv)
-                    .for_each(|g, &x, &y| *g = dx(*g, x, y));
+                    .and(v)
+                    .for_each(|g, &v| *g = rule(*g, v));
                 sinks.slots[x] = Some(buf);
             }
             other => {
                 g.buf = other;
                 let g = g.view();
                 sinks.with(x, |mut dst, fresh, _| {
-                    let zip = Zip::from(&mut dst).and(&g).and(xv).and(yv);
+                    let zip = Zip::from(&mut dst).and(&g).and(v);
                     if fresh {
-                        zip.for_each(|d, &g, &x, &y| *d = dx(g, x, y));
+                        zip.for_each(|d, &g, &v| *d = rule(g, v));
                     } else {
-                        zip.for_each(|d, &g, &x, &y| *d += dx(g, x, y));
+                        zip.for_each(|d, &g, &v| *d += rule(g, v));
                     }
                 });
             }

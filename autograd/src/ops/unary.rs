@@ -33,30 +33,44 @@ pub(crate) enum UnaryOp<T> {
 pub(crate) trait UnaryKernel<T> {
     /// What the kernel produces.
     type Output;
-    /// Runs with the op's `name`, `f(x)`, and `dx(g, x, y)`: the gradient reaching `x` when
-    /// `g` reaches `y = f(x)`.
-    fn run(self, name: &'static str, f: impl Fn(T) -> T, dx: impl Fn(T, T, T) -> T)
-        -> Self::Output;
+    /// Runs with the op's `name`, `f(x)`, and its chain rule `dx = rule(g, v)`: the gradient
+    /// reaching `x` when `g` reaches `y = f(x)`, where `v` is the value the rule `reads`, the
+    /// input `x` or the output `y` (whichever is cheaper or more accurate; backward streams
+    /// only that one).
+    fn run<F, D>(self, name: &'static str, f: F, reads: Reads, rule: D) -> Self::Output
+    where
+        F: Fn(T) -> T,
+        D: Fn(T, T) -> T;
+}
+
+/// The value a chain rule reads besides `g`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// The op's input `x`.
+    X,
+    /// The op's output `y = f(x)`.
+    Y,
 }
 
 impl<T: Element> UnaryOp<T> {
     /// Calls `k` with the op's name, `f` and chain rule: the whole definition of each unary op,
-    /// one row each. The rule gets `g`, `x` and `y = f(x)` and uses whichever is cheaper or
-    /// more accurate.
+    /// one row each.
     pub fn apply<K: UnaryKernel<T>>(self, k: K) -> K::Output {
+        use Reads::{X, Y};
         let (zero, one) = (T::zero(), T::one());
         match self {
             // -x; dx = -g.
-            UnaryOp::Neg => k.run("neg", |x| -x, |g, _, _| -g),
+            UnaryOp::Neg => k.run("neg", |x| -x, X, |g, _| -g),
             // c x; dx = c g.
-            UnaryOp::Scale(c) => k.run("scale", move |x| c * x, move |g, _, _| c * g),
+            UnaryOp::Scale(c) => k.run("scale", move |x| c * x, X, move |g, _| c * g),
             // x + c; dx = g.
-            UnaryOp::AddScalar(c) => k.run("add_scalar", move |x| x + c, |g, _, _| g),
+            UnaryOp::AddScalar(c) => k.run("add_scalar", move |x| x + c, X, |g, _| g),
             // max(x, 0); dx = g where x > 0, 0 where x <= 0. NaN stays NaN, in both.
             UnaryOp::Relu => k.run(
                 "relu",
                 move |x| if x <= zero { zero } else { x },
-                move |g, x, _| {
+                X,
+                move |g, x| {
                     if x > zero {
                         g
                     } else if x.is_nan() {
@@ -70,7 +84,8 @@ impl<T: Element> UnaryOp<T> {
             UnaryOp::LeakyRelu(a) => k.run(
                 "leaky_relu",
                 move |x| if x > zero { x } else { a * x },
-                move |g, x, _| {
+                X,
+                move |g, x| {
                     if x > zero {
                         g
                     } else if x.is_nan() {
@@ -81,7 +96,7 @@ impl<T: Element> UnaryOp<T> {
                 },
             ),
             // |x|; dx = g sign(x), 0 at 0.
-            UnaryOp::Abs => k.run("abs", T::abs, move |g, x, _| {
+            UnaryOp::Abs => k.run("abs", T::abs, X, move |g, x| {
                 if x > zero {
                     g
                 } else if x < zero {
@@ -102,23 +117,24 @@ impl<T: Element> UnaryOp<T> {
                         x
                     }
                 },
-                move |g, x, _| if x >= lo && x <= hi { g } else { zero },
+                X,
+                move |g, x| if x >= lo && x <= hi { g } else { zero },
             ),
             // eˣ; dx = g y.
-            UnaryOp::Exp => k.run("exp", T::exp, |g, _, y| g * y),
+            UnaryOp::Exp => k.run("exp", T::exp, Y, |g, y| g * y),
             // ln x; dx = g / x.
-            UnaryOp::Log => k.run("log", T::ln, |g, x, _| g / x),
+            UnaryOp::Log => k.run("log", T::ln, X, |g, x| g / x),
             // tanh x; dx = g (1 - y²).
-            UnaryOp::Tanh => k.run("tanh", T::tanh, move |g, _, y| g * (one - y * y)),
+            UnaryOp::Tanh => k.run("tanh", T::tanh, Y, move |g, y| g * (one - y * y)),
             // σ(x); dx = g σ (1 - σ), σ recomputed from x for accuracy where it rounds to 1.
-            UnaryOp::Sigmoid => k.run("sigmoid", sigmoid, move |g, x, _| {
+            UnaryOp::Sigmoid => k.run("sigmoid", sigmoid, X, move |g, x| {
                 let s = sigmoid(x);
                 g * s * (one - s)
             }),
             // x²; dx = 2 g x.
-            UnaryOp::Square => k.run("square", |x| x * x, |g, x, _| g * (x + x)),
+            UnaryOp::Square => k.run("square", |x| x * x, X, |g, x| g * (x + x)),
             // √x; dx = g / 2y.
-            UnaryOp::Sqrt => k.run("sqrt", T::sqrt, |g, _, y| g / (y + y)),
+            UnaryOp::Sqrt => k.run("sqrt", T::sqrt, Y, |g, y| g / (y + y)),
         }
     }
 
@@ -133,7 +149,7 @@ struct Name;
 
 impl<T> UnaryKernel<T> for Name {
     type Output = &'static str;
-    fn run(self, name: &'static str, _: impl Fn(T) -> T, _: impl Fn(T, T, T) -> T) -> &'static str {
+    fn run<F, D>(self, name: &'static str, _: F, _: Reads, _: D) -> &'static str {
         name
     }
 }
@@ -146,7 +162,10 @@ struct Forward<'a, T> {
 
 impl<T: Element> UnaryKernel<T> for Forward<'_, T> {
     type Output = ArrayD<T>;
-    fn run(mut self, _: &'static str, f: impl Fn(T) -> T, _: impl Fn(T, T, T) -> T) -> ArrayD<T> {
+    fn run<F, D>(mut self, _: &'static str, f: F, _: Reads, _: D) -> ArrayD<T>
+    where
+        F: Fn(T) -> T,
+    {
         Zip::from(&mut self.out)
             .and(&self.x)
             .for_each(|o, &x| *o = f(x));
