@@ -20,7 +20,7 @@
 use std::error::Error as StdError;
 use std::sync::Arc;
 
-use ndarray::{array, Array1, ArrayD, ArrayViewD, Ix1, Zip};
+use ndarray::{array, Array1, ArrayD, ArrayViewD, ArrayViewMutD, Ix1, IxDyn, Zip};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::autograd::{gradcheck, CustomOp, Element, Error, Result, Tape, Var};
@@ -48,11 +48,15 @@ impl<T: Element> CustomOp<T> for Huber {
         "huber"
     }
 
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> Result<ArrayD<T>> {
+    fn output_shape(&self, inputs: &[ArrayViewD<'_, T>]) -> Result<IxDyn> {
+        let (p, _) = self.operands(inputs)?;
+        Ok(p.raw_dim())
+    }
+
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>], mut out: ArrayViewMutD<'_, T>) -> Result<()> {
         let (p, y) = self.operands(inputs)?;
         let d = T::cast(self.delta);
         let half = T::cast(0.5);
-        let mut out = ArrayD::zeros(p.raw_dim());
         Zip::from(&mut out).and(p).and(y).for_each(|o, &p, &y| {
             let r = (p - y).abs();
             *o = if r <= d {
@@ -61,7 +65,7 @@ impl<T: Element> CustomOp<T> for Huber {
                 d * (r - half * d)
             };
         });
-        Ok(out)
+        Ok(())
     }
 
     fn backward(
@@ -69,17 +73,21 @@ impl<T: Element> CustomOp<T> for Huber {
         inputs: &[ArrayViewD<'_, T>],
         _output: &ArrayViewD<'_, T>,
         grad: &ArrayViewD<'_, T>,
-    ) -> Result<Vec<ArrayD<T>>> {
+        grads: &mut [Option<ArrayViewMutD<'_, T>>],
+    ) -> Result<()> {
         let (p, y) = self.operands(inputs)?;
         let d = T::cast(self.delta);
-        let mut dp = ArrayD::zeros(p.raw_dim());
-        Zip::from(&mut dp)
-            .and(p)
-            .and(y)
-            .and(grad)
-            .for_each(|o, &p, &y, &g| *o = g * (p - y).max(-d).min(d));
-        let dy = dp.mapv(|v| -v);
-        Ok(vec![dp, dy])
+        // d/dp = g clamp(p - y, -δ, δ); d/dy = its negative. Each only if that input needs it.
+        for (dst, sign) in grads.iter_mut().zip([T::one(), -T::one()]) {
+            if let Some(dst) = dst {
+                Zip::from(dst)
+                    .and(p)
+                    .and(y)
+                    .and(grad)
+                    .for_each(|o, &p, &y, &g| *o = sign * g * (p - y).max(-d).min(d));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -121,7 +129,7 @@ fn huber_composed<'t>(
     delta: f64,
 ) -> Result<Var<'t, f64>> {
     let r = pred.sub(target)?;
-    let c = r.clamp(-delta, delta);
+    let c = r.clamp(-delta, delta)?;
     Ok(c.mul(r.sub(c.scale(0.5))?)?.mean())
 }
 
@@ -152,7 +160,7 @@ fn loss_and_gradients(composed: bool) -> Result<Vec<f64>> {
     };
     let grads = loss.backward()?;
     let (dp, dy) = (grads.wrt(pv)?, grads.wrt(yv)?);
-    Ok(std::iter::once(loss.item())
+    Ok(std::iter::once(loss.item()?)
         .chain(dp.iter().chain(dy).copied())
         .collect())
 }
@@ -206,7 +214,7 @@ fn fit_line(x: &Array1<f64>, y: &Array1<f64>, loss: Loss) -> Result<LineFit> {
                 Loss::Huber => huber_loss(pred, yv, DELTA)?,
                 Loss::Squared => pred.mse(yv)?.scale(0.5),
             };
-            losses.push(l.item());
+            losses.push(l.item()?);
             let mut grads = l.backward()?;
             let ga = grads.take_as::<Ix1>(a)?;
             let gc = grads.take_as::<Ix1>(c)?;

@@ -97,7 +97,7 @@ fn gradient_descent(
             let gw = grads.take_as::<Ix2>(wv)?;
             let gb = grads.take_as::<Ix1>(bv)?;
             tape.recycle(grads);
-            (loss.item(), gw, gb)
+            (loss.item()?, gw, gb)
         };
         // The tape drops its references to w and b, so make_mut updates them in place.
         tape.clear();

@@ -100,7 +100,7 @@ fn run(seed: u64) -> Result<Report, Box<dyn Error>> {
                 let gw = grads.take_as::<Ix2>(w)?;
                 let gb = grads.take_as::<Ix1>(b)?;
                 tape.recycle(grads);
-                (loss.item(), gw, gb)
+                (loss.item()?, gw, gb)
             };
             tape.clear();
             Arc::make_mut(&mut model.w).scaled_add(-LR, &gw);

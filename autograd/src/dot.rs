@@ -50,7 +50,7 @@ impl<T: Element> Tape<T> {
                 }
             };
             let _ = writeln!(dot, "  n{i} [label=\"#{i} {label}\\n{shape:?}\"{style}];");
-            node.op.for_each_input(|j| {
+            node.op.for_each_input(&inner.inputs, |j| {
                 let _ = writeln!(dot, "  n{j} -> n{i};");
             });
         }

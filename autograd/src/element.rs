@@ -3,7 +3,10 @@
 use ndarray::NdFloat;
 use num_traits::FromPrimitive;
 
-/// A floating-point element type of tape tensors: implemented for `f32` and `f64`.
+/// A floating-point element type of tape tensors: `f32` and `f64`, and only those.
+///
+/// The trait is sealed (it has a private supertrait), because the matrix kernel's safety
+/// argument relies on the element being one of these two types.
 ///
 /// Everything the engine needs from a number: ndarray's float arithmetic ([`NdFloat`]) plus
 /// exact-enough conversions to and from `f64`, which the engine uses for constants, for
@@ -15,7 +18,16 @@ use num_traits::FromPrimitive;
 /// assert_eq!(2.0f32.as_f64(), 2.0);
 /// assert_eq!(<f64 as Element>::NAME, "f64");
 /// ```
-pub trait Element: NdFloat + FromPrimitive + Default + std::iter::Sum + 'static {
+///
+/// Other types cannot implement it:
+///
+/// ```compile_fail
+/// struct Half(u16);
+/// impl tapegrad_autograd::Element for Half {} // error: the private supertrait is not implemented
+/// ```
+pub trait Element:
+    sealed::Sealed + NdFloat + FromPrimitive + Default + std::iter::Sum + 'static
+{
     /// The type's name as Rust spells it (`"f32"`, `"f64"`).
     const NAME: &'static str;
     /// Converts from `f64`, rounding to the nearest representable value.
@@ -42,4 +54,12 @@ impl Element for f64 {
     fn as_f64(self) -> f64 {
         self
     }
+}
+
+/// The private supertrait that keeps [`Element`] to `f32` and `f64`.
+mod sealed {
+    /// Implemented for `f32` and `f64` only; not nameable outside the crate.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
 }

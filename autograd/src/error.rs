@@ -100,13 +100,23 @@ pub enum Error {
         /// Shape of the scores.
         shape: Vec<usize>,
     },
-    /// `backward` was called on a tensor with more than one element.
-    #[error("backward: the output has shape {shape:?} ({len} elements), but backward starts from a scalar; reduce it first with sum() or mean()")]
+    /// `backward`, `item` or `gradcheck` was given a tensor that is not of exactly one element.
+    #[error("{op}: the value has shape {shape:?} ({len} elements), but {op} needs exactly one element; reduce it first with sum() or mean()")]
     NotScalar {
-        /// Shape of the output.
+        /// What needed the single element: `backward`, `item` or `gradcheck`.
+        op: &'static str,
+        /// Shape of the value.
         shape: Vec<usize>,
         /// Its number of elements.
         len: usize,
+    },
+    /// `clamp` was given bounds that are not an interval: `lo > hi`, or a bound is NaN.
+    #[error("clamp: the bounds lo = {lo} and hi = {hi} are not an interval; lo must be at most hi, and neither may be NaN")]
+    BadBounds {
+        /// The lower bound, as `f64`.
+        lo: f64,
+        /// The upper bound, as `f64`.
+        hi: f64,
     },
     /// Variables of two different tapes were combined, or gradients were looked up with a
     /// variable of another tape.

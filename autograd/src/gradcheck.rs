@@ -63,14 +63,14 @@ where
         let tape = Tape::new();
         let vars: Vec<_> = xs.iter().map(|x| tape.constant(x.clone())).collect();
         let out = f(&tape, &vars)?;
-        let len = out.with_value(|v| v.len());
-        if len != 1 {
-            return Err(Error::NotScalar {
-                shape: out.shape(),
+        out.item().map_err(|e| match e {
+            Error::NotScalar { shape, len, .. } => Error::NotScalar {
+                op: "gradcheck",
+                shape,
                 len,
-            });
-        }
-        Ok(out.item())
+            },
+            e => e,
+        })
     };
     let mut report = GradcheckReport {
         relative_errors: Vec::new(),

@@ -42,36 +42,55 @@
 //! ## The rest
 //!
 //! [`gradcheck`] compares the tape against central differences; [`Tape::to_dot`] draws the
-//! graph; [`CustomOp`] adds an op from outside; bad shapes, axes and labels are an [`Error`]
-//! naming the op and shapes, never a panic. [`Element`] covers `f32` and `f64`.
+//! graph; [`CustomOp`] adds an op from outside, with the same pooled buffers as the built-in
+//! ones; bad shapes, axes, labels and bounds are an [`Error`] naming the op and shapes, never a
+//! panic. [`Element`] is `f32` or `f64` (sealed). Reductions sum pairwise in `f64`
+//! ([`summation`]).
+//!
+//! ## Where things are
+//!
+//! - `tape.rs`: the tape and the one path every op is recorded through; `var.rs`: the handle;
+//!   `leaf.rs`: values brought in; `pool.rs`: reused buffers.
+//! - `op.rs`: what is recorded, grouped as the maths groups it (unary, binary broadcast,
+//!   reductions, shape ops, softmax and losses, matmul, custom).
+//! - `ops/`: one file per family of ops (`unary.rs`, `binary.rs`, `reduce.rs`, `shape.rs`,
+//!   `softmax.rs`, `pick.rs`, `losses.rs`, `matmul.rs`, `custom.rs`), plus `broadcast.rs`
+//!   (NumPy's rules) and the matrix kernel `gemm.rs`.
+//! - [`derivatives`]: every derivative rule, one match; [`sinks`]: how their results land in
+//!   gradient buffers; `backward.rs`: the walk; `gradients.rs`: what it returns.
 
 #![warn(missing_docs)]
 
 mod backward;
-mod custom;
+mod custom_op;
 pub mod derivatives;
 mod dot;
 mod element;
 mod error;
 mod gradcheck;
+mod gradients;
 pub mod guide;
 mod kernel;
+mod leaf;
 mod op;
 mod ops;
 mod pool;
+pub mod sinks;
+pub mod summation;
 mod tape;
 mod var;
 
-pub use backward::Gradients;
-pub use custom::CustomOp;
+pub use custom_op::CustomOp;
 pub use element::Element;
 pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, relative_error, GradcheckReport};
+pub use gradients::Gradients;
 pub use kernel::Isa;
+pub use leaf::{Leaf, SharedArray};
 /// The `ndarray` version the tape's tensors are made of (0.17), for callers that don't depend
 /// on it themselves.
 pub use ndarray;
 pub use ops::gemm::{gemm, gemm_with, set_threads, threads_for, Kernel};
-pub use ops::reduce::{sum_f64, sum_squares_f64};
-pub use tape::{Leaf, SharedArray, Tape};
+pub use summation::{sum_f64, sum_squares_f64};
+pub use tape::Tape;
 pub use var::Var;

@@ -1,66 +1,51 @@
-//! What the tape records for each op: its kind, its inputs and the constants backward needs.
+//! What the tape records for each op: its kind, its inputs and the constants backward needs,
+//! grouped the way the maths groups them.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::custom::CustomOp;
-use crate::Element;
+use ndarray::IxDyn;
+
+use crate::ops::binary::BinaryOp;
+use crate::ops::reduce::Reduction;
+use crate::ops::unary::UnaryOp;
+use crate::{CustomOp, Element};
 
 /// One recorded operation. Inputs are indices of earlier nodes on the same tape, so the
-/// recording order is a topological order and backward can walk it in reverse.
+/// recording order is a topological order and backward can walk it in reverse. The derivative
+/// rule of every variant is in [`derivatives`](crate::derivatives).
 pub(crate) enum Op<T: Element> {
     /// A leaf: a parameter (needs a gradient) or a constant (never gets one).
     Leaf {
         param: bool,
-        name: Option<std::borrow::Cow<'static, str>>,
+        name: Option<Cow<'static, str>>,
     },
-    MatMul(usize, usize),
-    Add(usize, usize),
-    Sub(usize, usize),
-    Mul(usize, usize),
-    Div(usize, usize),
-    Maximum(usize, usize),
-    Minimum(usize, usize),
-    Neg(usize),
-    Scale(usize, T),
-    AddScalar(usize),
-    Relu(usize),
-    Abs(usize),
-    Clamp {
-        input: usize,
-        lo: T,
-        hi: T,
-    },
-    Exp(usize),
-    Log(usize),
-    Tanh(usize),
-    Sigmoid(usize),
-    Square(usize),
-    Sqrt(usize),
-    Sum(usize),
-    SumSquares(usize),
-    Mean(usize),
+    /// `y = f(x)` elementwise; `f` and `f'` are side by side in [`UnaryOp`].
+    Unary { op: UnaryOp<T>, x: usize },
+    /// `y = a ∘ b` elementwise, with NumPy broadcasting.
+    Binary { op: BinaryOp, a: usize, b: usize },
+    /// A reduction of all elements to a 0-D tensor.
+    Reduce { op: Reduction, x: usize },
+    /// `Σ` along one axis.
     SumAxis {
-        input: usize,
+        x: usize,
         axis: usize,
         keepdims: bool,
     },
-    LogSoftmax {
-        input: usize,
-        axis: usize,
-    },
-    /// `labels` is a range into the tape's label arena.
-    Pick {
-        input: usize,
-        labels: Range<usize>,
-    },
-    Reshape(usize),
-    Permute {
-        input: usize,
-        axes: Vec<usize>,
-    },
+    /// The same elements in a new shape.
+    Reshape { x: usize },
+    /// Axis `k` of the output is axis `axes[k]` of `x`.
+    Permute { x: usize, axes: IxDyn },
+    /// `log softmax` along an axis.
+    LogSoftmax { x: usize, axis: usize },
+    /// `x[i, labels[i]]`; `labels` is a range into the tape's label arena.
+    Pick { x: usize, labels: Range<usize> },
+    /// The matrix product `a · b`.
+    MatMul { a: usize, b: usize },
+    /// A user-defined op; `inputs` is a range into the tape's input arena.
     Custom {
         op: Box<dyn CustomOp<T>>,
-        inputs: Vec<usize>,
+        inputs: Range<usize>,
     },
 }
 
@@ -70,72 +55,36 @@ impl<T: Element> Op<T> {
         match self {
             Op::Leaf { param: true, .. } => "param",
             Op::Leaf { param: false, .. } => "constant",
-            Op::MatMul(..) => "matmul",
-            Op::Add(..) => "add",
-            Op::Sub(..) => "sub",
-            Op::Mul(..) => "mul",
-            Op::Div(..) => "div",
-            Op::Maximum(..) => "maximum",
-            Op::Minimum(..) => "minimum",
-            Op::Neg(_) => "neg",
-            Op::Scale(..) => "scale",
-            Op::AddScalar(_) => "add_scalar",
-            Op::Relu(_) => "relu",
-            Op::Abs(_) => "abs",
-            Op::Clamp { .. } => "clamp",
-            Op::Exp(_) => "exp",
-            Op::Log(_) => "log",
-            Op::Tanh(_) => "tanh",
-            Op::Sigmoid(_) => "sigmoid",
-            Op::Square(_) => "square",
-            Op::Sqrt(_) => "sqrt",
-            Op::Sum(_) => "sum",
-            Op::SumSquares(_) => "sum_squares",
-            Op::Mean(_) => "mean",
+            Op::Unary { op, .. } => op.name(),
+            Op::Binary { op, .. } => op.name(),
+            Op::Reduce { op, .. } => op.name(),
             Op::SumAxis { .. } => "sum_axis",
+            Op::Reshape { .. } => "reshape",
+            Op::Permute { .. } => "permute",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::Pick { .. } => "pick",
-            Op::Reshape(_) => "reshape",
-            Op::Permute { .. } => "permute",
+            Op::MatMul { .. } => "matmul",
             Op::Custom { op, .. } => op.name(),
         }
     }
 
-    /// Calls `f` with every input index, in order.
-    pub fn for_each_input(&self, mut f: impl FnMut(usize)) {
+    /// Calls `f` with every input index, in order. `arena` is the tape's input arena (where
+    /// custom ops keep theirs).
+    pub fn for_each_input(&self, arena: &[usize], mut f: impl FnMut(usize)) {
         match self {
             Op::Leaf { .. } => {}
-            Op::MatMul(a, b)
-            | Op::Add(a, b)
-            | Op::Sub(a, b)
-            | Op::Mul(a, b)
-            | Op::Div(a, b)
-            | Op::Maximum(a, b)
-            | Op::Minimum(a, b) => {
+            Op::Binary { a, b, .. } | Op::MatMul { a, b } => {
                 f(*a);
                 f(*b);
             }
-            Op::Neg(x)
-            | Op::Scale(x, _)
-            | Op::AddScalar(x)
-            | Op::Relu(x)
-            | Op::Abs(x)
-            | Op::Exp(x)
-            | Op::Log(x)
-            | Op::Tanh(x)
-            | Op::Sigmoid(x)
-            | Op::Square(x)
-            | Op::Sqrt(x)
-            | Op::Sum(x)
-            | Op::SumSquares(x)
-            | Op::Mean(x)
-            | Op::Reshape(x) => f(*x),
-            Op::SumAxis { input, .. }
-            | Op::Clamp { input, .. }
-            | Op::LogSoftmax { input, .. }
-            | Op::Pick { input, .. }
-            | Op::Permute { input, .. } => f(*input),
-            Op::Custom { inputs, .. } => inputs.iter().copied().for_each(f),
+            Op::Unary { x, .. }
+            | Op::Reduce { x, .. }
+            | Op::SumAxis { x, .. }
+            | Op::Reshape { x }
+            | Op::Permute { x, .. }
+            | Op::LogSoftmax { x, .. }
+            | Op::Pick { x, .. } => f(*x),
+            Op::Custom { inputs, .. } => arena[inputs.clone()].iter().copied().for_each(f),
         }
     }
 }

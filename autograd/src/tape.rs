@@ -1,78 +1,17 @@
-//! The tape: an append-only record of ops and their values.
+//! The tape: an append-only record of ops and their values, and the one path that records an
+//! op.
 
 use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use ndarray::{Array, ArrayD, ArrayViewD, Dimension};
 
+use crate::leaf::{LeafValue, Value};
 use crate::op::Op;
+use crate::ops::custom::SpareOps;
 use crate::pool::Pool;
-use crate::{Element, Gradients, Var};
-
-/// A tensor value held by the tape: owned, or shared with the caller without a copy.
-pub(crate) enum Value<T: Element> {
-    Owned(ArrayD<T>),
-    Shared(Arc<dyn SharedArray<T>>),
-}
-
-impl<T: Element> Value<T> {
-    pub fn view(&self) -> ArrayViewD<'_, T> {
-        match self {
-            Value::Owned(a) => a.view(),
-            Value::Shared(a) => a.view_dyn(),
-        }
-    }
-}
-
-/// An array of any dimensionality that the tape can read through a shared pointer.
-///
-/// Implemented for every owned ndarray `Array<T, D>`, so an `Arc<Array2<T>>` becomes a tape
-/// leaf without copying its data.
-pub trait SharedArray<T>: Send + Sync {
-    /// The array as an n-dimensional view.
-    fn view_dyn(&self) -> ArrayViewD<'_, T>;
-}
-
-impl<T: Element, D: Dimension> SharedArray<T> for Array<T, D> {
-    fn view_dyn(&self) -> ArrayViewD<'_, T> {
-        self.view().into_dyn()
-    }
-}
-
-/// Data that can become a leaf of the tape: any owned ndarray array (moved in, not copied), or
-/// an `Arc` of one or a reference to such an `Arc` (shared, not copied).
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use ndarray::array;
-/// # use tapegrad_autograd::Tape;
-/// let w = Arc::new(array![[1.0, 2.0]]);
-/// let tape = Tape::<f64>::new();
-/// let p = tape.param(&w); // shared: no copy, `w` stays usable
-/// assert_eq!(Arc::strong_count(&w), 2);
-/// assert_eq!(p.sum().item(), 3.0);
-/// ```
-pub struct Leaf<T: Element>(pub(crate) Value<T>);
-
-impl<T: Element, D: Dimension> From<Array<T, D>> for Leaf<T> {
-    fn from(a: Array<T, D>) -> Self {
-        Leaf(Value::Owned(a.into_dyn()))
-    }
-}
-
-impl<T: Element, D: Dimension + 'static> From<Arc<Array<T, D>>> for Leaf<T> {
-    fn from(a: Arc<Array<T, D>>) -> Self {
-        Leaf(Value::Shared(a))
-    }
-}
-
-impl<T: Element, D: Dimension + 'static> From<&Arc<Array<T, D>>> for Leaf<T> {
-    fn from(a: &Arc<Array<T, D>>) -> Self {
-        Leaf(Value::Shared(Arc::clone(a) as Arc<dyn SharedArray<T>>))
-    }
-}
+use crate::{Element, Gradients, Leaf, Var};
 
 /// One recorded node: the op that made it, its value, and whether gradients flow through it.
 pub(crate) struct Node<T: Element> {
@@ -87,8 +26,34 @@ pub(crate) struct Inner<T: Element> {
     pub pool: Pool<T>,
     /// Labels of every `pick` on the tape, back to back.
     pub labels: Vec<usize>,
+    /// Inputs of every custom op on the tape, back to back.
+    pub inputs: Vec<usize>,
+    /// Boxes of custom ops of erased recordings, for the next ones of the same type.
+    pub spare_ops: SpareOps<T>,
     /// Gradient slots, kept between backward passes to avoid reallocating.
     pub spare_slots: Vec<Option<ArrayD<T>>>,
+}
+
+/// What an op's forward computation may use while it is recorded: the values recorded so far,
+/// the buffer pool and the tape's arenas.
+pub(crate) struct Recorder<'a, T: Element> {
+    nodes: &'a [Node<T>],
+    pub pool: &'a mut Pool<T>,
+    pub labels: &'a mut Vec<usize>,
+    pub inputs: &'a mut Vec<usize>,
+    pub spare_ops: &'a mut SpareOps<T>,
+}
+
+impl<'a, T: Element> Recorder<'a, T> {
+    /// The value of node `i`.
+    pub fn value(&self, i: usize) -> ArrayViewD<'a, T> {
+        self.nodes[i].value.view()
+    }
+
+    /// The nodes recorded so far.
+    pub fn nodes(&self) -> &'a [Node<T>] {
+        self.nodes
+    }
 }
 
 static NEXT_TAPE_ID: AtomicUsize = AtomicUsize::new(0);
@@ -134,6 +99,8 @@ impl<T: Element> Tape<T> {
                 nodes: Vec::new(),
                 pool: Pool::default(),
                 labels: Vec::new(),
+                inputs: Vec::new(),
+                spare_ops: SpareOps::default(),
                 spare_slots: Vec::new(),
             }),
         }
@@ -173,12 +140,45 @@ impl<T: Element> Tape<T> {
 
     fn leaf(&self, value: Leaf<T>, param: bool, name: Option<Cow<'static, str>>) -> Var<'_, T> {
         let mut inner = self.inner.borrow_mut();
+        let value = match value.0 {
+            LeafValue::Owned(a) => Value::Owned(inner.pool.share(a)),
+            LeafValue::Shared(a) => Value::Shared(a),
+        };
         inner.nodes.push(Node {
             op: Op::Leaf { param, name },
-            value: value.0,
+            value,
             requires_grad: param,
         });
         Var::new(self, inner.nodes.len() - 1)
+    }
+
+    /// Records an op: `forward` computes its value from the recorded values (into a buffer of
+    /// the pool) and returns it with the op. Every op, built-in or custom, is recorded here.
+    /// The new node requires a gradient when any of its inputs does.
+    pub(crate) fn record<E>(
+        &self,
+        forward: impl FnOnce(&mut Recorder<'_, T>) -> Result<(Op<T>, ArrayD<T>), E>,
+    ) -> Result<Var<'_, T>, E> {
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        let (op, value) = forward(&mut Recorder {
+            nodes: &inner.nodes,
+            pool: &mut inner.pool,
+            labels: &mut inner.labels,
+            inputs: &mut inner.inputs,
+            spare_ops: &mut inner.spare_ops,
+        })?;
+        let mut requires_grad = false;
+        op.for_each_input(&inner.inputs, |i| {
+            requires_grad |= inner.nodes[i].requires_grad
+        });
+        let value = Value::Owned(inner.pool.share(value));
+        inner.nodes.push(Node {
+            op,
+            value,
+            requires_grad,
+        });
+        Ok(Var::new(self, inner.nodes.len() - 1))
     }
 
     /// Number of recorded nodes (leaves and ops).
@@ -198,10 +198,14 @@ impl<T: Element> Tape<T> {
         let inner = self.inner.get_mut();
         for node in inner.nodes.drain(..) {
             if let Value::Owned(a) = node.value {
-                inner.pool.give(a);
+                inner.pool.give_shared(a);
+            }
+            if let Op::Custom { op, .. } = node.op {
+                inner.spare_ops.give(op);
             }
         }
         inner.labels.clear();
+        inner.inputs.clear();
     }
 
     /// A buffer of `shape` from the tape's pool, with unspecified contents: fill it and record
@@ -213,8 +217,9 @@ impl<T: Element> Tape<T> {
     /// let mut batch = tape.take_buffer(&[2, 3]);
     /// batch.fill(1.0);
     /// let x = tape.constant(batch);
-    /// assert_eq!(x.sum().item(), 6.0);
+    /// assert_eq!(x.sum().item()?, 6.0);
     /// tape.clear(); // the buffer goes back to the pool for the next take_buffer
+    /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn take_buffer(&self, shape: &[usize]) -> ArrayD<T> {
         self.inner.borrow_mut().pool.dirty(shape)
@@ -239,20 +244,7 @@ impl<T: Element> Tape<T> {
         }
     }
 
-    /// Records a computed value. `requires_grad` is true when any input requires it.
-    pub(crate) fn push(&self, op: Op<T>, value: ArrayD<T>) -> Var<'_, T> {
-        let mut inner = self.inner.borrow_mut();
-        let mut requires_grad = false;
-        op.for_each_input(|i| requires_grad |= inner.nodes[i].requires_grad);
-        inner.nodes.push(Node {
-            op,
-            value: Value::Owned(value),
-            requires_grad,
-        });
-        Var::new(self, inner.nodes.len() - 1)
-    }
-
-    /// Read access to the recording, for the op implementations.
+    /// Read access to the recording.
     pub(crate) fn borrow(&self) -> Ref<'_, Inner<T>> {
         self.inner.borrow()
     }

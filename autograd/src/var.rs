@@ -2,10 +2,8 @@
 
 use std::fmt;
 
-use ndarray::{ArrayD, ArrayViewD, Zip};
+use ndarray::{ArrayD, ArrayViewD};
 
-use crate::op::Op;
-use crate::tape::Inner;
 use crate::{Element, Error, Result, Tape};
 
 /// A handle to one recorded value: a tape reference and an index, `Copy` and two words wide.
@@ -70,17 +68,44 @@ impl<'t, T: Element> Var<'t, T> {
 
     /// A copy of the value.
     pub fn value(self) -> ArrayD<T> {
-        self.tape.borrow().nodes[self.index].value.view().to_owned()
+        self.with_value(|v| v.to_owned())
     }
 
-    /// Calls `f` with a view of the value, without copying it.
+    /// Calls `f` with a view of the value, without copying it. `f` may record more ops on the
+    /// tape, or run backward: the view is of a handle to the value, not of the tape.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param(array![1.0, 2.0]);
+    /// let y = x.with_value(|v| x.scale(v[1]).sum()); // records while reading x
+    /// assert_eq!(y.item()?, 6.0);
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
     pub fn with_value<R>(self, f: impl FnOnce(ArrayViewD<'_, T>) -> R) -> R {
-        f(self.tape.borrow().nodes[self.index].value.view())
+        let value = self.tape.borrow().nodes[self.index].value.clone();
+        f(value.view())
     }
 
-    /// The value of a one-element tensor (a loss, say); the first element otherwise.
-    pub fn item(self) -> T {
-        self.with_value(|v| v.iter().next().copied().unwrap_or_else(T::zero))
+    /// The value of a one-element tensor (a loss, say), or [`Error::NotScalar`] for any other.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::{Error, Tape};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param(array![1.0, 2.0]);
+    /// assert_eq!(x.sum().item()?, 3.0);
+    /// assert!(matches!(x.item(), Err(Error::NotScalar { op: "item", len: 2, .. })));
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn item(self) -> Result<T> {
+        self.with_value(|v| match v.iter().next() {
+            Some(&x) if v.len() == 1 => Ok(x),
+            _ => Err(Error::NotScalar {
+                op: "item",
+                shape: v.shape().to_vec(),
+                len: v.len(),
+            }),
+        })
     }
 
     /// Whether gradients flow through this variable (it is a parameter or depends on one).
@@ -95,29 +120,5 @@ impl<'t, T: Element> Var<'t, T> {
         } else {
             Err(Error::ForeignVariable { op })
         }
-    }
-
-    /// Records an op whose value is computed from the tape's current contents by `compute`,
-    /// which gets the recorded nodes' values and a buffer pool.
-    pub(crate) fn record(
-        self,
-        op: Op<T>,
-        compute: impl FnOnce(&mut Inner<T>) -> Result<ArrayD<T>>,
-    ) -> Result<Var<'t, T>> {
-        let value = compute(&mut self.tape.inner.borrow_mut())?;
-        Ok(self.tape.push(op, value))
-    }
-
-    /// Records an elementwise op `y = f(x)`.
-    pub(crate) fn map(self, op: Op<T>, f: impl Fn(T) -> T) -> Var<'t, T> {
-        let value = {
-            let mut inner = self.tape.inner.borrow_mut();
-            let Inner { nodes, pool, .. } = &mut *inner;
-            let x = nodes[self.index].value.view();
-            let mut out = pool.dirty(x.shape());
-            Zip::from(&mut out).and(&x).for_each(|o, &x| *o = f(x));
-            out
-        };
-        self.tape.push(op, value)
     }
 }

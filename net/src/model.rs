@@ -245,7 +245,7 @@ impl<T: Element> TwoLayerNet<T> {
                 b2: into1(take(rec.b2)),
             };
             tape.recycle(g);
-            (rec.loss.item(), grads)
+            (rec.loss.item()?, grads)
         };
         tape.clear();
         Ok(out)

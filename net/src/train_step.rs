@@ -133,7 +133,7 @@ impl<T: Element> TrainStep<T> {
                 self.grads.push(grad);
             }
             self.tape.recycle(g);
-            loss.item()
+            loss.item()?
         };
         self.tape.clear();
         if value.is_finite() {

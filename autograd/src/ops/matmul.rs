@@ -27,9 +27,9 @@ impl<'t, T: Element> Var<'t, T> {
     /// ```
     pub fn matmul(self, other: Var<'t, T>) -> Result<Var<'t, T>> {
         self.same_tape(other, "matmul")?;
-        self.record(Op::MatMul(self.index, other.index), |inner| {
-            let a = as_matrix("matmul", inner.nodes[self.index].value.view())?;
-            let b = as_matrix("matmul", inner.nodes[other.index].value.view())?;
+        self.tape.record(|r| {
+            let a = as_matrix("matmul", r.value(self.index))?;
+            let b = as_matrix("matmul", r.value(other.index))?;
             if a.ncols() != b.nrows() {
                 return Err(Error::ShapeMismatch {
                     op: "matmul",
@@ -42,9 +42,13 @@ impl<'t, T: Element> Var<'t, T> {
                     ),
                 });
             }
-            let mut out = inner.pool.dirty(&[a.nrows(), b.ncols()]);
+            let mut out = r.pool.dirty(&[a.nrows(), b.ncols()]);
             gemm(a, b, matrix_mut(out.view_mut()), false);
-            Ok(out)
+            let op = Op::MatMul {
+                a: self.index,
+                b: other.index,
+            };
+            Ok((op, out))
         })
     }
 }

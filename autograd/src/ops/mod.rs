@@ -1,12 +1,16 @@
-//! The ops, one file per family. Each file holds the forward computation of its ops as methods
-//! of [`Var`](crate::Var), each documenting its derivative; the derivative rules themselves are
-//! all in [`derivatives`](crate::derivatives), so they can be reviewed side by side.
+//! The ops, one file per family, each recording its ops as methods of [`Var`](crate::Var)
+//! through the tape's one recording path. The derivative rules are all in
+//! [`derivatives`](crate::derivatives), except the unary ones, which sit beside their `f` in
+//! `unary.rs`.
 
+pub(crate) mod binary;
 pub(crate) mod broadcast;
-pub(crate) mod elementwise;
+pub(crate) mod custom;
 pub(crate) mod gemm;
-pub(crate) mod log_softmax;
+pub(crate) mod losses;
 pub(crate) mod matmul;
 pub(crate) mod pick;
 pub(crate) mod reduce;
 pub(crate) mod shape;
+pub(crate) mod softmax;
+pub(crate) mod unary;

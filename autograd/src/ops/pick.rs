@@ -24,10 +24,8 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn pick(self, labels: &[usize]) -> Result<Var<'t, T>> {
-        let (range, value) = {
-            let mut inner = self.tape.inner.borrow_mut();
-            let inner = &mut *inner;
-            let x = as_matrix("pick", inner.nodes[self.index].value.view())?;
+        self.tape.record(|r| {
+            let x = as_matrix("pick", r.value(self.index))?;
             let (rows, classes) = x.dim();
             if labels.len() != rows {
                 return Err(Error::LabelCount {
@@ -44,22 +42,19 @@ impl<'t, T: Element> Var<'t, T> {
                     shape: x.shape().to_vec(),
                 });
             }
-            let mut out = inner.pool.dirty(&[rows]);
+            let mut out = r.pool.dirty(&[rows]);
             let out1 = out.view_mut().into_dimensionality::<Ix1>().expect("1-D");
             for ((o, row), &label) in out1.into_iter().zip(x.rows()).zip(labels) {
                 *o = row[label];
             }
-            let start = inner.labels.len();
-            inner.labels.extend_from_slice(labels);
-            (start..inner.labels.len(), out)
-        };
-        Ok(self.tape.push(
-            Op::Pick {
-                input: self.index,
-                labels: range,
-            },
-            value,
-        ))
+            let start = r.labels.len();
+            r.labels.extend_from_slice(labels);
+            let op = Op::Pick {
+                x: self.index,
+                labels: start..r.labels.len(),
+            };
+            Ok((op, out))
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! Shape ops: `reshape`, `transpose` and `permute`. They copy into a fresh buffer in standard
 //! (row-major) layout, so later ops always read contiguous data.
 
-use ndarray::{IxDyn, Zip};
+use ndarray::{Dimension, IxDyn, Zip};
 
 use crate::op::Op;
 use crate::{Element, Error, Result, Var};
@@ -18,8 +18,8 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn reshape(self, shape: &[usize]) -> Result<Var<'t, T>> {
-        self.record(Op::Reshape(self.index), |inner| {
-            let x = inner.nodes[self.index].value.view();
+        self.tape.record(|r| {
+            let x = r.value(self.index);
             let (from, to) = (x.len(), shape.iter().product::<usize>());
             if from != to {
                 return Err(Error::BadReshape {
@@ -29,9 +29,9 @@ impl<'t, T: Element> Var<'t, T> {
                     reason: format!("{from} elements cannot become {to}"),
                 });
             }
-            let mut out = inner.pool.dirty(shape);
+            let mut out = r.pool.dirty(shape);
             out.iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = v);
-            Ok(out)
+            Ok((Op::Reshape { x: self.index }, out))
         })
     }
 
@@ -45,8 +45,12 @@ impl<'t, T: Element> Var<'t, T> {
     /// assert_eq!(x.transpose().value(), array![[1.0], [2.0], [3.0]].into_dyn());
     /// ```
     pub fn transpose(self) -> Var<'t, T> {
-        let axes: Vec<usize> = (0..self.with_value(|v| v.ndim())).rev().collect();
-        self.permute(&axes)
+        let mut axes = IxDyn::zeros(self.with_value(|v| v.ndim()));
+        let n = axes.ndim();
+        for (k, a) in axes.slice_mut().iter_mut().enumerate() {
+            *a = n - 1 - k;
+        }
+        self.permute(axes.slice())
             .expect("reversing the axes is always a valid permutation")
     }
 
@@ -61,12 +65,8 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn permute(self, axes: &[usize]) -> Result<Var<'t, T>> {
-        let op = Op::Permute {
-            input: self.index,
-            axes: axes.to_vec(),
-        };
-        self.record(op, |inner| {
-            let x = inner.nodes[self.index].value.view();
+        self.tape.record(|r| {
+            let x = r.value(self.index);
             let mut seen = vec![false; x.ndim()];
             let valid = axes.len() == x.ndim()
                 && axes
@@ -78,10 +78,17 @@ impl<'t, T: Element> Var<'t, T> {
                     shape: x.shape().to_vec(),
                 });
             }
-            let moved = x.permuted_axes(IxDyn(axes));
-            let mut out = inner.pool.dirty(moved.shape());
+            let axes = IxDyn(axes);
+            let moved = x.permuted_axes(axes.clone());
+            let mut out = r.pool.dirty(moved.shape());
             Zip::from(&mut out).and(&moved).for_each(|o, &v| *o = v);
-            Ok(out)
+            Ok((
+                Op::Permute {
+                    x: self.index,
+                    axes,
+                },
+                out,
+            ))
         })
     }
 }

@@ -21,10 +21,11 @@ pub fn run(data: &[u8]) -> bool {
     super::nets::check("run state", "", &saved.run.net, classes);
     super::nets::check("run state", "best.", &saved.run.best, classes);
     super::nets::check_finite("run state", "mean", saved.mean.as_array().iter());
-    let (_, m, v) = saved.run.optimizer.state();
-    for (prefix, buffers) in [("opt.m", m), ("opt.v", v)] {
+    let optimizer = saved.run.step.optimizer();
+    let state = optimizer.state();
+    for (name, buffers) in optimizer.buffer_names().iter().zip(&state.buffers) {
         for (k, buffer) in buffers.iter().enumerate() {
-            super::nets::check_finite("run state", &format!("{prefix}{k}"), buffer);
+            super::nets::check_finite("run state", &format!("opt.{name}{k}"), buffer);
         }
     }
     true

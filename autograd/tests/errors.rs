@@ -6,7 +6,7 @@ mod common;
 
 use common::{assert_error, FOREIGN};
 use ndarray::{array, Array1, Array2, Array3, ArrayD};
-use tapegrad::autograd::{Error, Result, Tape, Var};
+use tapegrad_autograd::{Error, Result, Tape, Var};
 
 fn zeros(shape: &[usize]) -> ArrayD<f64> {
     ArrayD::zeros(shape)
@@ -109,22 +109,69 @@ fn backward_from_a_non_scalar_is_not_scalar() {
     assert_error(
         x.relu().backward(),
         Error::NotScalar {
+            op: "backward",
             shape: vec![2, 3],
             len: 6,
         },
-        "backward: the output has shape [2, 3] (6 elements), but backward starts from a \
-         scalar; reduce it first with sum() or mean()",
+        "backward: the value has shape [2, 3] (6 elements), but backward needs exactly one \
+         element; reduce it first with sum() or mean()",
     );
     let empty = tape.param(zeros(&[0]));
     assert_error(
         empty.backward(),
         Error::NotScalar {
+            op: "backward",
             shape: vec![0],
             len: 0,
         },
-        "backward: the output has shape [0] (0 elements), but backward starts from a scalar; \
+        "backward: the value has shape [0] (0 elements), but backward needs exactly one \
+         element; reduce it first with sum() or mean()",
+    );
+}
+
+#[test]
+fn item_of_more_or_fewer_than_one_element_is_not_scalar() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param(zeros(&[2, 3]));
+    assert_error(
+        x.item(),
+        Error::NotScalar {
+            op: "item",
+            shape: vec![2, 3],
+            len: 6,
+        },
+        "item: the value has shape [2, 3] (6 elements), but item needs exactly one element; \
          reduce it first with sum() or mean()",
     );
+    assert!(matches!(
+        tape.param(zeros(&[0])).item(),
+        Err(Error::NotScalar { len: 0, .. })
+    ));
+    // One element of any rank is fine.
+    assert_eq!(tape.param(zeros(&[1, 1])).item(), Ok(0.0));
+}
+
+#[test]
+fn clamp_with_bounds_that_are_not_an_interval_is_bad_bounds() {
+    let tape = Tape::<f32>::new();
+    let x = tape.param(ndarray::ArrayD::<f32>::zeros(vec![3]));
+    let before = tape.len();
+    assert_error(
+        x.clamp(1.0, -1.0),
+        Error::BadBounds { lo: 1.0, hi: -1.0 },
+        "clamp: the bounds lo = 1 and hi = -1 are not an interval; lo must be at most hi, and \
+         neither may be NaN",
+    );
+    assert!(matches!(
+        x.clamp(f32::NAN, 1.0),
+        Err(Error::BadBounds { .. })
+    ));
+    assert!(matches!(
+        x.clamp(0.0, f32::NAN),
+        Err(Error::BadBounds { .. })
+    ));
+    assert_eq!(tape.len(), before, "a refused clamp records nothing");
+    assert!(x.clamp(0.5, 0.5).is_ok(), "a single point is an interval");
 }
 
 #[test]

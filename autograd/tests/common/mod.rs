@@ -7,7 +7,7 @@
 use ndarray::{ArrayD, Dimension, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tapegrad::autograd::{gradcheck, Element, Error, GradcheckReport, Result, Tape, Var};
+use tapegrad_autograd::{gradcheck, Element, Error, GradcheckReport, Result, Tape, Var};
 
 /// The bound every f64 gradcheck in this suite must meet: the worst error of the tape's
 /// gradient against central differences, relative to the largest entry of that input's

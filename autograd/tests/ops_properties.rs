@@ -10,7 +10,7 @@ use ndarray::{ArrayD, Dimension, IxDyn};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::Rng;
-use tapegrad::autograd::{Result, Tape, Var};
+use tapegrad_autograd::{Result, Tape, Var};
 
 const CASES: usize = 60;
 

@@ -12,7 +12,7 @@ use std::slice::from_ref;
 
 use common::{away_from_zero, check_grad, rng, uniform, weighted_sum};
 use ndarray::{array, ArrayD};
-use tapegrad::autograd::{Result, Tape, Var};
+use tapegrad_autograd::{Result, Tape, Var};
 
 /// Shapes for the elementwise ops: a matrix, 1x1, a single row, 3-D, 1-D and 0-D.
 const UNARY_SHAPES: &[&[usize]] = &[&[3, 4], &[1, 1], &[1, 5], &[2, 3, 2], &[4], &[]];
@@ -159,6 +159,15 @@ fn relu_subgradient_at_zero_is_zero() {
     let x = tape.param(array![0.0f32, -0.0, 0.5]);
     let grads = x.relu().sum().backward().unwrap();
     assert_eq!(grads[x], array![0.0f32, 0.0, 1.0].into_dyn());
+}
+
+#[test]
+fn leaky_relu_gradient_matches_central_differences_away_from_zero() {
+    check_unary(
+        "leaky_relu",
+        |r, s| away_from_zero(r, s, 0.1, 2.0),
+        |x| x.leaky_relu(0.2),
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `log_softmax` along an axis, and the losses built from it.
+//! `log_softmax` and `softmax` along an axis, computed without overflow.
 
 use ndarray::{ArrayViewMut1, Axis, Zip};
 
@@ -21,18 +21,20 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn log_softmax(self, axis: usize) -> Result<Var<'t, T>> {
-        let op = Op::LogSoftmax {
-            input: self.index,
-            axis,
-        };
-        self.record(op, |inner| {
-            let x = inner.nodes[self.index].value.view();
+        self.tape.record(|r| {
+            let x = r.value(self.index);
             check_axis("log_softmax", axis, x.shape())?;
-            let mut out = inner.pool.dirty(x.shape());
+            let mut out = r.pool.dirty(x.shape());
             Zip::from(out.lanes_mut(Axis(axis)))
                 .and(x.lanes(Axis(axis)))
                 .for_each(|o, x| log_softmax_lane(o, x));
-            Ok(out)
+            Ok((
+                Op::LogSoftmax {
+                    x: self.index,
+                    axis,
+                },
+                out,
+            ))
         })
     }
 
@@ -49,48 +51,6 @@ impl<'t, T: Element> Var<'t, T> {
     pub fn softmax(self, axis: usize) -> Result<Var<'t, T>> {
         self.with_value(|v| check_axis("softmax", axis, v.shape()))?;
         Ok(self.log_softmax(axis)?.exp())
-    }
-
-    /// Mean squared error `mean((self - target)²)` of two tensors of the same shape. Unlike
-    /// `sub`, it refuses to broadcast: `[n, 1]` against `[n]` would silently make `[n, n]`.
-    ///
-    /// ```
-    /// # use ndarray::array; use tapegrad_autograd::{Error, Tape};
-    /// let tape = Tape::<f64>::new();
-    /// let y = tape.param(array![1.0, 2.0]);
-    /// let t = tape.constant(array![0.0, 4.0]);
-    /// assert_eq!(y.mse(t)?.item(), 2.5);
-    /// let column = tape.constant(array![[0.0], [4.0]]);
-    /// assert!(matches!(y.mse(column), Err(Error::ShapeMismatch { op: "mse", .. })));
-    /// # Ok::<(), tapegrad_autograd::Error>(())
-    /// ```
-    pub fn mse(self, target: Var<'t, T>) -> Result<Var<'t, T>> {
-        self.same_tape(target, "mse")?;
-        let (a, b) = (self.shape(), target.shape());
-        if a != b {
-            return Err(crate::Error::ShapeMismatch {
-                op: "mse",
-                lhs: a,
-                rhs: b,
-                reason: "the prediction and the target must have the same shape".into(),
-            });
-        }
-        Ok(self.sub(target)?.square().mean())
-    }
-
-    /// Mean cross-entropy of scores `[n, c]` against integer labels:
-    /// `(1/n) Σ_i -log softmax(z_i)_{y_i}`, i.e. `-mean(pick(log_softmax(z, 1), y))`.
-    ///
-    /// ```
-    /// # use ndarray::array; use tapegrad_autograd::Tape;
-    /// let tape = Tape::<f64>::new();
-    /// let z = tape.param(array![[0.0, 0.0], [0.0, 0.0]]);
-    /// let loss = z.cross_entropy(&[0, 1])?;
-    /// assert!((loss.item() - 2f64.ln()).abs() < 1e-15);
-    /// # Ok::<(), tapegrad_autograd::Error>(())
-    /// ```
-    pub fn cross_entropy(self, labels: &[usize]) -> Result<Var<'t, T>> {
-        Ok(self.log_softmax(1)?.pick(labels)?.mean().neg())
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use common::{assert_close, rng, to_f64, uniform, weighted_sum};
 use ndarray::{array, ArrayD, Axis};
-use tapegrad::autograd::{Element, Tape, Var};
+use tapegrad_autograd::{Element, Tape, Var};
 
 /// log_softmax along axis 1 the textbook-stable way, in f64: `(x - m) - ln Σ exp(x - m)`.
 fn shifted_log_softmax(x: &ArrayD<f64>) -> ArrayD<f64> {
@@ -40,9 +40,9 @@ fn check_huge_logits<T: Element>(z: ArrayD<f64>, labels: &[usize], tol: f64) {
     let (ls, g) = (to_f64(&ls.value()), to_f64(&grads[x]));
     assert!(ls.iter().all(|v| v.is_finite()), "{what}: log_softmax {ls}");
     assert!(
-        loss.item().as_f64().is_finite(),
+        loss.item().unwrap().as_f64().is_finite(),
         "{what}: loss {}",
-        loss.item()
+        loss.item().unwrap()
     );
     assert!(g.iter().all(|v| v.is_finite()), "{what}: gradient {g}");
 
@@ -55,7 +55,7 @@ fn check_huge_logits<T: Element>(z: ArrayD<f64>, labels: &[usize], tol: f64) {
         .map(|(i, &y)| expected[[i, y].as_slice()])
         .sum::<f64>()
         / labels.len() as f64;
-    let l = array![loss.item().as_f64()].into_dyn();
+    let l = array![loss.item().unwrap().as_f64()].into_dyn();
     assert_close(
         &format!("{what}: loss"),
         &l,
@@ -166,7 +166,7 @@ fn run<T: Element>(inputs: &[ArrayD<f64>]) -> (f64, Vec<ArrayD<f64>>) {
     let loss = representative(&vars);
     let grads = loss.backward().unwrap();
     let g = vars.iter().map(|&v| to_f64(&grads[v])).collect();
-    (loss.item().as_f64(), g)
+    (loss.item().unwrap().as_f64(), g)
 }
 
 #[test]
@@ -216,9 +216,12 @@ fn sum_of_squares_of_a_large_f32_matrix_is_accurate() {
     });
     let exact: f64 = w.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
     let naive: f32 = w.iter().fold(0.0f32, |s, &v| s + v * v);
-    let tape = tapegrad::autograd::Tape::<f32>::new();
+    let tape = tapegrad_autograd::Tape::<f32>::new();
     let x = tape.param(w);
-    let (squares, plain) = (x.sum_squares().item(), x.square().sum().item());
+    let (squares, plain) = (
+        x.sum_squares().item().unwrap(),
+        x.square().sum().item().unwrap(),
+    );
     let rel = |v: f32| (f64::from(v) - exact).abs() / exact;
     // One f32 rounding of the result is 6e-8 relative; allow a few.
     assert!(rel(squares) < 2e-7, "sum_squares off by {:e}", rel(squares));
@@ -229,4 +232,73 @@ fn sum_of_squares_of_a_large_f32_matrix_is_accurate() {
         "naive f32 sum unexpectedly accurate ({:e})",
         rel(naive)
     );
+}
+
+/// 100,000 values alternating ±1e8, each plus a small value in [0, 0.002): the sum (≈ 100)
+/// is what is left after the large values cancel.
+fn cancelling_values() -> ndarray::Array1<f64> {
+    use rand::Rng;
+    let mut r = rng(17);
+    ndarray::Array1::from_shape_fn(100_000, |k| {
+        let large = if k % 2 == 0 { 1e8 } else { -1e8 };
+        large + r.random_range(0.0..0.002)
+    })
+}
+
+/// The exact sum of [`cancelling_values`], up to ~1e-12: each pair `x[2i] + x[2i+1]` is exact
+/// (the two are within a factor 2 of each other, Sterbenz), and the small pair sums add up
+/// without cancellation.
+fn pairs_then_sum(x: &ndarray::Array1<f64>) -> f64 {
+    x.exact_chunks(2).into_iter().map(|p| p[0] + p[1]).sum()
+}
+
+/// Sums of values that cancel lose no more than pairwise summation must: the engine's `sum`,
+/// `mean` and `sum_axis` (along a contiguous row and along a strided column) are within 1e-5
+/// relative of the exact sum, where eight running sums (the engine's previous reduction, and
+/// what a vectorised naive loop does) are off by more than 1e-5.
+#[test]
+fn sums_of_values_that_cancel_are_accurate_where_running_sums_are_not() {
+    let x = cancelling_values();
+    let n = x.len();
+    let exact = pairs_then_sum(&x);
+    let rel = |v: f64| (v - exact).abs() / exact.abs();
+
+    let mut lanes = [0f64; 8];
+    for (k, &v) in x.iter().enumerate() {
+        lanes[k % 8] += v;
+    }
+    let naive: f64 = lanes.iter().sum();
+    assert!(
+        rel(naive) > 1e-5,
+        "eight running sums unexpectedly accurate ({:e})",
+        rel(naive)
+    );
+
+    let tape = Tape::<f64>::new();
+    let v = tape.constant(x.clone());
+    let row = tape.constant(x.clone().insert_axis(Axis(0))); // [1, n]: contiguous lanes
+    let column = tape.constant(x.clone().insert_axis(Axis(1))); // [n, 1]: strided lanes
+    let sums = [
+        ("sum", v.sum().item().unwrap()),
+        ("mean · n", v.mean().item().unwrap() * n as f64),
+        (
+            "sum_axis of a row",
+            row.sum_axis(1, false).unwrap().item().unwrap(),
+        ),
+        (
+            "sum_axis of a column",
+            column.sum_axis(0, false).unwrap().item().unwrap(),
+        ),
+        (
+            "sum_f64 of a column",
+            tapegrad_autograd::sum_f64(&column.value().t().view()),
+        ),
+    ];
+    for (what, s) in sums {
+        assert!(
+            rel(s) <= 1e-5,
+            "{what}: {s} against {exact}, relative error {:e}",
+            rel(s)
+        );
+    }
 }

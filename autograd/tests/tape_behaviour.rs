@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use ndarray::{array, Array2, ArrayD, ArrayViewD};
-use tapegrad::autograd::{CustomOp, Result, Tape, Var};
+use ndarray::{array, Array2, ArrayD, ArrayViewD, ArrayViewMutD, Ix2};
+use tapegrad_autograd::{CustomOp, Result, Tape, Var};
 
 #[test]
 fn constant_operand_of_matmul_gets_no_gradient() {
@@ -69,7 +69,7 @@ fn million_op_chain_backward_does_not_overflow_the_stack_and_is_exact() {
     let loss = y.scale(3.0).sum();
     assert_eq!(tape.len(), 1 + 4 * BLOCKS + 2);
     // An odd number of blocks: y = -x - 0.5, loss = 3y.
-    assert_eq!(loss.item(), 3.0 * (-3.0 - 0.5));
+    assert_eq!(loss.item().unwrap(), 3.0 * (-3.0 - 0.5));
     let grads = loss.backward().unwrap();
     assert_eq!(grads[x], array![-3.0].into_dyn());
 }
@@ -115,7 +115,7 @@ impl Step {
             assert_eq!(again[v], g[k], "backward after recycle, parameter {k}");
         }
         tape.recycle(again);
-        (loss.item(), g)
+        (loss.item().unwrap(), g)
     }
 }
 
@@ -182,7 +182,7 @@ fn take_buffer_hands_out_buffers_that_clear_and_give_buffer_returned() {
     assert_eq!(batch.shape(), &[2, 3]);
     batch.fill(1.5);
     let ptr = batch.as_ptr();
-    assert_eq!(tape.constant(batch).sum().item(), 9.0);
+    assert_eq!(tape.constant(batch).sum().item().unwrap(), 9.0);
     tape.clear(); // the leaf's buffer goes back to the pool...
     let again = tape.take_buffer(&[3, 2]);
     assert_eq!(again.as_ptr(), ptr, "...and is handed out again");
@@ -215,16 +215,25 @@ impl CustomOp<f64> for Double {
     fn name(&self) -> &str {
         "double \"2x\""
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> Result<ArrayD<f64>> {
-        Ok(inputs[0].mapv(|v| 2.0 * v))
+    fn forward(
+        &self,
+        inputs: &[ArrayViewD<'_, f64>],
+        mut out: ArrayViewMutD<'_, f64>,
+    ) -> Result<()> {
+        out.zip_mut_with(&inputs[0], |y, &x| *y = 2.0 * x);
+        Ok(())
     }
     fn backward(
         &self,
         _inputs: &[ArrayViewD<'_, f64>],
         _output: &ArrayViewD<'_, f64>,
         grad: &ArrayViewD<'_, f64>,
-    ) -> Result<Vec<ArrayD<f64>>> {
-        Ok(vec![grad.mapv(|g| 2.0 * g)])
+        grads: &mut [Option<ArrayViewMutD<'_, f64>>],
+    ) -> Result<()> {
+        if let Some(dx) = &mut grads[0] {
+            dx.zip_mut_with(grad, |d, &g| *d = 2.0 * g);
+        }
+        Ok(())
     }
 }
 
@@ -293,4 +302,75 @@ fn dot_export_shows_ops_shapes_styles_and_edges() {
         nodes.len(),
         "no other nodes:\n{dot}"
     );
+}
+
+#[test]
+fn param_from_a_reference_to_an_arc_shares_the_data_without_copying() {
+    let w = Arc::new(array![[1.0, 2.0], [3.0, 4.0]]);
+    let x = Arc::new(array![0.5, -0.5]);
+    let mut tape = Tape::<f64>::new();
+    {
+        let wv = tape.param(&w);
+        let xv = tape.constant(&x);
+        assert_eq!(Arc::strong_count(&w), 2);
+        assert_eq!(Arc::strong_count(&x), 2);
+        // The tape reads the caller's buffer itself.
+        assert_eq!(wv.with_value(|v| v.as_ptr()), w.as_ptr());
+        assert_eq!(xv.with_value(|v| v.as_ptr()), x.as_ptr());
+        let _again = tape.param(&w); // each recording is one more reference, still no copy
+        assert_eq!(Arc::strong_count(&w), 3);
+        let g = wv.add(xv).unwrap().sum().backward().unwrap();
+        assert_eq!(g[wv], ndarray::Array2::<f64>::ones((2, 2)).into_dyn());
+    }
+    tape.clear();
+    assert_eq!(Arc::strong_count(&w), 1);
+    assert_eq!(Arc::strong_count(&x), 1);
+}
+
+#[test]
+fn updates_through_make_mut_after_clear_do_not_copy() {
+    let mut w = Arc::new(Array2::<f64>::ones((3, 2)));
+    let data = w.as_ptr();
+    let mut tape = Tape::<f64>::new();
+    for _ in 0..3 {
+        let dw = {
+            let wv = tape.param(&w);
+            let mut g = wv.square().add_scalar(1.0).sum().backward().unwrap();
+            g.take_as::<Ix2>(wv).unwrap()
+        };
+        tape.clear();
+        Arc::make_mut(&mut w).scaled_add(-0.25, &dw); // w -= 0.25 · 2w
+        assert_eq!(w.as_ptr(), data, "make_mut copied the parameter");
+    }
+    assert_eq!(Arc::strong_count(&w), 1);
+    assert_eq!(*w, Array2::from_elem((3, 2), 0.125)); // 1 · (1/2)³: the updates landed
+}
+
+#[test]
+fn make_mut_before_clear_copies_so_the_pointer_check_can_see_a_copy() {
+    // The control for the test above: while the tape still shares `w`, make_mut must copy.
+    let mut w = Arc::new(Array2::<f64>::zeros((3, 2)));
+    let data = w.as_ptr();
+    let tape = Tape::<f64>::new();
+    let _wv = tape.param(&w);
+    Arc::make_mut(&mut w).fill(1.0);
+    assert_ne!(w.as_ptr(), data);
+    assert_eq!(Arc::strong_count(&w), 1); // w now owns a fresh copy; the tape has the old one
+}
+
+/// `with_value` holds a handle to the value, not the tape, so its closure may record ops, run
+/// backward and read other values (this was a `RefCell already borrowed` panic).
+#[test]
+fn recording_and_backward_inside_with_value_work() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param(array![1.0, 2.0, 3.0]);
+    let (y, dx) = x.with_value(|v| {
+        let y = x.scale(v[2]).sum(); // recorded while x's value is borrowed
+        let g = y.backward().expect("backward inside with_value");
+        let nested = y.with_value(|w| w[[]]);
+        (nested, g[x].clone())
+    });
+    assert_eq!(y, 18.0);
+    assert_eq!(dx, array![3.0, 3.0, 3.0].into_dyn());
+    assert_eq!(tape.len(), 3);
 }

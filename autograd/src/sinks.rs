@@ -1,0 +1,361 @@
+//! Where backward puts each input's share of a gradient: the buffer handling the derivative
+//! rules share, so that each rule in [`derivatives`](crate::derivatives) reads as its formula.
+//!
+//! Only inputs that need a gradient get one; a constant operand's share is never computed. An
+//! input's first contribution is written into a pooled buffer, later ones (fan-out) are added.
+//! When an input has no gradient yet and its share is the upstream gradient itself, or a
+//! function of it elementwise, the upstream buffer is handed on (updated in place) instead of
+//! copied.
+
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
+
+use crate::ops::broadcast::{reduce_into, stretch};
+use crate::ops::custom::{with_views, STACK_INPUTS};
+use crate::ops::gemm::gemm;
+use crate::ops::matmul::matrix_mut;
+use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
+use crate::pool::Pool;
+use crate::tape::Node;
+use crate::{CustomOp, Element, Result};
+
+/// The gradient reaching a node: its buffer, which one rule may hand on to an input.
+pub(crate) struct Upstream<T> {
+    buf: Option<ArrayD<T>>,
+}
+
+impl<T: Element> Upstream<T> {
+    /// Wraps the gradient of a node's value.
+    pub fn new(g: ArrayD<T>) -> Self {
+        Upstream { buf: Some(g) }
+    }
+
+    /// The gradient. A rule that hands the buffer on does so as its last use of it.
+    pub fn view(&self) -> ArrayViewD<'_, T> {
+        self.buf
+            .as_ref()
+            .expect("a rule hands the upstream gradient on only after its last read")
+            .view()
+    }
+
+    /// Its single element (the gradient of a full reduction).
+    pub fn scalar(&self) -> T {
+        self.view().iter().next().copied().unwrap_or_else(T::zero)
+    }
+}
+
+/// The gradient buffers of the inputs of the node being differentiated: one slot per node,
+/// filled on first use.
+pub(crate) struct Sinks<'a, T: Element> {
+    pub nodes: &'a [Node<T>],
+    pub slots: &'a mut [Option<ArrayD<T>>],
+    pub pool: &'a mut Pool<T>,
+}
+
+impl<T: Element> Sinks<'_, T> {
+    /// Runs `f` on input `i`'s gradient buffer if `i` needs a gradient. `f` gets the buffer,
+    /// whether it is fresh (contents undefined: write, don't add) and the buffer pool.
+    fn with(&mut self, i: usize, f: impl FnOnce(ArrayViewMutD<'_, T>, bool, &mut Pool<T>)) {
+        if !self.nodes[i].requires_grad {
+            return;
+        }
+        let fresh = self.slots[i].is_none();
+        let pool = &mut *self.pool;
+        let slot =
+            self.slots[i].get_or_insert_with(|| pool.dirty(self.nodes[i].value.view().shape()));
+        f(slot.view_mut(), fresh, pool);
+    }
+
+    /// Whether input `i` can take a gradient buffer of `shape` as its own: it needs a gradient,
+    /// has none yet, and has that shape.
+    fn takes(&self, i: usize, shape: &[usize]) -> bool {
+        let node = &self.nodes[i];
+        node.requires_grad && self.slots[i].is_none() && node.value.view().shape() == shape
+    }
+
+    /// Input `i` gets `buf` (of its shape): moved in when it has no gradient yet, else added.
+    fn put(&mut self, i: usize, buf: ArrayD<T>) {
+        if self.takes(i, buf.shape()) {
+            self.slots[i] = Some(buf);
+        } else {
+            self.pass(i, &buf.view());
+            self.pool.give(buf);
+        }
+    }
+
+    /// Gives the upstream buffer back to the pool, unless an input took it.
+    pub fn release(&mut self, g: Upstream<T>) {
+        if let Some(buf) = g.buf {
+            self.pool.give(buf);
+        }
+    }
+
+    /// Input `i` gets `src` (already of its shape) as it is.
+    pub fn pass(&mut self, i: usize, src: &ArrayViewD<'_, T>) {
+        self.with(i, |mut dst, fresh, _| {
+            if fresh {
+                dst.assign(src);
+            } else {
+                dst += src;
+            }
+        });
+    }
+
+    /// Input `x` of the unary `op` gets `dx(g, x, y)` elementwise, the op's chain rule; in `g`'s
+    /// own buffer when `x` can take it.
+    pub fn chain(
+        &mut self,
+        x: usize,
+        g: &mut Upstream<T>,
+        xv: &ArrayViewD<'_, T>,
+        yv: &ArrayViewD<'_, T>,
+        op: UnaryOp<T>,
+    ) {
+        op.apply(ChainRule {
+            sinks: self,
+            x,
+            g,
+            xv,
+            yv,
+        });
+    }
+
+    /// Each input `i` of `terms` gets `s · g`, summed over the axes it was broadcast along;
+    /// `g`'s buffer goes to an input that takes it as it is (`s = 1`, same shape, no gradient
+    /// yet, and not listed twice).
+    pub fn linear<const N: usize>(&mut self, g: &mut Upstream<T>, terms: [(usize, T); N]) {
+        let taker = terms.iter().position(|&(i, s)| {
+            s == T::one()
+                && terms.iter().filter(|t| t.0 == i).count() == 1
+                && g.buf.as_ref().is_some_and(|b| self.takes(i, b.shape()))
+        });
+        for (k, &(i, s)) in terms.iter().enumerate() {
+            if Some(k) != taker {
+                self.with(i, |dst, fresh, _| reduce_into(&g.view(), dst, fresh, s));
+            }
+        }
+        if let Some(k) = taker {
+            self.slots[terms[k].0] = g.buf.take();
+        }
+    }
+
+    /// Input `i` gets `f(g, a, b)` elementwise, with `a` and `b` broadcast to `g`'s shape and
+    /// the result summed back down to `i`'s shape.
+    pub fn broadcast(
+        &mut self,
+        i: usize,
+        g: &Upstream<T>,
+        (a, b): (&ArrayViewD<'_, T>, &ArrayViewD<'_, T>),
+        f: impl Fn(T, T, T) -> T,
+    ) {
+        let g = g.view();
+        let shape = g.raw_dim();
+        let (a, b) = (stretch(a, &shape), stretch(b, &shape));
+        self.with(i, |mut dst, fresh, pool| {
+            if dst.shape() == g.shape() {
+                let zip = Zip::from(&mut dst).and(&g).and(&a).and(&b);
+                if fresh {
+                    zip.for_each(|d, &g, &a, &b| *d = f(g, a, b));
+                } else {
+                    zip.for_each(|d, &g, &a, &b| *d += f(g, a, b));
+                }
+            } else {
+                let mut full = pool.dirty(g.shape());
+                Zip::from(&mut full)
+                    .and(&g)
+                    .and(&a)
+                    .and(&b)
+                    .for_each(|d, &g, &a, &b| *d = f(g, a, b));
+                reduce_into(&full.view(), dst, fresh, T::one());
+                pool.give(full);
+            }
+        });
+    }
+
+    /// Input `i` gets `v` in every element.
+    pub fn fill(&mut self, i: usize, v: T) {
+        self.with(i, |mut dst, fresh, _| {
+            if fresh {
+                dst.fill(v);
+            } else {
+                dst.mapv_inplace(|d| d + v);
+            }
+        });
+    }
+
+    /// Input `i` gets `f(x)` elementwise, `x` being its value.
+    pub fn map(&mut self, i: usize, x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) {
+        self.with(i, |mut dst, fresh, _| {
+            let zip = Zip::from(&mut dst).and(x);
+            if fresh {
+                zip.for_each(|d, &x| *d = f(x));
+            } else {
+                zip.for_each(|d, &x| *d += f(x));
+            }
+        });
+    }
+
+    /// Input `i` gets, along each lane of `axis`, `rule(g, y, Σ_lane g)` elementwise; in `g`'s
+    /// own buffer when `i` can take it.
+    pub fn lanes(
+        &mut self,
+        i: usize,
+        g: &mut Upstream<T>,
+        y: &ArrayViewD<'_, T>,
+        axis: Axis,
+        rule: impl Fn(T, T, T) -> T,
+    ) {
+        let mut buf = match g.buf.take() {
+            Some(buf) if self.takes(i, buf.shape()) => buf,
+            other => {
+                g.buf = other;
+                let g = g.view();
+                self.with(i, |mut d, fresh, _| {
+                    Zip::from(d.lanes_mut(axis))
+                        .and(g.lanes(axis))
+                        .and(y.lanes(axis))
+                        .for_each(|mut d, g, y| {
+                            let s = g.sum();
+                            let lane = Zip::from(&mut d).and(&g).and(&y);
+                            if fresh {
+                                lane.for_each(|d, &g, &y| *d = rule(g, y, s));
+                            } else {
+                                lane.for_each(|d, &g, &y| *d += rule(g, y, s));
+                            }
+                        });
+                });
+                return;
+            }
+        };
+        Zip::from(buf.lanes_mut(axis))
+            .and(y.lanes(axis))
+            .for_each(|mut g, y| {
+                let s = g.sum();
+                Zip::from(&mut g)
+                    .and(&y)
+                    .for_each(|g, &y| *g = rule(*g, y, s));
+            });
+        self.slots[i] = Some(buf);
+    }
+
+    /// Input `i`, a matrix, gets `g_k` at `[k, labels[k]]` and zero elsewhere.
+    pub fn scatter(&mut self, i: usize, g: &ArrayViewD<'_, T>, labels: &[usize]) {
+        self.with(i, |mut dst, fresh, _| {
+            if fresh {
+                dst.fill(T::zero());
+            }
+            for (k, (&label, &gk)) in labels.iter().zip(g.iter()).enumerate() {
+                dst[[k, label].as_slice()] += gk;
+            }
+        });
+    }
+
+    /// Input `i`, a matrix, gets the product `a · b`.
+    pub fn product(
+        &mut self,
+        i: usize,
+        a: ndarray::ArrayView2<'_, T>,
+        b: ndarray::ArrayView2<'_, T>,
+    ) {
+        self.with(i, |dst, fresh, _| gemm(a, b, matrix_mut(dst), !fresh));
+    }
+
+    /// The inputs of the custom `op` get what its backward writes into zeroed buffers of their
+    /// shapes (for those that need a gradient); the buffers come from the pool and are moved,
+    /// not copied, into inputs without a gradient yet.
+    pub fn custom(
+        &mut self,
+        op: &dyn CustomOp<T>,
+        inputs: &[usize],
+        y: &ArrayViewD<'_, T>,
+        g: &ArrayViewD<'_, T>,
+    ) -> Result<()> {
+        let nodes = self.nodes;
+        let n = inputs.len();
+        let mut stack: [Option<ArrayD<T>>; STACK_INPUTS] = Default::default();
+        let mut heap = Vec::new();
+        let bufs: &mut [Option<ArrayD<T>>] = if n <= STACK_INPUTS {
+            &mut stack[..n]
+        } else {
+            heap.resize_with(n, || None);
+            &mut heap
+        };
+        for (buf, &i) in bufs.iter_mut().zip(inputs) {
+            if nodes[i].requires_grad {
+                *buf = Some(self.pool.zeros(nodes[i].value.view().shape()));
+            }
+        }
+        with_views(
+            inputs,
+            |i| nodes[i].value.view(),
+            |views| {
+                let mut stack: [Option<ArrayViewMutD<'_, T>>; STACK_INPUTS] = Default::default();
+                let mut heap = Vec::new();
+                let grads: &mut [Option<ArrayViewMutD<'_, T>>] = if n <= STACK_INPUTS {
+                    &mut stack[..n]
+                } else {
+                    heap.resize_with(n, || None);
+                    &mut heap
+                };
+                for (view, buf) in grads.iter_mut().zip(bufs.iter_mut()) {
+                    *view = buf.as_mut().map(|b| b.view_mut());
+                }
+                op.backward(views, y, g, grads)
+            },
+        )?;
+        for (buf, &i) in bufs.iter_mut().zip(inputs) {
+            if let Some(buf) = buf.take() {
+                self.put(i, buf);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The backward kernel of a unary op: input `x` gets `dx` of `g` and the value it reads.
+struct ChainRule<'s, 'a, 'v, T: Element> {
+    sinks: &'s mut Sinks<'a, T>,
+    x: usize,
+    g: &'s mut Upstream<T>,
+    xv: &'v ArrayViewD<'v, T>,
+    yv: &'v ArrayViewD<'v, T>,
+}
+
+impl<T: Element> UnaryKernel<T> for ChainRule<'_, '_, '_, T> {
+    type Output = ();
+    fn run<F, D>(self, _: &'static str, _: F, reads: Reads, rule: D)
+    where
+        D: Fn(T, T) -> T,
+    {
+        let ChainRule {
+            sinks,
+            x,
+            g,
+            xv,
+            yv,
+        } = self;
+        let v = match reads {
+            Reads::X => xv,
+            Reads::Y => yv,
+        };
+        match g.buf.take() {
+            Some(mut buf) if sinks.takes(x, buf.shape()) => {
+                Zip::from(&mut buf)
+                    .and(v)
+                    .for_each(|g, &v| *g = rule(*g, v));
+                sinks.slots[x] = Some(buf);
+            }
+            other => {
+                g.buf = other;
+                let g = g.view();
+                sinks.with(x, |mut dst, fresh, _| {
+                    let zip = Zip::from(&mut dst).and(&g).and(v);
+                    if fresh {
+                        zip.for_each(|d, &g, &v| *d = rule(g, v));
+                    } else {
+                        zip.for_each(|d, &g, &v| *d += rule(g, v));
+                    }
+                });
+            }
+        }
+    }
+}
