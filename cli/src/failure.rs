@@ -7,6 +7,7 @@ use tapegrad_net::atomic_write::WriteError;
 use tapegrad_net::checkpoint::CheckpointError;
 use tapegrad_net::config::ConfigError;
 use tapegrad_net::data::DataError;
+use tapegrad_net::limits::escape_controls;
 use tapegrad_net::tensor_file::TensorFileError;
 use tapegrad_net::NetError;
 
@@ -81,22 +82,6 @@ impl Failure {
         }
         out
     }
-}
-
-/// `text` with control characters (C0, DEL, C1) and the invisible characters that reorder
-/// text (bidirectional overrides and isolates) written as escapes: `\n`, `\t`, `\r`, or
-/// `\u{1b}`.
-pub fn escape_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let reorders = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if c.is_control() || reorders {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 impl From<DataError> for Failure {

@@ -50,13 +50,32 @@ pub fn quote(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        push_escaped(&mut out, c);
     }
     out
+}
+
+/// `text` with control characters (C0, DEL, C1) and the invisible characters that reorder
+/// text (bidirectional marks, overrides and isolates) written as escapes: `\n`, `\t`, `\r`,
+/// or `\u{1b}`. What a message shows of a file's text or a path goes through this (or
+/// [`quote`], which also shortens), so that nothing from a file acts on the terminal.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// Appends `c`, as an escape if it is a control or text-reordering character.
+fn push_escaped(out: &mut String, c: char) {
+    let reorders =
+        matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if c.is_control() || reorders {
+        out.extend(c.escape_default());
+    } else {
+        out.push(c);
+    }
 }
 
 /// Checks a class count: `Err` says why it is not in `1..=MAX_CLASSES`.
