@@ -1,16 +1,17 @@
 //! The tape's gradients of the two-layer net equal the document's closed form, term by term
-//! and vectorised, and all three equal central differences.
+//! and vectorised, and all three equal central differences; deeper nets' tape gradients equal
+//! central differences too.
 
 use approx::assert_relative_eq;
 use ndarray::{Array1, Array2, ArrayD, Zip};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tapegrad::autograd::{gradcheck, relative_error, Tape};
-use tapegrad::net::{closed_form, per_example, Gradients, TwoLayerNet};
+use tapegrad::autograd::{gradcheck, numeric_gradients, relative_error, GradcheckReport, Tape};
+use tapegrad::net::{closed_form, per_example, Init, Mlp, ParameterGradients};
 
 /// One random case: a net, a batch and λ.
 struct Case {
-    net: TwoLayerNet<f64>,
+    net: Mlp<f64>,
     x: Array2<f64>,
     y: Vec<usize>,
     reg: f64,
@@ -25,13 +26,31 @@ fn case(
     reg: f64,
 ) -> Case {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut net = TwoLayerNet::new(d, h, c, std, seed);
-    // Non-zero biases so that their gradients are exercised away from the init.
-    net.b1 = Array1::from_shape_fn(h, |_| rng.random_range(-std..std)).into();
-    net.b2 = Array1::from_shape_fn(c, |_| rng.random_range(-std..std)).into();
+    let net = random_net(&[d, h, c], std, seed, &mut rng);
     let x = Array2::from_shape_fn((n, d), |_| x_scale * rng.random_range(-1.0..1.0));
     let y = (0..n).map(|_| rng.random_range(0..c)).collect();
     Case { net, x, y, reg }
+}
+
+/// A net of layer `sizes` with weights `std · N(0, 1)` and, so that the biases' gradients are
+/// exercised away from the init, biases uniform in `±std`.
+fn random_net(sizes: &[usize], std: f64, seed: u64, rng: &mut StdRng) -> Mlp<f64> {
+    let init = Mlp::new(sizes, Init { std, seed }).unwrap();
+    let params = init
+        .parameters()
+        .map(|(name, p)| match name.starts_with('b') {
+            true => p.mapv(|_| rng.random_range(-std..std)),
+            false => p.to_owned(),
+        })
+        .collect();
+    Mlp::from_parameters(params).unwrap()
+}
+
+/// `net` with parameter number `k` replaced by `value`.
+fn with_parameter(net: &Mlp<f64>, k: usize, value: ArrayD<f64>) -> Mlp<f64> {
+    let mut params: Vec<ArrayD<f64>> = net.parameters().map(|(_, p)| p.to_owned()).collect();
+    params[k] = value;
+    Mlp::from_parameters(params).unwrap()
 }
 
 /// Asserts two gradient arrays are equal entry by entry within `rel` relative error; entries
@@ -50,11 +69,11 @@ fn assert_close<D: ndarray::Dimension>(
     let _ = what;
 }
 
-fn assert_grads_close(a: &Gradients<f64>, b: &Gradients<f64>, rel: f64) {
-    assert_close("W1", &a.w1, &b.w1, rel);
-    assert_close("b1", &a.b1, &b.b1, rel);
-    assert_close("W2", &a.w2, &b.w2, rel);
-    assert_close("b2", &a.b2, &b.b2, rel);
+fn assert_grads_close(a: &ParameterGradients<f64>, b: &ParameterGradients<f64>, rel: f64) {
+    assert_eq!(a.len(), b.len());
+    for ((name, x), (_, y)) in a.iter().zip(b.iter()) {
+        assert_close(&name, x, y, rel);
+    }
 }
 
 /// Tape, vectorised closed form and per-example form agree on the loss and every gradient
@@ -115,8 +134,9 @@ fn relu_at_exactly_zero_passes_no_gradient_in_all_three_forms() {
     // Row 0 of X is zero and b1 = 0, so z1 = 0 exactly on every hidden unit of example 0.
     let mut c = case(7, (3, 6, 5, 4), 0.5, 1.0, 1e-3);
     c.x.row_mut(0).fill(0.0);
-    c.net.b1 = Array1::zeros(5).into();
-    let z1 = c.x.dot(&*c.net.w1);
+    c.net = with_parameter(&c.net, 1, Array1::zeros(5).into_dyn());
+    let w1 = c.net.layers()[0].weight();
+    let z1 = c.x.dot(&w1);
     assert!(z1.row(0).iter().all(|&v| v == 0.0));
     three_ways_agree(&c);
     // With only example 0, no gradient reaches the first layer's data term: dW1 = 2λW1, db1 = 0.
@@ -132,51 +152,26 @@ fn relu_at_exactly_zero_passes_no_gradient_in_all_three_forms() {
             1e-3,
         )
         .unwrap();
-    assert_eq!(gt.b1, Array1::<f64>::zeros(5));
-    assert_eq!(g.b1, Array1::<f64>::zeros(5));
-    assert_close("W1", &gt.w1, &(c.net.w1.mapv(|w| 2e-3 * w)), 1e-12);
+    assert_eq!(gt.bias(0), Array1::<f64>::zeros(5));
+    assert_eq!(g.bias(0), Array1::<f64>::zeros(5));
+    let expected = w1.mapv(|w| 2e-3 * w);
+    assert_close("W1", &gt.weight(0).to_owned(), &expected, 1e-12);
 }
 
 /// Numerical gradients of the loss (evaluated in closed form) with respect to the four
-/// parameters, by central differences with h = 1e-6.
-fn numerical(c: &Case) -> Gradients<f64> {
-    let loss = |net: &TwoLayerNet<f64>| {
-        closed_form::gradients(net, c.x.view(), &c.y, c.reg)
-            .unwrap()
-            .0
-    };
-    let h = 1e-6;
-    let mut net = c.net.clone();
-    macro_rules! diff {
-        ($p:ident) => {{
-            let mut g = (*c.net.$p).clone();
-            for (k, gk) in g.iter_mut().enumerate() {
-                let orig = *c.net.$p.iter().nth(k).unwrap();
-                std::sync::Arc::make_mut(&mut net.$p)
-                    .iter_mut()
-                    .nth(k)
-                    .map(|w| *w = orig + h);
-                let up = loss(&net);
-                std::sync::Arc::make_mut(&mut net.$p)
-                    .iter_mut()
-                    .nth(k)
-                    .map(|w| *w = orig - h);
-                let down = loss(&net);
-                std::sync::Arc::make_mut(&mut net.$p)
-                    .iter_mut()
-                    .nth(k)
-                    .map(|w| *w = orig);
-                *gk = (up - down) / (2.0 * h);
-            }
-            g
-        }};
-    }
-    Gradients {
-        w1: diff!(w1),
-        b1: diff!(b1),
-        w2: diff!(w2),
-        b2: diff!(b2),
-    }
+/// parameters, by the workspace's one central difference.
+fn numerical(c: &Case) -> Vec<ArrayD<f64>> {
+    let params: Vec<ArrayD<f64>> = c.net.parameters().map(|(_, p)| p.to_owned()).collect();
+    numeric_gradients(&params, |p| {
+        let net = Mlp::from_parameters(p.to_vec())?;
+        closed_form::gradients(&net, c.x.view(), &c.y, c.reg).map(|r| r.0)
+    })
+    .unwrap()
+}
+
+/// The largest relative error, parameter by parameter, of `g` against `numeric`.
+fn error_vs(g: &ParameterGradients<f64>, numeric: &[ArrayD<f64>]) -> f64 {
+    GradcheckReport::compare(g.as_slice(), numeric).max_relative_error()
 }
 
 #[test]
@@ -194,15 +189,10 @@ fn all_three_forms_match_central_differences_within_1e_6() {
     {
         let c = case(100 + seed as u64, shape, std, 1.0, reg);
         // The tape, through the public gradcheck on the net's loss function.
-        let params: Vec<ArrayD<f64>> = vec![
-            (*c.net.w1).clone().into_dyn(),
-            (*c.net.b1).clone().into_dyn(),
-            (*c.net.w2).clone().into_dyn(),
-            (*c.net.b2).clone().into_dyn(),
-        ];
+        let params: Vec<ArrayD<f64>> = c.net.parameters().map(|(_, p)| p.to_owned()).collect();
         let report = gradcheck(&params, |tape, p| {
             let x = tape.constant(c.x.clone());
-            Ok(tapegrad::net::loss(x, [p[0], p[1], p[2], p[3]], &c.y, c.reg)?.0)
+            Ok(tapegrad::net::loss(x, [(p[0], p[1]), (p[2], p[3])], &c.y, c.reg)?.0)
         })
         .unwrap();
         worst[0] = worst[0].max(report.max_relative_error());
@@ -213,11 +203,7 @@ fn all_three_forms_match_central_differences_within_1e_6() {
             .enumerate()
         {
             let (_, g) = form(&c.net, c.x.view(), &c.y, c.reg).unwrap();
-            let e = relative_error(&g.w1, &num.w1)
-                .max(relative_error(&g.b1, &num.b1))
-                .max(relative_error(&g.w2, &num.w2))
-                .max(relative_error(&g.b2, &num.b2));
-            worst[k + 1] = worst[k + 1].max(e);
+            worst[k + 1] = worst[k + 1].max(error_vs(&g, &num));
         }
     }
     println!("worst relative error vs central differences: tape {:.2e}, closed form {:.2e}, per example {:.2e}", worst[0], worst[1], worst[2]);
@@ -234,11 +220,11 @@ fn f32_tape_matches_f64_closed_form_within_f32_rounding() {
     // 1e-4 of the largest entry leaves room for that and fails on any wrong rule, whose error is
     // of the order of the entries themselves.
     let c = case(5, (50, 64, 40, 10), 0.1, 1.0, 1e-3);
-    let net32 = TwoLayerNet::<f32>::from_parameters(
-        c.net.w1.mapv(|v| v as f32),
-        c.net.b1.mapv(|v| v as f32),
-        c.net.w2.mapv(|v| v as f32),
-        c.net.b2.mapv(|v| v as f32),
+    let net32 = Mlp::<f32>::from_parameters(
+        c.net
+            .parameters()
+            .map(|(_, p)| p.mapv(|v| v as f32))
+            .collect(),
     )
     .unwrap();
     let x32 = c.x.mapv(|v| v as f32);
@@ -249,25 +235,16 @@ fn f32_tape_matches_f64_closed_form_within_f32_rounding() {
     let (lc32, gc32) = closed_form::gradients(&net32, x32.view(), &c.y, 1e-3).unwrap();
     assert_relative_eq!(f64::from(l32), l64, max_relative = 1e-6);
     assert_relative_eq!(f64::from(lc32), l64, max_relative = 1e-6);
-    let up = |g: &Gradients<f32>| Gradients {
-        w1: g.w1.mapv(f64::from),
-        b1: g.b1.mapv(f64::from),
-        w2: g.w2.mapv(f64::from),
-        b2: g.b2.mapv(f64::from),
+    let up = |g: &ParameterGradients<f32>| -> Vec<ArrayD<f64>> {
+        g.as_slice().iter().map(|a| a.mapv(f64::from)).collect()
     };
+    let g64 = g64.into_vec();
     let (g32, gc32) = (up(&g32), up(&gc32));
     for (a, b) in [(&g32, &g64), (&gc32, &g64), (&g32, &gc32)] {
-        for (x, y) in [(&a.w1, &b.w1), (&a.w2, &b.w2)] {
+        for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
             assert!(
                 relative_error(x, y) < 1e-4,
-                "f32 weight gradient off by {:e}",
-                relative_error(x, y)
-            );
-        }
-        for (x, y) in [(&a.b1, &b.b1), (&a.b2, &b.b2)] {
-            assert!(
-                relative_error(x, y) < 1e-4,
-                "f32 bias gradient off by {:e}",
+                "f32 gradient of parameter {k} off by {:e}",
                 relative_error(x, y)
             );
         }
@@ -278,7 +255,7 @@ fn f32_tape_matches_f64_closed_form_within_f32_rounding() {
 fn loss_at_init_with_small_weights_is_ln_c() {
     for &c in &[2, 10] {
         let case = case(3, (20, 50, 30, c), 1e-4, 1.0, 1e-3);
-        let net = TwoLayerNet::<f64>::new(50, 30, c, 1e-4, 3); // b = 0 as at init
+        let net = Mlp::<f64>::new(&[50, 30, c], Init { std: 1e-4, seed: 3 }).unwrap(); // b = 0
         let (loss, _) = net
             .loss_and_gradients(&mut Tape::new(), case.x.clone(), &case.y, 1e-3)
             .unwrap();
@@ -295,7 +272,14 @@ fn net_overfits_twenty_examples_to_full_training_accuracy() {
     use tapegrad::net::optim::Sgd;
     use tapegrad::net::TrainStep;
     let c = case(11, (20, 30, 50, 10), 1e-4, 1.0, 0.0);
-    let mut net = TwoLayerNet::<f64>::new(30, 50, 10, 1e-1, 11);
+    let mut net = Mlp::<f64>::new(
+        &[30, 50, 10],
+        Init {
+            std: 1e-1,
+            seed: 11,
+        },
+    )
+    .unwrap();
     let mut step = TrainStep::new(Sgd::default());
     let before = net.accuracy(c.x.view(), &c.y).unwrap();
     let mut last = f64::INFINITY;
@@ -318,13 +302,16 @@ fn net_overfits_twenty_examples_to_full_training_accuracy() {
 /// `j` multiplies the same `W2(y_i)ᵀ` (the index typo), with the factor `p_{y_i} - 1` for
 /// `j = y_i` and `p_j` otherwise, summed over the classes and masked per hidden unit.
 fn literal_document_dw1(c: &Case) -> Array2<f64> {
-    let (w1, b1, w2, b2) = (&*c.net.w1, &*c.net.b1, &*c.net.w2, &*c.net.b2);
+    let [first, second] = c.net.layers() else {
+        panic!("the document's net has two layers")
+    };
+    let (w1, b1, w2, b2) = (first.weight(), first.bias(), second.weight(), second.bias());
     let mut dw1 = Array2::<f64>::zeros(w1.dim());
     for (i, &yi) in c.y.iter().enumerate() {
         let xi = c.x.row(i);
-        let z1 = xi.dot(w1) + b1;
+        let z1 = xi.dot(&w1) + b1;
         let a1 = z1.mapv(|v| v.max(0.0));
-        let z2 = a1.dot(w2) + b2;
+        let z2 = a1.dot(&w2) + b2;
         let e = z2.mapv(|v| (v - z2.fold(f64::MIN, |m, &u| m.max(u))).exp());
         let p = &e / e.sum();
         for j in 0..p.len() {
@@ -346,18 +333,48 @@ fn document_first_layer_taken_literally_fails_the_numerical_check() {
     let num = numerical(&c);
     let literal = literal_document_dw1(&c);
     // Its data part vanishes: the class factors sum to Σ_j p_j - 1 = 0.
-    let data_part = &literal - &c.net.w1.mapv(|w| 2.0 * c.reg * w);
+    let data_part = &literal - &c.net.layers()[0].weight().mapv(|w| 2.0 * c.reg * w);
     assert!(
         data_part.iter().all(|v| v.abs() < 1e-15),
         "literal data part is not zero"
     );
     // So it misses the true gradient by about its own size...
-    let literal_error = relative_error(&literal, &num.w1);
+    let literal_error = relative_error(&literal.into_dyn(), &num[0]);
     assert!(
         literal_error > 0.5,
         "literal form unexpectedly close: {literal_error:e}"
     );
     // ...while the corrected per-example form passes the same check.
     let (_, fixed) = per_example::gradients(&c.net, c.x.view(), &c.y, c.reg).unwrap();
-    assert!(relative_error(&fixed.w1, &num.w1) < 1e-6);
+    assert!(relative_error(&fixed[0], &num[0]) < 1e-6);
+}
+
+#[test]
+fn deeper_nets_tape_gradients_match_central_differences() {
+    // Three and four layers: the same loss recorded through the same code as the document's
+    // net, every parameter (W1..W4, b1..b4) against central differences of the loss.
+    for (seed, sizes) in [vec![4, 6, 5, 3], vec![3, 5, 4, 4, 2]]
+        .into_iter()
+        .enumerate()
+    {
+        let mut rng = StdRng::seed_from_u64(seed as u64);
+        let net = random_net(&sizes, 0.5, seed as u64, &mut rng);
+        let x = Array2::from_shape_fn((5, sizes[0]), |_| rng.random_range(-1.0..1.0));
+        let y: Vec<usize> = (0..5)
+            .map(|_| rng.random_range(0..sizes[sizes.len() - 1]))
+            .collect();
+        let (loss, g) = net
+            .loss_and_gradients(&mut Tape::new(), x.clone(), &y, 1e-2)
+            .unwrap();
+        assert_eq!(g.len(), 2 * (sizes.len() - 1));
+        let params: Vec<ArrayD<f64>> = net.parameters().map(|(_, p)| p.to_owned()).collect();
+        let numeric = numeric_gradients(&params, |p| {
+            let net = Mlp::from_parameters(p.to_vec())?;
+            net.loss_and_gradients(&mut Tape::new(), x.clone(), &y, 1e-2)
+                .map(|r| r.0)
+        })
+        .unwrap();
+        let e = error_vs(&g, &numeric);
+        assert!(e < 1e-6, "{sizes:?}: relative error {e:e} (loss {loss})");
+    }
 }

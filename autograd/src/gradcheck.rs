@@ -16,6 +16,27 @@ pub struct GradcheckReport {
 }
 
 impl GradcheckReport {
+    /// Compares gradients `analytic` with `numeric` (for example from [`numeric_gradients`]),
+    /// input by input.
+    ///
+    /// # Panics
+    /// If the two lists differ in length or an input's two gradients in shape.
+    pub fn compare(analytic: &[ArrayD<f64>], numeric: &[ArrayD<f64>]) -> Self {
+        assert_eq!(analytic.len(), numeric.len(), "one gradient per input");
+        let mut report = GradcheckReport {
+            relative_errors: Vec::new(),
+            absolute_errors: Vec::new(),
+        };
+        for (a, n) in analytic.iter().zip(numeric) {
+            let worst = Zip::from(a)
+                .and(n)
+                .fold(0f64, |m, &x, &y| m.max((x - y).abs()));
+            report.absolute_errors.push(worst);
+            report.relative_errors.push(relative_error(a, n));
+        }
+        report
+    }
+
     /// The worst relative error over all inputs.
     pub fn max_relative_error(&self) -> f64 {
         self.relative_errors.iter().copied().fold(0.0, f64::max)
@@ -23,7 +44,7 @@ impl GradcheckReport {
 }
 
 /// Checks the tape's gradients of `f` at `inputs` against central differences
-/// `(f(x + h) - f(x - h)) / 2h` with `h = 1e-6`.
+/// ([`numeric_gradients`]).
 ///
 /// `f` gets a fresh tape and one parameter per input, and returns a one-element output. It is
 /// evaluated `2 · (total number of input elements) + 1` times, so keep the inputs small.
@@ -45,7 +66,6 @@ pub fn gradcheck<F>(inputs: &[ArrayD<f64>], f: F) -> Result<GradcheckReport>
 where
     F: for<'t> Fn(&'t Tape<f64>, &[Var<'t, f64>]) -> Result<Var<'t, f64>>,
 {
-    const H: f64 = 1e-6;
     let analytic: Vec<ArrayD<f64>> = {
         let tape = Tape::new();
         let vars: Vec<_> = inputs.iter().map(|x| tape.param(x.clone())).collect();
@@ -59,7 +79,7 @@ where
             })
             .collect()
     };
-    let eval = |xs: &[ArrayD<f64>]| -> Result<f64> {
+    let numeric = numeric_gradients(inputs, |xs| {
         let tape = Tape::new();
         let vars: Vec<_> = xs.iter().map(|x| tape.constant(x.clone())).collect();
         let out = f(&tape, &vars)?;
@@ -71,35 +91,54 @@ where
             },
             e => e,
         })
-    };
-    let mut report = GradcheckReport {
-        relative_errors: Vec::new(),
-        absolute_errors: Vec::new(),
-    };
+    })?;
+    Ok(GradcheckReport::compare(&analytic, &numeric))
+}
+
+/// The step `h` of the central differences: `1e-6`, where truncation (`~h²`) and rounding
+/// (`~ε/h`) errors of `f64` are about equal for well-scaled functions.
+pub const CENTRAL_DIFFERENCE_STEP: f64 = 1e-6;
+
+/// The gradient of `f` at `inputs` by central differences,
+/// `(f(x + h e_k) - f(x - h e_k)) / 2h` for every element `k` of every input, with
+/// `h =` [`CENTRAL_DIFFERENCE_STEP`]: the one numerical derivative the workspace checks
+/// gradients against. `f` is called `2 ·` (number of elements) times, with copies of `inputs`
+/// in standard layout of which one element is moved.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_autograd::numeric_gradients;
+///
+/// let x = array![1.0, -2.0].into_dyn();
+/// // f(x) = Σ x³, so df/dx = 3x².
+/// let g = numeric_gradients(&[x], |xs| Ok::<_, ()>(xs[0].mapv(|v| v * v * v).sum()))?;
+/// assert!((g[0][0] - 3.0).abs() < 1e-6 && (g[0][1] - 12.0).abs() < 1e-6);
+/// # Ok::<(), ()>(())
+/// ```
+pub fn numeric_gradients<E>(
+    inputs: &[ArrayD<f64>],
+    mut f: impl FnMut(&[ArrayD<f64>]) -> std::result::Result<f64, E>,
+) -> std::result::Result<Vec<ArrayD<f64>>, E> {
+    const H: f64 = CENTRAL_DIFFERENCE_STEP;
     let mut xs: Vec<ArrayD<f64>> = inputs
         .iter()
         .map(|x| x.as_standard_layout().into_owned())
         .collect();
-    for (k, grad) in analytic.iter().enumerate() {
-        let (mut worst, mut scale) = (0f64, 0f64);
-        for (flat, &a) in grad.iter().enumerate() {
-            let x = element(&mut xs[k], flat);
-            let x = *x;
+    let mut grads = Vec::with_capacity(xs.len());
+    for k in 0..xs.len() {
+        let mut grad = ArrayD::zeros(xs[k].raw_dim());
+        for (flat, g) in grad.iter_mut().enumerate() {
+            let x = *element(&mut xs[k], flat);
             set(&mut xs[k], flat, x + H);
-            let up = eval(&xs)?;
+            let up = f(&xs)?;
             set(&mut xs[k], flat, x - H);
-            let down = eval(&xs)?;
+            let down = f(&xs)?;
             set(&mut xs[k], flat, x);
-            let numeric = (up - down) / (2.0 * H);
-            worst = worst.max((a - numeric).abs());
-            scale = scale.max(a.abs()).max(numeric.abs());
+            *g = (up - down) / (2.0 * H);
         }
-        report.absolute_errors.push(worst);
-        report
-            .relative_errors
-            .push(if scale > 0.0 { worst / scale } else { 0.0 });
+        grads.push(grad);
     }
-    Ok(report)
+    Ok(grads)
 }
 
 /// Sets the `flat`-th element of `x`, which is in standard layout.

@@ -55,7 +55,9 @@
 //!   reductions, shape ops, softmax and losses, matmul, custom).
 //! - `ops/`: one file per family of ops (`unary.rs`, `binary.rs`, `reduce.rs`, `shape.rs`,
 //!   `softmax.rs`, `pick.rs`, `losses.rs`, `matmul.rs`, `custom.rs`), plus `broadcast.rs`
-//!   (NumPy's rules) and the matrix kernel `gemm.rs`.
+//!   (NumPy's rules).
+//! - `kernel/`: the matrix-product kernel (numerics, not an op): `gemm.rs` picks an
+//!   implementation, the rest is the packed kernel with its SIMD micro-kernels.
 //! - [`derivatives`]: every derivative rule, one match; [`sinks`]: how their results land in
 //!   gradient buffers; `backward.rs`: the walk; `gradients.rs`: what it returns.
 
@@ -83,14 +85,16 @@ mod var;
 pub use custom_op::CustomOp;
 pub use element::Element;
 pub use error::{Error, Result};
-pub use gradcheck::{gradcheck, relative_error, GradcheckReport};
+pub use gradcheck::{
+    gradcheck, numeric_gradients, relative_error, GradcheckReport, CENTRAL_DIFFERENCE_STEP,
+};
 pub use gradients::Gradients;
+pub use kernel::gemm::{gemm, gemm_with, set_threads, threads_for, Kernel};
 pub use kernel::Isa;
 pub use leaf::{Leaf, SharedArray};
 /// The `ndarray` version the tape's tensors are made of (0.17), for callers that don't depend
 /// on it themselves.
 pub use ndarray;
-pub use ops::gemm::{gemm, gemm_with, set_threads, threads_for, Kernel};
 pub use summation::{sum_f64, sum_squares_f64};
 pub use tape::Tape;
 pub use var::Var;

@@ -9,9 +9,9 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
+use crate::kernel::gemm::gemm;
 use crate::ops::broadcast::{reduce_into, stretch};
 use crate::ops::custom::{with_views, STACK_INPUTS};
-use crate::ops::gemm::gemm;
 use crate::ops::matmul::matrix_mut;
 use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
 use crate::pool::Pool;

@@ -181,6 +181,26 @@ impl<T: Element> Tape<T> {
         Ok(Var::new(self, inner.nodes.len() - 1))
     }
 
+    /// The parameters recorded so far, in recording order (for a model that records its
+    /// parameters in its own order, that order): what a training step walks to collect each
+    /// parameter's gradient without keeping its own list of variables.
+    ///
+    /// ```
+    /// # use ndarray::array;
+    /// # use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let w = tape.param(array![1.0, 2.0]);
+    /// let _x = tape.constant(array![3.0, 4.0]);
+    /// let b = tape.param(array![0.5]);
+    /// let params: Vec<usize> = tape.params().map(|v| v.index()).collect();
+    /// assert_eq!(params, [w.index(), b.index()]);
+    /// ```
+    pub fn params(&self) -> impl Iterator<Item = Var<'_, T>> + '_ {
+        (0..self.len())
+            .filter(move |&i| matches!(self.borrow().nodes[i].op, Op::Leaf { param: true, .. }))
+            .map(move |i| Var::new(self, i))
+    }
+
     /// Number of recorded nodes (leaves and ops).
     pub fn len(&self) -> usize {
         self.inner.borrow().nodes.len()

@@ -84,10 +84,11 @@ pub struct DataArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Hidden units h.
-    #[arg(long, default_value_t = TrainConfig::default().hidden)]
-    pub hidden: usize,
-    /// Regularisation strength lambda of lambda * (sum W1^2 + sum W2^2).
+    /// Hidden units h, or one size per hidden layer (`512,256` trains a net of three layers).
+    #[arg(long, value_delimiter = ',', num_args = 1, value_name = "H[,H...]",
+          default_values_t = TrainConfig::default().hidden)]
+    pub hidden: Vec<usize>,
+    /// Regularisation strength lambda of lambda * (sum W1^2 + sum W2^2 + ...).
     #[arg(long, default_value_t = TrainConfig::default().reg)]
     pub reg: f64,
     /// Initial learning rate.
@@ -136,7 +137,7 @@ impl TrainArgs {
     /// The library's configuration from the flags.
     pub fn config(&self) -> TrainConfig {
         TrainConfig {
-            hidden: self.hidden,
+            hidden: self.hidden.clone(),
             reg: self.reg,
             lr: self.lr,
             lr_decay: self.lr_decay,
@@ -234,7 +235,7 @@ impl TuneArgs {
     /// (the library's defaults for what `tune` has no flag for).
     pub fn trial_config(&self, hidden: usize, lr: f64, reg: f64) -> TrainConfig {
         TrainConfig {
-            hidden,
+            hidden: vec![hidden],
             lr,
             reg,
             epochs: self.epochs,
@@ -252,9 +253,10 @@ pub struct GraphArgs {
     /// Inputs d.
     #[arg(long, default_value_t = 64)]
     pub inputs: usize,
-    /// Hidden units h.
-    #[arg(long, default_value_t = 100)]
-    pub hidden: usize,
+    /// Hidden units h, or one size per hidden layer (`512,256`).
+    #[arg(long, value_delimiter = ',', num_args = 1, value_name = "H[,H...]",
+          default_values_t = [100])]
+    pub hidden: Vec<usize>,
     /// Classes c.
     #[arg(long, default_value_t = 10)]
     pub classes: usize,

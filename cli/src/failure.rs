@@ -178,7 +178,8 @@ mod tests {
         let missing = dir.path().join("missing.safetensors");
         let read = Failure::from(tapegrad_net::checkpoint::load_model(&missing).unwrap_err());
         assert_eq!(read.code, 2, "{}", read.message);
-        let net = tapegrad_net::TwoLayerNet::<f32>::new(2, 3, 2, 0.1, 0);
+        let init = tapegrad_net::Init { std: 0.1, seed: 0 };
+        let net = tapegrad_net::Mlp::<f32>::new(&[2, 3, 2], init).unwrap();
         let model = tapegrad_net::checkpoint::SavedModel {
             mean: tapegrad_net::data::MeanImage::from_array(ndarray::Array1::zeros(2)),
             net,

@@ -61,7 +61,10 @@ fn divergence_after_a_good_epoch_exits_1_naming_the_iteration_and_keeps_that_epo
         model.net == state.best,
         "the model file is the state's best net"
     );
-    assert!(model.net.w1.iter().all(|w| w.is_finite()));
+    assert!(model
+        .net
+        .parameters()
+        .all(|(_, p)| p.iter().all(|w| w.is_finite())));
     assert_eq!(metrics(&dir).1.len(), 1);
     // ... and the model still evaluates.
     tapegrad(["eval", "--model", &s(&dir.join("model.safetensors"))]).ok();

@@ -142,7 +142,7 @@ fn default_train_on_digits_reaches_97_percent_test_accuracy() {
     let summary = assert_run_folder(&out, 60, true);
     assert_eq!(summary["dataset"], "digits");
     let hp = &summary["hyperparameters"];
-    assert_eq!(hp["hidden"], 100);
+    assert_eq!(hp["hidden"], serde_json::json!([100]));
     assert_eq!(hp["optimizer"]["kind"], "adam");
     assert_eq!(hp["lr_decay"], 0.98);
     assert_eq!(hp["batch_size"], 32);

@@ -15,7 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use tapegrad_autograd::Element;
 
 use crate::optim::Sgd;
-use crate::{closed_form, Result, TrainStep, TwoLayerNet};
+use crate::{closed_form, Init, Mlp, Result, TrainStep};
 
 /// A benchmark shape: batch `n`, inputs `d`, hidden units `h`, classes `c`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub const SHAPES: [StepShape; 4] = [
 /// `lr = 1e-3`, fixed seed — as the peers use.
 pub struct StepBench<T: Element> {
     /// The net being trained.
-    pub net: TwoLayerNet<T>,
+    pub net: Mlp<T>,
     x: Arc<Array2<T>>,
     y: Vec<usize>,
     step: TrainStep<T>,
@@ -99,7 +99,8 @@ impl<T: Element> StepBench<T> {
         });
         let y = (0..shape.n).map(|_| rng.random_range(0..shape.c)).collect();
         StepBench {
-            net: TwoLayerNet::new(shape.d, shape.h, shape.c, 1e-2, 1),
+            net: Mlp::new(&[shape.d, shape.h, shape.c], Init { std: 1e-2, seed: 1 })
+                .expect("the benchmark shapes are valid"),
             x: Arc::new(x),
             y,
             step: TrainStep::new(Sgd::default()),

@@ -5,6 +5,7 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::limits::MAX_LAYERS;
 use crate::memory::{about, MemoryLimit, NetShape};
 use crate::train::TrainConfig;
 
@@ -71,7 +72,7 @@ impl TrainConfig {
     /// ```
     /// use tapegrad_net::train::TrainConfig;
     /// use tapegrad_net::config::Setting;
-    /// let bad = TrainConfig { hidden: 0, ..TrainConfig::default() };
+    /// let bad = TrainConfig { hidden: vec![0], ..TrainConfig::default() };
     /// assert_eq!(bad.validate().unwrap_err().setting, Setting::Hidden);
     /// assert!(TrainConfig::default().validate().is_ok());
     /// ```
@@ -83,8 +84,14 @@ impl TrainConfig {
                 problem: problem.to_owned(),
             })
         };
-        if self.hidden == 0 {
-            return bad(Setting::Hidden, "0".into(), "needs at least 1 hidden unit");
+        let hidden = self.hidden_text();
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            let problem = "needs at least 1 hidden layer, each of at least 1 unit";
+            return bad(Setting::Hidden, hidden, problem);
+        }
+        if self.hidden.len() >= MAX_LAYERS {
+            let problem = format!("at most {} hidden layers", MAX_LAYERS - 1);
+            return bad(Setting::Hidden, hidden, &problem);
         }
         if self.batch_size == 0 {
             return bad(
@@ -130,16 +137,25 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// The hidden sizes as `--hidden` spells them: `100`, `512,256`.
+    pub fn hidden_text(&self) -> String {
+        let sizes: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
+        sizes.join(",")
+    }
+
     /// The hyperparameters as `(name, value)` text pairs, derived from the serde definition
     /// (so a new field appears everywhere at once): one pair per field, the optimizer's as
-    /// `optimizer.kind`, `optimizer.beta1`, ...; names in alphabetical order. The model file's
-    /// metadata and `tune`'s table are written from these.
+    /// `optimizer.kind`, `optimizer.beta1`, ...; lists as comma-separated values (`hidden` =
+    /// `512,256`); names in alphabetical order. The model file's metadata and `tune`'s table are
+    /// written from these.
     ///
     /// ```
     /// use tapegrad_net::train::TrainConfig;
     /// let fields = TrainConfig::default().fields();
     /// assert!(fields.contains(&("optimizer.kind".to_owned(), "adam".to_owned())));
     /// assert!(fields.contains(&("seed".to_owned(), "0".to_owned())));
+    /// let deep = TrainConfig { hidden: vec![512, 256], ..TrainConfig::default() };
+    /// assert!(deep.fields().contains(&("hidden".to_owned(), "512,256".to_owned())));
     /// ```
     pub fn fields(&self) -> Vec<(String, String)> {
         fn flatten(prefix: String, value: serde_json::Value, out: &mut Vec<(String, String)>) {
@@ -155,6 +171,11 @@ impl TrainConfig {
                     }
                 }
                 serde_json::Value::String(text) => out.push((prefix, text)),
+                // Lists (the hidden sizes) as `--hidden` spells them: `512,256`.
+                serde_json::Value::Array(items) => {
+                    let items: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+                    out.push((prefix, items.join(",")))
+                }
                 other => out.push((prefix, other.to_string())),
             }
         }
@@ -169,7 +190,7 @@ impl TrainConfig {
     pub fn net_shape(&self, inputs: usize, classes: usize, examples: usize) -> NetShape {
         NetShape {
             inputs,
-            hidden: self.hidden,
+            hidden: self.hidden.clone(),
             classes,
             batch: self.batch_size.min(examples.max(1)),
         }
@@ -202,11 +223,14 @@ impl TrainConfig {
         if limit.fits(needed) {
             return Ok(());
         }
-        let one = NetShape { batch: 1, ..shape };
+        let one = NetShape {
+            batch: 1,
+            ..shape.clone()
+        };
         let (setting, value) = if limit.fits(one.training_bytes(buffers)) {
             (Setting::BatchSize, self.batch_size.to_string())
         } else {
-            (Setting::Hidden, self.hidden.to_string())
+            (Setting::Hidden, self.hidden_text())
         };
         Err(ConfigError {
             setting,
@@ -233,7 +257,7 @@ mod tests {
     fn huge_hidden_is_blamed_on_hidden_and_says_how_much_memory() {
         for hidden in [1_000_000_000_000, usize::MAX] {
             let c = TrainConfig {
-                hidden,
+                hidden: vec![hidden],
                 ..TrainConfig::default()
             };
             let e = c.check_fits_within(64, 10, 1000, LIMIT).unwrap_err();
@@ -266,6 +290,27 @@ mod tests {
     fn each_bad_hyperparameter_names_its_setting() {
         let d = TrainConfig::default();
         let cases = [
+            (
+                TrainConfig {
+                    hidden: vec![],
+                    ..d.clone()
+                },
+                Setting::Hidden,
+            ),
+            (
+                TrainConfig {
+                    hidden: vec![100, 0],
+                    ..d.clone()
+                },
+                Setting::Hidden,
+            ),
+            (
+                TrainConfig {
+                    hidden: vec![1; MAX_LAYERS],
+                    ..d.clone()
+                },
+                Setting::Hidden,
+            ),
             (
                 TrainConfig {
                     batch_size: 0,

@@ -7,6 +7,7 @@
 //! | bound | value | applies to |
 //! |---|---|---|
 //! | [`MAX_CLASSES`] | 65,536 | class labels of every data set, the class count of a model |
+//! | [`MAX_LAYERS`] | 64 | layers of a model (`--hidden` sizes + 1, a model file's `W1, W2, ...`) |
 //! | [`MAX_DATA_FILE_BYTES`] | 4 GiB | bytes read from one data file (after gunzipping) |
 //! | [`MAX_CSV_LINE_BYTES`] | 16 MiB | one CSV line |
 //! | [`MAX_MODEL_DATA_BYTES`] | 16 GiB | the tensor data a model or state file announces |
@@ -18,6 +19,10 @@
 /// The largest class count a data set or a model may have: labels are `0..MAX_CLASSES`.
 /// Larger counts are refused as absurd (no data set this crate reads comes close).
 pub const MAX_CLASSES: usize = 65_536;
+
+/// The most layers a model may have (hidden layers + 1): far deeper than a plain MLP trains
+/// well, and a bound on the tensors looked for in a model file.
+pub const MAX_LAYERS: usize = 64;
 
 /// The most bytes read from one data file, counted after gunzipping; a larger (or endless)
 /// file is refused once this many bytes have been read.

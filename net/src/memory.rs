@@ -4,14 +4,14 @@
 
 use std::fmt;
 
-/// The sizes that fix a net's memory: inputs `d`, hidden units `h`, classes `c`, and the
-/// examples of one batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The sizes that fix a net's memory: inputs `d`, each hidden layer's units, classes `c`, and
+/// the examples of one batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetShape {
     /// Inputs `d`.
     pub inputs: usize,
-    /// Hidden units `h`.
-    pub hidden: usize,
+    /// Hidden units of each hidden layer (`[h]` for the document's net).
+    pub hidden: Vec<usize>,
     /// Classes `c`.
     pub classes: usize,
     /// Examples per batch (at most the training set's size).
@@ -26,13 +26,17 @@ const PARAMETER_COPIES: u64 = 4;
 const ACTIVATION_COPIES: u64 = 4;
 
 impl NetShape {
-    /// The number of parameters, `d·h + h + h·c + c`; `None` if it overflows `u64`.
+    /// The number of parameters, `Σ_l (in_l · out_l + out_l)` (`d·h + h + h·c + c` for the
+    /// document's net); `None` if it overflows `u64`.
     pub fn parameters(&self) -> Option<u64> {
-        let (d, h, c) = (self.inputs as u64, self.hidden as u64, self.classes as u64);
-        d.checked_mul(h)?
-            .checked_add(h)?
-            .checked_add(h.checked_mul(c)?)?
-            .checked_add(c)
+        let sizes: Vec<u64> = std::iter::once(self.inputs)
+            .chain(self.hidden.iter().copied())
+            .chain(std::iter::once(self.classes))
+            .map(|s| s as u64)
+            .collect();
+        sizes.windows(2).try_fold(0u64, |sum, io| {
+            sum.checked_add(io[0].checked_mul(io[1])?.checked_add(io[1])?)
+        })
     }
 
     /// An estimate (from above, for `f32`) of the bytes training needs: the parameters times
@@ -41,12 +45,11 @@ impl NetShape {
     /// `None` if it overflows `u64`.
     pub fn training_bytes(&self, buffers: u64) -> Option<u64> {
         let params = self.parameters()?;
-        let (d, h, c, n) = (
-            self.inputs as u64,
-            self.hidden as u64,
-            self.classes as u64,
-            self.batch as u64,
-        );
+        let h = self
+            .hidden
+            .iter()
+            .try_fold(0u64, |sum, &h| sum.checked_add(h as u64))?;
+        let (d, c, n) = (self.inputs as u64, self.classes as u64, self.batch as u64);
         let per_example = d
             .checked_add(ACTIVATION_COPIES.checked_mul(h)?)?
             .checked_add(ACTIVATION_COPIES.checked_mul(c)?)?;
@@ -58,12 +61,17 @@ impl NetShape {
 }
 
 impl fmt::Display for NetShape {
-    /// `64 inputs, 100 hidden units, 10 classes, batches of 32`.
+    /// `64 inputs, 100 hidden units, 10 classes, batches of 32` (`512,256 hidden units` for
+    /// two hidden layers).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
         write!(
             f,
             "{} inputs, {} hidden units, {} classes, batches of {}",
-            self.inputs, self.hidden, self.classes, self.batch
+            self.inputs,
+            hidden.join(","),
+            self.classes,
+            self.batch
         )
     }
 }
@@ -163,13 +171,21 @@ mod tests {
     fn parameters_count_weights_and_biases_and_overflow_is_none() {
         let s = NetShape {
             inputs: 64,
-            hidden: 100,
+            hidden: vec![100],
             classes: 10,
             batch: 32,
         };
         assert_eq!(s.parameters(), Some(64 * 100 + 100 + 100 * 10 + 10));
+        let deep = NetShape {
+            hidden: vec![100, 50],
+            ..s.clone()
+        };
+        assert_eq!(
+            deep.parameters(),
+            Some(64 * 100 + 100 + 100 * 50 + 50 + 50 * 10 + 10)
+        );
         let huge = NetShape {
-            hidden: usize::MAX,
+            hidden: vec![usize::MAX],
             ..s
         };
         assert_eq!(huge.parameters(), None);

@@ -12,15 +12,18 @@ use serde::{Deserialize, Serialize};
 use tapegrad_autograd::Element;
 
 use crate::data::Dataset;
-use crate::{NetError, OptimizerKind, Result, TrainStep, TwoLayerNet};
+use crate::{Init, Mlp, NetError, OptimizerKind, Result, TrainStep};
 
 /// Hyperparameters of a run: the one definition from which the run state, the model file's
 /// metadata, `summary.json` and `tune`'s results are all written (through serde).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    /// Hidden units `h`.
-    pub hidden: usize,
+    /// Hidden units of each hidden layer: `[h]` is the document's two-layer net, `[512, 256]`
+    /// a net of three layers. A saved single number (files of earlier versions) reads as one
+    /// hidden layer.
+    #[serde(deserialize_with = "hidden_sizes")]
+    pub hidden: Vec<usize>,
     /// Regularisation strength `λ` of `λ(ΣW1² + ΣW2²)`.
     pub reg: f64,
     /// Initial learning rate.
@@ -43,7 +46,7 @@ impl Default for TrainConfig {
     /// Settings that reach 97–98% test accuracy on the built-in digits in well under a second.
     fn default() -> Self {
         TrainConfig {
-            hidden: 100,
+            hidden: vec![100],
             reg: 1e-4,
             lr: 1e-3,
             lr_decay: 0.98,
@@ -54,6 +57,22 @@ impl Default for TrainConfig {
             seed: 0,
         }
     }
+}
+
+/// Reads `hidden` as a list of sizes, or as one number (one hidden layer).
+fn hidden_sizes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<usize>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Hidden {
+        One(usize),
+        Layers(Vec<usize>),
+    }
+    Ok(match Hidden::deserialize(d)? {
+        Hidden::One(h) => vec![h],
+        Hidden::Layers(sizes) => sizes,
+    })
 }
 
 /// What one epoch did.
@@ -105,9 +124,9 @@ pub enum Progress<'a, T: Element> {
 #[derive(Debug, Clone)]
 pub struct Training<T: Element> {
     /// The current model.
-    pub net: TwoLayerNet<T>,
+    pub net: Mlp<T>,
     /// The model of the best validation accuracy so far.
-    pub best: TwoLayerNet<T>,
+    pub best: Mlp<T>,
     /// Its validation accuracy.
     pub best_val_accuracy: f64,
     /// The tape and the optimizer (with its state) that take each step.
@@ -125,9 +144,16 @@ pub struct Training<T: Element> {
 impl<T: Element> Training<T> {
     /// A fresh run for `d` inputs and `c` classes. Check the sizes first
     /// ([`TrainConfig::validate`], [`TrainConfig::check_fits`]): this allocates the net.
-    pub fn new(config: &TrainConfig, d: usize, c: usize) -> Self {
-        let net = TwoLayerNet::new(d, config.hidden, c, config.init_std, config.seed);
-        Training {
+    pub fn new(config: &TrainConfig, d: usize, c: usize) -> Result<Self> {
+        let mut sizes = vec![d];
+        sizes.extend(&config.hidden);
+        sizes.push(c);
+        let init = Init {
+            std: config.init_std,
+            seed: config.seed,
+        };
+        let net = Mlp::new(&sizes, init)?;
+        Ok(Training {
             best: net.clone(),
             net,
             best_val_accuracy: f64::NEG_INFINITY,
@@ -136,7 +162,7 @@ impl<T: Element> Training<T> {
             iteration: 0,
             lr: config.lr,
             history: Vec::new(),
-        }
+        })
     }
 
     /// Trains until `config.epochs` epochs are complete (continuing from `self.epoch`),
@@ -151,7 +177,7 @@ impl<T: Element> Training<T> {
         val: &Dataset,
         mut observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
     ) -> Result<()> {
-        let d = self.net.dims().0;
+        let d = self.net.inputs();
         if train.dim() != d {
             return Err(NetError::InputSize {
                 expected: d,
@@ -246,11 +272,7 @@ fn gather<T: Element>(features: ArrayView2<'_, f32>, rows: &[usize], out: &mut n
 }
 
 /// Accuracy of `net` on f32 features (converted to `T` in blocks, so memory stays small).
-pub fn accuracy<T: Element>(
-    net: &TwoLayerNet<T>,
-    x: ArrayView2<'_, f32>,
-    y: &[usize],
-) -> Result<f64> {
+pub fn accuracy<T: Element>(net: &Mlp<T>, x: ArrayView2<'_, f32>, y: &[usize]) -> Result<f64> {
     let predicted = predict(net, x)?;
     let right = predicted.iter().zip(y).filter(|(p, y)| p == y).count();
     Ok(if y.is_empty() {
@@ -262,7 +284,7 @@ pub fn accuracy<T: Element>(
 
 /// Predicted classes of `net` for f32 features, converted to `T` 1,024 rows at a time (so the
 /// converted copy stays a few megabytes whatever the data's size).
-pub fn predict<T: Element>(net: &TwoLayerNet<T>, x: ArrayView2<'_, f32>) -> Result<Vec<usize>> {
+pub fn predict<T: Element>(net: &Mlp<T>, x: ArrayView2<'_, f32>) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(x.nrows());
     for block in x.axis_chunks_iter(ndarray::Axis(0), 1024) {
         let xt: Array2<T> = block.mapv(|v| T::cast(f64::from(v)));

@@ -8,7 +8,7 @@ use ndarray::ArrayD;
 use tapegrad_autograd::{Element, Leaf, Tape, Var};
 
 use crate::optim::{update_parameter, Optimizer};
-use crate::{Result, TwoLayerNet};
+use crate::{Mlp, Result};
 
 /// A tape and an optimizer: each [`step`](TrainStep::step) records the loss, takes its
 /// gradients, updates the parameters and hands every buffer back to the tape, so that after
@@ -20,9 +20,9 @@ use crate::{Result, TwoLayerNet};
 /// ```
 /// use ndarray::array;
 /// use tapegrad_net::optim::Adam;
-/// use tapegrad_net::{TrainStep, TwoLayerNet};
+/// use tapegrad_net::{Init, Mlp, TrainStep};
 ///
-/// let mut net = TwoLayerNet::<f64>::new(2, 8, 2, 0.1, 0);
+/// let mut net = Mlp::<f64>::new(&[2, 8, 2], Init { std: 0.1, seed: 0 })?;
 /// let mut step = TrainStep::new(Adam::default());
 /// let (x, y) = (array![[1.0, 0.0], [0.0, 1.0]], [0, 1]);
 /// let first = step.step(&mut net, x.clone(), &y, 0.0, 0.05)?;
@@ -35,7 +35,7 @@ use crate::{Result, TwoLayerNet};
 pub struct TrainStep<T: Element> {
     tape: Tape<T>,
     optimizer: Box<dyn Optimizer<T>>,
-    /// The gradients of [`step_params`](TrainStep::step_params), kept for their capacity.
+    /// The gradients of the step, kept for the list's capacity.
     grads: Vec<ArrayD<T>>,
 }
 
@@ -75,23 +75,24 @@ impl<T: Element> TrainStep<T> {
     /// `lr`; returns the loss before the update.
     pub fn step(
         &mut self,
-        net: &mut TwoLayerNet<T>,
+        net: &mut Mlp<T>,
         x: impl Into<Leaf<T>>,
         y: &[usize],
         reg: T,
         lr: f64,
     ) -> Result<T> {
-        let (loss, grads) = net.loss_and_gradients(&mut self.tape, x, y, reg)?;
-        if loss.is_finite() {
-            net.update(self.optimizer.as_mut(), &grads, lr)?;
-        }
-        for g in [grads.w1.into_dyn(), grads.w2.into_dyn()] {
+        let loss = net.loss_and_gradients_into(&mut self.tape, x, y, reg, &mut self.grads);
+        let update = match loss {
+            Ok(loss) if loss.is_finite() => {
+                net.update_from(self.optimizer.as_mut(), &self.grads, lr)
+            }
+            _ => Ok(()),
+        };
+        for g in self.grads.drain(..) {
             self.tape.give_buffer(g);
         }
-        for g in [grads.b1.into_dyn(), grads.b2.into_dyn()] {
-            self.tape.give_buffer(g);
-        }
-        Ok(loss)
+        update?;
+        loss
     }
 
     /// One step of any model whose parameters are `params`: `loss` records the loss on the

@@ -2,10 +2,10 @@
 //! naming what is wrong, before computing anything.
 
 use ndarray::Array2;
-use tapegrad_net::{closed_form, per_example, NetError, TwoLayerNet};
+use tapegrad_net::{closed_form, per_example, Init, Mlp, NetError};
 
-fn net() -> TwoLayerNet<f64> {
-    TwoLayerNet::new(3, 4, 2, 0.1, 0)
+fn net() -> Mlp<f64> {
+    Mlp::new(&[3, 4, 2], Init { std: 0.1, seed: 0 }).unwrap()
 }
 
 #[test]
@@ -67,4 +67,22 @@ fn inputs_of_the_wrong_width_are_an_input_size_error() {
         "{:?}",
         result.map(|r| r.0)
     );
+}
+
+#[test]
+fn the_closed_forms_refuse_a_net_that_is_not_the_documents_two_layers() {
+    let deep = Mlp::<f64>::new(&[3, 4, 4, 2], Init::default()).unwrap();
+    let x = Array2::zeros((2, 3));
+    let mut workspace = closed_form::Workspace::new(2, 3, 4, 2);
+    for result in [
+        closed_form::gradients(&deep, x.view(), &[0, 1], 0.0).map(|r| r.0),
+        per_example::gradients(&deep, x.view(), &[0, 1], 0.0).map(|r| r.0),
+        workspace.gradients(&deep, x.view(), &[0, 1], 0.0),
+    ] {
+        let e = result.unwrap_err();
+        assert!(
+            matches!(e, NetError::Parameters(_)) && e.to_string().contains("has 3"),
+            "{e}"
+        );
+    }
 }

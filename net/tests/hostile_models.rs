@@ -11,12 +11,12 @@ use tapegrad_net::checkpoint::{
 use tapegrad_net::data::{spiral_splits, MeanImage};
 use tapegrad_net::tensor_file::TensorFile;
 use tapegrad_net::train::{TrainConfig, Training};
-use tapegrad_net::TwoLayerNet;
+use tapegrad_net::{Init, Mlp};
 
 fn model(dir: &Path) -> PathBuf {
     let path = dir.join("model.safetensors");
     let saved = SavedModel {
-        net: TwoLayerNet::new(4, 3, 2, 0.1, 0),
+        net: Mlp::new(&[4, 3, 2], Init { std: 0.1, seed: 0 }).unwrap(),
         mean: MeanImage::from_array(Array1::zeros(4)),
         info: ModelInfo {
             dataset: "toy".into(),
@@ -127,11 +127,11 @@ fn header_announcing_more_than_the_model_limit_is_refused_before_the_data_is_rea
 fn state(dir: &Path) -> PathBuf {
     let splits = spiral_splits(20, 3, 0).unwrap();
     let config = TrainConfig {
-        hidden: 5,
+        hidden: vec![5],
         epochs: 1,
         ..TrainConfig::default()
     };
-    let mut run = Training::<f32>::new(&config, 2, 3);
+    let mut run = Training::<f32>::new(&config, 2, 3).unwrap();
     run.run(&config, &splits.train, &splits.val, |_| {
         std::ops::ControlFlow::Continue(())
     })
@@ -156,7 +156,7 @@ fn state_with_invalid_saved_hyperparameters_names_the_state_file() {
     for (from, to) in [
         ("\"batch_size\":32", "\"batch_size\":0"),
         ("\"lr\":0.001", "\"lr\":-1.0"),
-        ("\"hidden\":5", "\"hidden\":1000000000000"),
+        ("\"hidden\":[5]", "\"hidden\":[1000000000000]"),
     ] {
         let path = state(tmp.path());
         tamper(&path, |ck| {

@@ -15,7 +15,7 @@ use tapegrad_net::OptimizerKind;
 
 fn config(optimizer: OptimizerKind, epochs: usize) -> TrainConfig {
     TrainConfig {
-        hidden: 6,
+        hidden: vec![6],
         epochs,
         lr: 0.01,
         optimizer,
@@ -52,7 +52,7 @@ fn every_optimizers_run_state_round_trips_and_resumes_bit_for_bit() {
     ] {
         let path = tmp.path().join(format!("{}.safetensors", kind.name()));
         let two = config(kind, 2);
-        let mut run = Training::<f32>::new(&two, 2, 3);
+        let mut run = Training::<f32>::new(&two, 2, 3).unwrap();
         train(&mut run, &two, &splits);
         save(&path, &run, &two);
 
@@ -97,7 +97,7 @@ fn adam_state_without_its_second_moments_is_refused_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("state.safetensors");
     let config = config(OptimizerKind::ADAM, 1);
-    let mut run = Training::<f32>::new(&config, 2, 3);
+    let mut run = Training::<f32>::new(&config, 2, 3).unwrap();
     train(&mut run, &config, &splits);
     save(&path, &run, &config);
     let mut file = TensorFile::load(&path).unwrap();

@@ -2,8 +2,8 @@
 
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Ix2};
 
+use crate::kernel::gemm::gemm;
 use crate::op::Op;
-use crate::ops::gemm::gemm;
 use crate::{Element, Error, Result, Var};
 
 impl<'t, T: Element> Var<'t, T> {

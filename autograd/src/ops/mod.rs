@@ -6,7 +6,6 @@
 pub(crate) mod binary;
 pub(crate) mod broadcast;
 pub(crate) mod custom;
-pub(crate) mod gemm;
 pub(crate) mod losses;
 pub(crate) mod matmul;
 pub(crate) mod pick;

@@ -103,7 +103,7 @@ fn prepare(args: &EvalArgs) -> Outcome<(SavedModel, Dataset)> {
             ))
         })?,
     };
-    let (d, _, c) = model.net.dims();
+    let (d, c) = (model.net.inputs(), model.net.classes());
     if data.dim() != d {
         return Err(Failure::from(NetError::InputSize {
             expected: d,

@@ -2,13 +2,12 @@
 //! "the document") demonstrated on random nets.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayD};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tapegrad_autograd::{gradcheck, Tape};
-use tapegrad_net::{closed_form, per_example, Gradients, TwoLayerNet};
+use tapegrad_autograd::{gradcheck, numeric_gradients, GradcheckReport, Tape};
+use tapegrad_net::{closed_form, per_example, Init, Linear, Mlp, ParameterGradients};
 
 use crate::args::GradcheckArgs;
 use crate::failure::{Failure, Outcome};
@@ -40,25 +39,29 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
         );
         let reg = [0.0, 1e-3, 10.0][k % 3];
         let (n, d, h, c) = shape;
-        let mut net = TwoLayerNet::<f64>::new(d, h, c, 0.5, rng.random());
-        net.b1 = Array1::from_shape_fn(h, |_| rng.random_range(-0.5..0.5)).into();
+        let net = Mlp::<f64>::new(
+            &[d, h, c],
+            Init {
+                std: 0.5,
+                seed: rng.random(),
+            },
+        )?;
+        // Nonzero first-layer biases, so the ReLU's kinks are not all at the same place.
+        let b1 = Array1::from_shape_fn(h, |_| rng.random_range(-0.5..0.5));
+        let first = Linear::from_parameters(net.layers()[0].weight().to_owned(), b1)?;
+        let net = Mlp::from_layers(vec![first, net.layers()[1].clone()])?;
         let x = Array2::from_shape_fn((n, d), |_| rng.random_range(-1.0..1.0));
         let y: Vec<usize> = (0..n).map(|_| rng.random_range(0..c)).collect();
 
         let (_, tape) = net.loss_and_gradients(&mut Tape::new(), x.clone(), &y, reg)?;
         let (_, closed) = closed_form::gradients(&net, x.view(), &y, reg)?;
         let (_, doc) = per_example::gradients(&net, x.view(), &y, reg)?;
-        let params = [
-            (*net.w1).clone().into_dyn(),
-            (*net.b1).clone().into_dyn(),
-            (*net.w2).clone().into_dyn(),
-            (*net.b2).clone().into_dyn(),
-        ];
+        let params: Vec<ArrayD<f64>> = net.parameters().map(|(_, p)| p.to_owned()).collect();
         let report = gradcheck(&params, |tape, p| {
             let xv = tape.constant(x.clone());
-            Ok(tapegrad_net::loss(xv, [p[0], p[1], p[2], p[3]], &y, reg)?.0)
+            Ok(tapegrad_net::loss(xv, [(p[0], p[1]), (p[2], p[3])], &y, reg)?.0)
         })?;
-        let doc_numeric = numeric_error(&doc, &net, |net| {
+        let doc_numeric = numeric_error(&doc, &params, |net| {
             closed_form::gradients(net, x.view(), &y, reg).map(|r| r.0)
         })?;
         let errors = [
@@ -91,47 +94,14 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
     }
 }
 
-/// `g` against central differences (h = 1e-6) of `loss` around `net`: the largest relative
-/// error over the four parameters.
+/// `g` against central differences ([`numeric_gradients`]) of `loss` around the net of
+/// `params`: the largest relative error over the parameters.
 fn numeric_error(
-    g: &Gradients<f64>,
-    net: &TwoLayerNet<f64>,
-    loss: impl Fn(&TwoLayerNet<f64>) -> tapegrad_net::Result<f64>,
+    g: &ParameterGradients<f64>,
+    params: &[ArrayD<f64>],
+    loss: impl Fn(&Mlp<f64>) -> tapegrad_net::Result<f64>,
 ) -> Outcome<f64> {
-    let analytic = [
-        g.w1.as_slice(),
-        g.b1.as_slice(),
-        g.w2.as_slice(),
-        g.b2.as_slice(),
-    ];
-    let mut probe = net.clone();
-    let mut worst: f64 = 0.0;
-    for (k, a) in analytic.iter().enumerate() {
-        let a = a.ok_or_else(|| Failure::running("gradients are not contiguous"))?;
-        let (mut diff, mut scale) = (0f64, 0f64);
-        for (i, &ai) in a.iter().enumerate() {
-            let orig = parameter(&mut probe, k)[i];
-            parameter(&mut probe, k)[i] = orig + 1e-6;
-            let up = loss(&probe)?;
-            parameter(&mut probe, k)[i] = orig - 1e-6;
-            let down = loss(&probe)?;
-            parameter(&mut probe, k)[i] = orig;
-            let numeric = (up - down) / 2e-6;
-            diff = diff.max((ai - numeric).abs());
-            scale = scale.max(ai.abs()).max(numeric.abs());
-        }
-        worst = worst.max(if scale == 0.0 { 0.0 } else { diff / scale });
-    }
-    Ok(worst)
-}
-
-/// Parameter `k` (W1, b1, W2, b2) of `net` as a mutable slice.
-fn parameter(net: &mut TwoLayerNet<f64>, k: usize) -> &mut [f64] {
-    let slice = match k {
-        0 => Arc::make_mut(&mut net.w1).as_slice_mut(),
-        1 => Arc::make_mut(&mut net.b1).as_slice_mut(),
-        2 => Arc::make_mut(&mut net.w2).as_slice_mut(),
-        _ => Arc::make_mut(&mut net.b2).as_slice_mut(),
-    };
-    slice.expect("parameters are contiguous")
+    let numeric = numeric_gradients(params, |p| loss(&Mlp::from_parameters(p.to_vec())?))?;
+    let report = GradcheckReport::compare(g.as_slice(), &numeric);
+    Ok(report.max_relative_error())
 }

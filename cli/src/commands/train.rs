@@ -85,7 +85,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
             let (d, c) = (splits.train.dim(), splits.train.classes());
             config.check_fits(d, c, splits.train.len())?;
             let mean = MeanImage::fit_apply(&mut splits)?;
-            let run = Training::new(&config, d, c);
+            let run = Training::new(&config, d, c)?;
             (run, mean, model_info(args, &config, &splits))
         }
     };
@@ -172,7 +172,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
 
 /// Rejects a saved run whose net does not fit the data (other features or more classes).
 fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> Outcome {
-    let (d, _, c) = run.net.dims();
+    let (d, c) = (run.net.inputs(), run.net.classes());
     if d != splits.train.dim() || c < splits.train.classes() {
         return Err(Failure::input(format!(
             "cannot resume from {}: the saved run takes {d} features and {c} classes, the data has {} and {}",
@@ -270,7 +270,7 @@ fn summarize(
         run.epoch,
         run.iteration,
         train_seconds,
-        config.hidden,
+        config.hidden_text(),
         config.optimizer.name(),
         config.lr,
         config.reg
@@ -312,7 +312,7 @@ fn plot_run(
     if let Some(im) = image {
         let shape = (im.height, im.width, im.channels, im.channel_major);
         let path = out.join(run_folder::WEIGHTS_PICTURE);
-        plot::weight_grid(&path, run.best.w1.view(), shape).map_err(fail)?;
+        plot::weight_grid(&path, run.best.layers()[0].weight(), shape).map_err(fail)?;
     }
     Ok(())
 }

@@ -76,7 +76,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         let lr = log_uniform(&mut rng, lr_range);
         let config = args.trial_config(hidden, lr, log_uniform(&mut rng, reg_range));
         let start = Instant::now();
-        let mut run = Training::new(&config, d, c);
+        let mut run = Training::new(&config, d, c)?;
         let result = run.run(&config, &splits.train, &splits.val, |_| {
             std::ops::ControlFlow::Continue(())
         });
@@ -95,7 +95,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
             "{k:>5} {:>10.3e} {:>10.3e} {:>6} {:>8.2}% {:>8.2}% {seconds:>7.2}{}",
             config.lr,
             config.reg,
-            config.hidden,
+            config.hidden_text(),
             100.0 * train_accuracy,
             100.0 * val_accuracy,
             if outcome == "ok" { "" } else { "  diverged" }
@@ -126,7 +126,11 @@ pub fn run(args: &TuneArgs) -> Outcome {
     for (rank, t) in trials.iter().enumerate() {
         let _ = write!(csv, "{}", rank + 1);
         for (_, value) in t.config.fields() {
-            let _ = write!(csv, ",{value}");
+            // RFC 4180: a value holding a comma (`hidden` = `512,256`) is quoted.
+            let _ = match value.contains(',') {
+                true => write!(csv, ",\"{value}\""),
+                false => write!(csv, ",{value}"),
+            };
         }
         let _ = writeln!(
             csv,
@@ -167,7 +171,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         "best: lr {:.3e}, reg {:.3e}, hidden {}: val {:.2}%{test}; model in {}, table in {}",
         top.lr,
         top.reg,
-        top.hidden,
+        top.hidden_text(),
         100.0 * val,
         path.display(),
         results.display()

@@ -17,7 +17,7 @@ use tapegrad_net::data::{
 use tapegrad_net::checkpoint::{save_model, save_state, ModelInfo, SavedModel};
 use tapegrad_net::train::{EpochStats, TrainConfig, Training};
 use tapegrad_net::optim::OptimizerState;
-use tapegrad_net::{OptimizerKind, TwoLayerNet};
+use tapegrad_net::{Init, Mlp, OptimizerKind};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
@@ -58,7 +58,7 @@ fn tiny_model(d: usize, c: usize, image: Option<ImageShape>) -> SavedModel {
     let mut extra = BTreeMap::new();
     extra.insert("reg".to_owned(), "0.0001".to_owned());
     SavedModel {
-        net: TwoLayerNet::new(d, 3, c, 1e-2, 7),
+        net: Mlp::new(&[d, 3, c], Init { std: 1e-2, seed: 7 }).expect("a valid net"),
         mean: MeanImage::from_array(Array1::from_iter((0..d).map(|i| i as f32 / 10.0))),
         info: ModelInfo {
             dataset: "digits".to_owned(),
@@ -79,13 +79,13 @@ fn saved_bytes(dir: &Path, save: impl FnOnce(&Path)) -> Vec<u8> {
 
 fn run_state_seed(dir: &Path, kind: OptimizerKind, epochs_done: usize) -> Vec<u8> {
     let config = TrainConfig {
-        hidden: 3,
+        hidden: vec![3],
         epochs: 5,
         optimizer: kind,
         ..TrainConfig::default()
     };
     let (d, c) = (4, 3);
-    let mut run = Training::<f32>::new(&config, d, c);
+    let mut run = Training::<f32>::new(&config, d, c).expect("a valid net");
     let sizes = [d * 3, 3, 3 * c, c];
     let buffers = |x: f32| sizes.iter().map(|&n| vec![x; n]).collect::<Vec<_>>();
     if kind != OptimizerKind::Sgd {

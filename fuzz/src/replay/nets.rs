@@ -1,7 +1,7 @@
 //! What a model or state reader's `Ok` promises about a net: finite weights, and as many
-//! classes as W2 has columns.
+//! classes as the last layer has columns.
 
-use tapegrad_net::TwoLayerNet;
+use tapegrad_net::Mlp;
 
 /// Panics if `values` (the tensor `name`) hold NaN or infinity.
 pub fn check_finite<'a>(reader: &str, name: &str, values: impl IntoIterator<Item = &'a f32>) {
@@ -12,16 +12,15 @@ pub fn check_finite<'a>(reader: &str, name: &str, values: impl IntoIterator<Item
 }
 
 /// Panics unless `net`'s tensors (named with `prefix`) are finite and it has `classes`
-/// classes (W2's columns).
-pub fn check(reader: &str, prefix: &str, net: &TwoLayerNet<f32>, classes: usize) {
-    check_finite(reader, &format!("{prefix}W1"), net.w1.iter());
-    check_finite(reader, &format!("{prefix}b1"), net.b1.iter());
-    check_finite(reader, &format!("{prefix}W2"), net.w2.iter());
-    check_finite(reader, &format!("{prefix}b2"), net.b2.iter());
+/// classes (the last layer's columns).
+pub fn check(reader: &str, prefix: &str, net: &Mlp<f32>, classes: usize) {
+    for (name, value) in net.parameters() {
+        check_finite(reader, &format!("{prefix}{name}"), value.iter());
+    }
     assert_eq!(
-        net.dims().2,
+        net.classes(),
         classes,
-        "{reader}: Ok with metadata classes = {classes} but {prefix}W2 has {} columns",
-        net.dims().2
+        "{reader}: Ok with metadata classes = {classes} but {prefix}'s last layer has {} columns",
+        net.classes()
     );
 }

@@ -2,21 +2,23 @@
 //! what the model was trained on) and the resumable run state (`state.safetensors`).
 //!
 //! Both are [`TensorFile`]s, so PyTorch and NumPy open them with `safetensors`; tensors are
-//! `W1`, `b1`, `W2`, `b2` and `mean` (the training set's mean image, subtracted from every
-//! input before the net sees it). Metadata holds the data set name, the class count, the image
+//! the net's parameters in order, `W1`, `b1`, `W2`, `b2` (and `W3`, `b3`, ... for deeper nets;
+//! see [`Mlp`]), and `mean` (the training set's mean image, subtracted from every input before
+//! the net sees it). Metadata holds the data set name, the class count, the image
 //! shape (`height,width,channels,channel_major`), the hyperparameters and the tapegrad version.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, ArrayD};
 use thiserror::Error;
 
 use crate::config::ConfigError;
 use crate::data::{ImageShape, MeanImage};
-use crate::limits::{check_classes, quote};
+use crate::limits::{check_classes, quote, MAX_LAYERS};
+use crate::model::parameter_name;
 use crate::tensor_file::{TensorFile, TensorFileError};
-use crate::TwoLayerNet;
+use crate::Mlp;
 
 mod state;
 
@@ -40,7 +42,7 @@ pub enum CheckpointError {
         /// What it should be.
         expected: &'static str,
     },
-    /// Parameters whose shapes do not make a two-layer net, or that do not fit the metadata.
+    /// Parameters whose shapes do not make a net, or that do not fit the metadata.
     #[error("model file {path}: {message}")]
     Shapes {
         /// The file.
@@ -96,7 +98,7 @@ pub struct ModelInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedModel {
     /// The net.
-    pub net: TwoLayerNet<f32>,
+    pub net: Mlp<f32>,
     /// The training set's mean image.
     pub mean: MeanImage,
     /// What it was trained on.
@@ -123,11 +125,10 @@ pub fn load_model(path: &Path) -> Result<SavedModel, CheckpointError> {
     })
 }
 
-fn put_net(ck: &mut TensorFile, prefix: &str, net: &TwoLayerNet<f32>) {
-    ck.insert(format!("{prefix}W1"), &*net.w1);
-    ck.insert(format!("{prefix}b1"), &*net.b1);
-    ck.insert(format!("{prefix}W2"), &*net.w2);
-    ck.insert(format!("{prefix}b2"), &*net.b2);
+fn put_net(ck: &mut TensorFile, prefix: &str, net: &Mlp<f32>) {
+    for (name, value) in net.parameters() {
+        ck.insert(format!("{prefix}{name}"), value);
+    }
 }
 
 /// Refuses a tensor with NaN or an infinity, naming it.
@@ -147,47 +148,50 @@ fn check_finite<'a>(
     }
 }
 
-/// The net stored under `prefix`: shapes that fit together, at least one input and hidden
-/// unit, `1..=MAX_CLASSES` classes, every number finite.
-fn get_net(
-    ck: &TensorFile,
-    prefix: &str,
-    path: &Path,
-) -> Result<TwoLayerNet<f32>, CheckpointError> {
-    let name = |t: &str| format!("{prefix}{t}");
-    let w1: Array2<f32> = ck.get(&name("W1"))?;
-    let b1: Array1<f32> = ck.get(&name("b1"))?;
-    let w2: Array2<f32> = ck.get(&name("W2"))?;
-    let b2: Array1<f32> = ck.get(&name("b2"))?;
+/// The net stored under `prefix`: `W1, b1, W2, b2, ...` up to the first missing weight (at
+/// least two layers' worth, at most [`MAX_LAYERS`]), shapes that fit together, at least one
+/// input and hidden unit, `1..=MAX_CLASSES` classes, every number finite.
+fn get_net(ck: &TensorFile, prefix: &str, path: &Path) -> Result<Mlp<f32>, CheckpointError> {
+    let name = |k: usize| format!("{prefix}{}", parameter_name(k));
     let shapes = |message: String| CheckpointError::Shapes {
         path: path.display().to_string(),
         message,
     };
-    let net = TwoLayerNet::from_parameters(w1, b1, w2, b2).map_err(|e| shapes(e.to_string()))?;
-    let (d, h, c) = net.dims();
-    if d == 0 || h == 0 {
+    let mut parameters: Vec<ArrayD<f32>> = Vec::new();
+    for k in 0..2 * MAX_LAYERS {
+        // The net ends where a weight is missing; W1 and W2 (the document's net) always exist.
+        if k.is_multiple_of(2) && k >= 4 && !ck.contains(&name(k)) {
+            break;
+        }
+        let value: ArrayD<f32> = if k.is_multiple_of(2) {
+            ck.get::<f32, ndarray::Ix2>(&name(k))?.into_dyn()
+        } else {
+            ck.get::<f32, ndarray::Ix1>(&name(k))?.into_dyn()
+        };
+        check_finite(path, &name(k), value.iter())?;
+        parameters.push(value);
+    }
+    if ck.contains(&name(2 * MAX_LAYERS)) {
+        return Err(shapes(format!("more than {MAX_LAYERS} layers")));
+    }
+    let net = Mlp::from_parameters(parameters).map_err(|e| shapes(e.to_string()))?;
+    let sizes = net.sizes();
+    if sizes[..sizes.len() - 1].contains(&0) {
         let what = format!(
-            "{} is {d}x{h}: a net needs at least 1 input and 1 hidden unit",
-            name("W1")
+            "layer sizes {sizes:?} (inputs, hidden units, classes): a net needs at least 1 input \
+             and 1 unit per hidden layer"
         );
         return Err(shapes(what));
     }
-    check_classes(c)
-        .map_err(|p| shapes(format!("{} has {p} (one column per class)", name("W2"))))?;
-    check_finite(path, &name("W1"), net.w1.iter())?;
-    check_finite(path, &name("b1"), net.b1.iter())?;
-    check_finite(path, &name("W2"), net.w2.iter())?;
-    check_finite(path, &name("b2"), net.b2.iter())?;
+    let last = name(2 * (sizes.len() - 2));
+    check_classes(net.classes())
+        .map_err(|p| shapes(format!("{last} has {p} (one column per class)")))?;
     Ok(net)
 }
 
 /// The mean image: one finite number per input of `net`.
-fn get_mean(
-    ck: &TensorFile,
-    net: &TwoLayerNet<f32>,
-    path: &Path,
-) -> Result<MeanImage, CheckpointError> {
-    let mean: Array1<f32> = ck.get_with_shape("mean", net.dims().0)?;
+fn get_mean(ck: &TensorFile, net: &Mlp<f32>, path: &Path) -> Result<MeanImage, CheckpointError> {
+    let mean: Array1<f32> = ck.get_with_shape("mean", net.inputs())?;
     check_finite(path, "mean", mean.iter())?;
     Ok(MeanImage::from_array(mean))
 }
@@ -212,18 +216,14 @@ fn put_info(ck: &mut TensorFile, info: &ModelInfo) {
 
 /// The metadata, checked against the weights: `classes` is W2's column count, `image` has
 /// W1's row count of pixels.
-fn get_info(
-    ck: &TensorFile,
-    net: &TwoLayerNet<f32>,
-    path: &Path,
-) -> Result<ModelInfo, CheckpointError> {
+fn get_info(ck: &TensorFile, net: &Mlp<f32>, path: &Path) -> Result<ModelInfo, CheckpointError> {
     let bad = |key: &str, value: &str, expected| CheckpointError::Metadata {
         path: path.display().to_string(),
         key: key.into(),
         value: quote(value),
         expected,
     };
-    let (d, _, c) = net.dims();
+    let (d, c) = (net.inputs(), net.classes());
     let classes_text = ck.require_metadata("classes")?;
     let classes: usize = classes_text
         .parse()
@@ -232,7 +232,7 @@ fn get_info(
         return Err(bad(
             "classes",
             classes_text,
-            "the class count of the weights (W2's columns and b2's length)",
+            "the class count of the weights (the last layer's columns and biases)",
         ));
     }
     let image = match ck.metadata().get("image") {

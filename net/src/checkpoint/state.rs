@@ -91,25 +91,22 @@ pub fn load_state(path: &Path) -> Result<SavedRun, CheckpointError> {
     config.validate().map_err(invalid)?;
     let net = get_net(&ck, "", path)?;
     let best = get_net(&ck, "best.", path)?;
-    if best.dims() != net.dims() {
+    if best.sizes() != net.sizes() {
         return Err(CheckpointError::Shapes {
             path: path.display().to_string(),
-            message: {
-                let dims = |(d, h, c): (usize, usize, usize)| format!("{d}-{h}-{c}");
-                format!(
-                    "the best net is {} (inputs-hidden-classes) but the current one {}",
-                    dims(best.dims()),
-                    dims(net.dims())
-                )
-            },
+            message: format!(
+                "the best net has layer sizes {:?} but the current one {:?}",
+                best.sizes(),
+                net.sizes()
+            ),
         });
     }
-    let hidden = net.dims().1;
+    let hidden = net.hidden();
     if config.hidden != hidden {
         return Err(invalid(crate::config::ConfigError {
             setting: crate::config::Setting::Hidden,
-            value: config.hidden.to_string(),
-            problem: format!("the saved nets have {hidden} hidden units"),
+            value: config.hidden_text(),
+            problem: format!("the saved nets have hidden layers of {hidden:?} units"),
         }));
     }
     let mean = get_mean(&ck, &net, path)?;

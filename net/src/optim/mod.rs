@@ -107,6 +107,14 @@ pub enum OptimError {
         /// The gradient's shape.
         gradient: Vec<usize>,
     },
+    /// Another number of gradients than the model has parameters.
+    #[error("{found} gradients for a model of {expected} parameters")]
+    GradientCount {
+        /// The model's parameter count.
+        expected: usize,
+        /// The number of gradients given.
+        found: usize,
+    },
     /// A state buffer whose length differs from its parameter's.
     #[error("{optimizer} state '{buffer}' of parameter {parameter} has {found} values but the parameter {expected}")]
     StateLength {

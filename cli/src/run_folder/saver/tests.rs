@@ -13,7 +13,7 @@ fn setup(epochs: usize) -> (Splits, TrainConfig, MeanImage, ModelInfo) {
     let mean = MeanImage::fit_apply(&mut splits).unwrap();
     let config = TrainConfig {
         epochs,
-        hidden: 8,
+        hidden: vec![8],
         ..TrainConfig::default()
     };
     let info = ModelInfo {
@@ -33,7 +33,7 @@ fn train(
     stop: Option<usize>,
 ) -> (Training<f32>, Saver, Option<Failure>) {
     let mut saver = Saver::new(dir, config.clone(), mean.clone(), info.clone());
-    let mut run = Training::new(config, splits.train.dim(), splits.train.classes());
+    let mut run = Training::new(config, splits.train.dim(), splits.train.classes()).unwrap();
     let mut error = None;
     run.run(config, &splits.train, &splits.val, |p| {
         if let Progress::Epoch { run, improved, .. } = p {

@@ -24,8 +24,8 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use tapegrad_autograd::Element;
 
-use crate::closed_form::sum_squares;
-use crate::model::{Gradients, TwoLayerNet};
+use super::closed_form::{document_parameters, sum_squares};
+use super::{Mlp, ParameterGradients};
 use crate::Result;
 
 /// The loss and the four gradients, example by example and class by class, as the document
@@ -34,39 +34,35 @@ use crate::Result;
 ///
 /// ```
 /// use ndarray::array;
-/// use tapegrad_net::{closed_form, per_example, TwoLayerNet};
+/// use tapegrad_net::{closed_form, per_example, Init, Mlp};
 ///
-/// let net = TwoLayerNet::<f64>::new(3, 5, 4, 0.5, 7);
+/// let net = Mlp::<f64>::new(&[3, 5, 4], Init { std: 0.5, seed: 7 })?;
 /// let x = array![[1.0, -2.0, 0.5], [0.3, 0.2, -0.1]];
 /// let (l1, g1) = per_example::gradients(&net, x.view(), &[3, 0], 0.1)?;
 /// let (l2, g2) = closed_form::gradients(&net, x.view(), &[3, 0], 0.1)?;
 /// assert!((l1 - l2).abs() < 1e-12);
-/// assert!((&g1.w2 - &g2.w2).iter().all(|d| d.abs() < 1e-12));
+/// assert!(g1.relative_error(&g2) < 1e-12);
 /// # Ok::<(), tapegrad_net::NetError>(())
 /// ```
 pub fn gradients<T: Element>(
-    net: &TwoLayerNet<T>,
+    net: &Mlp<T>,
     x: ArrayView2<'_, T>,
     y: &[usize],
     reg: T,
-) -> Result<(T, Gradients<T>)> {
+) -> Result<(T, ParameterGradients<T>)> {
+    let ((w1, b1), (w2, b2)) = document_parameters(net)?;
     net.check_batch(x, y)?;
-    let (w1, b1, w2, b2) = (&*net.w1, &*net.b1, &*net.w2, &*net.b2);
-    let (d, h, c) = net.dims();
+    let (d, h, c) = (w1.nrows(), w1.ncols(), w2.ncols());
     let n = x.nrows();
-    let mut g = Gradients {
-        w1: Array2::zeros((d, h)),
-        b1: Array1::zeros(h),
-        w2: Array2::zeros((h, c)),
-        b2: Array1::zeros(c),
-    };
+    let (mut gw1, mut gb1) = (Array2::<T>::zeros((d, h)), Array1::<T>::zeros(h));
+    let (mut gw2, mut gb2) = (Array2::<T>::zeros((h, c)), Array1::<T>::zeros(c));
     let mut data_loss = 0.0;
     for (i, &yi) in y.iter().enumerate() {
         let xi = x.row(i);
         // z1 = X_i W1 + b1, a1 = relu(z1), z2 = a1 W2 + b2, p = softmax(z2).
-        let z1 = xi.dot(w1) + b1;
+        let z1 = xi.dot(&w1) + b1;
         let a1 = z1.mapv(|v| if v > T::zero() { v } else { T::zero() });
-        let z2 = a1.dot(w2) + b2;
+        let z2 = a1.dot(&w2) + b2;
         let m = z2.fold(T::neg_infinity(), |m, &v| m.max(v));
         let e = z2.mapv(|v| (v - m).exp());
         let p = &e / e.sum();
@@ -78,26 +74,32 @@ pub fn gradients<T: Element>(
             // dL_i/dz2(j) = p_{y_i} - 1 if j = y_i, p_j otherwise.
             let factor = if j == yi { p[yi] - T::one() } else { p[j] };
             // dL_i/dW2(j) = factor · a1_i; dL_i/db2(j) = factor.
-            g.w2.column_mut(j).scaled_add(factor, &a1);
-            g.b2[j] += factor;
+            gw2.column_mut(j).scaled_add(factor, &a1);
+            gb2[j] += factor;
             delta.scaled_add(factor, &w2.column(j));
         }
         // ReLU mask per hidden unit k: dL_i/dz1(k) = δ_k if z1(k) > 0, else 0.
         for k in 0..h {
             if z1[k] > T::zero() {
-                g.w1.column_mut(k).scaled_add(delta[k], &xi);
-                g.b1[k] += delta[k];
+                gw1.column_mut(k).scaled_add(delta[k], &xi);
+                gb1[k] += delta[k];
             }
         }
     }
     // Mean over the batch, plus 2λW for the weights.
     let inv_n = T::cast(1.0 / n as f64);
     let two_reg = reg + reg;
-    g.w1 = g.w1.mapv(|v| v * inv_n) + &w1.mapv(|v| two_reg * v);
-    g.b1.mapv_inplace(|v| v * inv_n);
-    g.w2 = g.w2.mapv(|v| v * inv_n) + &w2.mapv(|v| two_reg * v);
-    g.b2.mapv_inplace(|v| v * inv_n);
-    let l2 = sum_squares(w1.view()) + sum_squares(w2.view());
+    let gw1 = gw1.mapv(|v| v * inv_n) + &w1.mapv(|v| two_reg * v);
+    gb1.mapv_inplace(|v| v * inv_n);
+    let gw2 = gw2.mapv(|v| v * inv_n) + &w2.mapv(|v| two_reg * v);
+    gb2.mapv_inplace(|v| v * inv_n);
+    let l2 = sum_squares(w1) + sum_squares(w2);
     let loss = T::cast(data_loss / n as f64 + reg.as_f64() * l2);
-    Ok((loss, g))
+    let grads = [
+        gw1.into_dyn(),
+        gb1.into_dyn(),
+        gw2.into_dyn(),
+        gb2.into_dyn(),
+    ];
+    Ok((loss, ParameterGradients::from_vec(grads.into())))
 }

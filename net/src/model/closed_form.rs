@@ -16,11 +16,32 @@
 //! classes `j`: `Σ_j (p_j - [j = y_i]) W2(j)ᵀ`, masked by unit. See [`per_example`](crate::per_example)
 //! for the term-by-term form and the note on the document's index typos.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
 use tapegrad_autograd::{sum_squares_f64, Element};
 
-use crate::model::{Gradients, TwoLayerNet};
-use crate::Result;
+use super::{Mlp, ParameterGradients};
+use crate::{NetError, Result};
+
+/// A view of the document's net's parameters: `(W1, b1)` and `(W2, b2)`.
+pub(crate) type DocumentParameters<'a, T> = (
+    (ArrayView2<'a, T>, ArrayView1<'a, T>),
+    (ArrayView2<'a, T>, ArrayView1<'a, T>),
+);
+
+/// The parameters of the document's two-layer net; another number of layers is an error (the
+/// closed forms are the document's, for two layers only).
+pub(crate) fn document_parameters<T: Element>(net: &Mlp<T>) -> Result<DocumentParameters<'_, T>> {
+    match net.layers() {
+        [first, second] => Ok((
+            (first.weight(), first.bias()),
+            (second.weight(), second.bias()),
+        )),
+        layers => Err(NetError::Parameters(format!(
+            "the closed-form gradients are the document's, for a net of 2 layers; this one has {}",
+            layers.len()
+        ))),
+    }
+}
 
 /// The loss `L = (1/n) Σ -ln p_{y_i} + λ(ΣW1² + ΣW2²)` and its four gradients, computed in
 /// closed form without a tape.
@@ -28,31 +49,31 @@ use crate::Result;
 /// ```
 /// use ndarray::array;
 /// use tapegrad_autograd::Tape;
-/// use tapegrad_net::{closed_form, TwoLayerNet};
+/// use tapegrad_net::{closed_form, Init, Mlp};
 ///
-/// let net = TwoLayerNet::<f64>::new(3, 5, 4, 0.5, 7);
+/// let net = Mlp::<f64>::new(&[3, 5, 4], Init { std: 0.5, seed: 7 })?;
 /// let x = array![[1.0, -2.0, 0.5], [0.3, 0.2, -0.1]];
 /// let y = [3, 0];
 /// let (loss, grads) = closed_form::gradients(&net, x.view(), &y, 0.1)?;
 /// let (tape_loss, tape_grads) = net.loss_and_gradients(&mut Tape::new(), x, &y, 0.1)?;
 /// assert!((loss - tape_loss).abs() < 1e-12);
-/// assert!((&grads.w1 - &tape_grads.w1).iter().all(|d| d.abs() < 1e-12));
+/// assert!(grads.relative_error(&tape_grads) < 1e-12);
 /// # Ok::<(), tapegrad_net::NetError>(())
 /// ```
 pub fn gradients<T: Element>(
-    net: &TwoLayerNet<T>,
+    net: &Mlp<T>,
     x: ArrayView2<'_, T>,
     y: &[usize],
     reg: T,
-) -> Result<(T, Gradients<T>)> {
+) -> Result<(T, ParameterGradients<T>)> {
+    let ((w1, b1), (w2, b2)) = document_parameters(net)?;
     net.check_batch(x, y)?;
-    let (w1, b1, w2, b2) = (&*net.w1, &*net.b1, &*net.w2, &*net.b2);
     let n = T::cast(x.nrows() as f64);
     let two_reg = reg + reg;
 
-    let z1 = x.dot(w1) + b1;
+    let z1 = x.dot(&w1) + b1;
     let a1 = z1.mapv(|v| if v > T::zero() { v } else { T::zero() });
-    let z2 = a1.dot(w2) + b2;
+    let z2 = a1.dot(&w2) + b2;
 
     // dz2 = (P - Y) / n, and the data loss from the same stable log-softmax.
     let mut dz2 = z2;
@@ -65,7 +86,7 @@ pub fn gradients<T: Element>(
         row[label] -= T::one();
         row.mapv_inplace(|v| v / n);
     }
-    let l2 = sum_squares(w1.view()) + sum_squares(w2.view());
+    let l2 = sum_squares(w1) + sum_squares(w2);
     let loss = T::cast(data_loss / x.nrows() as f64 + reg.as_f64() * l2);
 
     let dw2 = a1.t().dot(&dz2) + &w2.mapv(|v| two_reg * v);
@@ -78,15 +99,13 @@ pub fn gradients<T: Element>(
     });
     let dw1 = x.t().dot(&dz1) + &w1.mapv(|v| two_reg * v);
     let db1 = column_sums(&dz1);
-    Ok((
-        loss,
-        Gradients {
-            w1: dw1,
-            b1: db1,
-            w2: dw2,
-            b2: db2,
-        },
-    ))
+    let grads = [
+        dw1.into_dyn(),
+        db1.into_dyn(),
+        dw2.into_dyn(),
+        db2.into_dyn(),
+    ];
+    Ok((loss, ParameterGradients::from_vec(grads.into())))
 }
 
 /// `Σ w²`, accumulated in `f64`.
@@ -104,15 +123,15 @@ fn column_sums<T: Element>(a: &Array2<T>) -> Array1<T> {
 ///
 /// ```
 /// use ndarray::array;
-/// use tapegrad_net::{closed_form, TwoLayerNet};
+/// use tapegrad_net::{closed_form, Init, Mlp};
 ///
-/// let net = TwoLayerNet::<f64>::new(3, 5, 4, 0.5, 7);
+/// let net = Mlp::<f64>::new(&[3, 5, 4], Init { std: 0.5, seed: 7 })?;
 /// let x = array![[1.0, -2.0, 0.5], [0.3, 0.2, -0.1]];
 /// let mut ws = closed_form::Workspace::new(2, 3, 5, 4);
 /// let loss = ws.gradients(&net, x.view(), &[3, 0], 0.1)?;
 /// let (expected, g) = closed_form::gradients(&net, x.view(), &[3, 0], 0.1)?;
 /// assert!((loss - expected).abs() < 1e-12);
-/// assert!((&ws.grads.w1 - &g.w1).iter().all(|d| d.abs() < 1e-12));
+/// assert!(ws.grads.relative_error(&g) < 1e-12);
 /// # Ok::<(), tapegrad_net::NetError>(())
 /// ```
 pub struct Workspace<T> {
@@ -123,7 +142,7 @@ pub struct Workspace<T> {
     /// `da1`, then `dz1` in place.
     da1: Array2<T>,
     /// The gradients of the last call.
-    pub grads: Gradients<T>,
+    pub grads: ParameterGradients<T>,
 }
 
 impl<T: Element> Workspace<T> {
@@ -134,12 +153,7 @@ impl<T: Element> Workspace<T> {
             a1: Array2::zeros((n, h)),
             z2: Array2::zeros((n, c)),
             da1: Array2::zeros((n, h)),
-            grads: Gradients {
-                w1: Array2::zeros((d, h)),
-                b1: Array1::zeros(h),
-                w2: Array2::zeros((h, c)),
-                b2: Array1::zeros(c),
-            },
+            grads: ParameterGradients::zeros(&[d, h, c]),
         }
     }
 
@@ -147,16 +161,17 @@ impl<T: Element> Workspace<T> {
     /// batch of exactly the workspace's shape, with the tape's matrix-product kernel.
     pub fn gradients(
         &mut self,
-        net: &TwoLayerNet<T>,
+        net: &Mlp<T>,
         x: ArrayView2<'_, T>,
         y: &[usize],
         reg: T,
     ) -> Result<T> {
-        let (d, h, c) = net.dims();
+        let ((w1, b1), (w2, b2)) = document_parameters(net)?;
+        let (d, h, c) = (w1.nrows(), w1.ncols(), w2.ncols());
         let n = x.nrows();
         if x.ncols() != d || self.z1.dim() != (n, h) || self.z2.ncols() != c || y.len() != n {
             let (wn, wh, wc) = (self.z1.nrows(), self.z1.ncols(), self.z2.ncols());
-            let wd = self.grads.w1.nrows();
+            let wd = self.grads.weight(0).nrows();
             return Err(crate::NetError::Parameters(format!(
                 "the workspace is for batches of {wn} into a {wd}x{wh}x{wc} net; \
                  got {n}x{} with {} labels into a {d}x{h}x{c} net",
@@ -171,21 +186,20 @@ impl<T: Element> Workspace<T> {
                 classes: c,
             });
         }
-        let (w1, b1, w2, b2) = (&*net.w1, &*net.b1, &*net.w2, &*net.b2);
         let g = &mut self.grads;
         let inv_n = T::cast(1.0 / n as f64);
         let two_reg = reg + reg;
         // z1 = X W1 + b1 (bias first, product accumulated onto it); a1 = relu(z1).
         self.z1
             .assign(&b1.broadcast((n, h)).expect("b1 has h entries"));
-        tapegrad_autograd::gemm(x, w1.view(), self.z1.view_mut(), true);
+        tapegrad_autograd::gemm(x, w1, self.z1.view_mut(), true);
         Zip::from(&mut self.a1)
             .and(&self.z1)
             .for_each(|a, &z| *a = if z > T::zero() { z } else { T::zero() });
         // z2 = a1 W2 + b2.
         self.z2
             .assign(&b2.broadcast((n, c)).expect("b2 has c entries"));
-        tapegrad_autograd::gemm(self.a1.view(), w2.view(), self.z2.view_mut(), true);
+        tapegrad_autograd::gemm(self.a1.view(), w2, self.z2.view_mut(), true);
         // Loss, and dz2 = (P - Y) / n in place of z2.
         let mut data_loss = 0.0;
         for (mut row, &label) in self.z2.axis_iter_mut(Axis(0)).zip(y) {
@@ -202,14 +216,14 @@ impl<T: Element> Workspace<T> {
             row.mapv_inplace(|e| e * scale);
             row[label] -= inv_n;
         }
-        let l2 = sum_squares(w1.view()) + sum_squares(w2.view());
+        let l2 = sum_squares(w1) + sum_squares(w2);
         let loss = T::cast(data_loss / n as f64 + reg.as_f64() * l2);
         // dW2 = a1ᵀ dz2 + 2λW2; db2 = Σ_rows dz2.
-        Zip::from(&mut g.w2)
+        Zip::from(g.weight_mut(1))
             .and(w2)
             .for_each(|g, &w| *g = two_reg * w);
-        tapegrad_autograd::gemm(self.a1.t(), self.z2.view(), g.w2.view_mut(), true);
-        column_sums_into(&self.z2, &mut g.b2);
+        tapegrad_autograd::gemm(self.a1.t(), self.z2.view(), g.weight_mut(1), true);
+        column_sums_into(&self.z2, g.bias_mut(1));
         // dz1 = (dz2 W2ᵀ) ⊙ [z1 > 0].
         tapegrad_autograd::gemm(self.z2.view(), w2.t(), self.da1.view_mut(), false);
         Zip::from(&mut self.da1).and(&self.z1).for_each(|d, &z| {
@@ -218,19 +232,19 @@ impl<T: Element> Workspace<T> {
             }
         });
         // dW1 = Xᵀ dz1 + 2λW1; db1 = Σ_rows dz1.
-        Zip::from(&mut g.w1)
+        Zip::from(g.weight_mut(0))
             .and(w1)
             .for_each(|g, &w| *g = two_reg * w);
-        tapegrad_autograd::gemm(x.t(), self.da1.view(), g.w1.view_mut(), true);
-        column_sums_into(&self.da1, &mut g.b1);
+        tapegrad_autograd::gemm(x.t(), self.da1.view(), g.weight_mut(0), true);
+        column_sums_into(&self.da1, g.bias_mut(0));
         Ok(loss)
     }
 }
 
 /// `out = Σ_rows a`, without allocating.
-fn column_sums_into<T: Element>(a: &Array2<T>, out: &mut Array1<T>) {
+fn column_sums_into<T: Element>(a: &Array2<T>, mut out: ArrayViewMut1<'_, T>) {
     out.fill(T::zero());
     for row in a.rows() {
-        *out += &row;
+        out += &row;
     }
 }

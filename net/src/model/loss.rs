@@ -1,0 +1,53 @@
+//! The document's loss on tape variables, for a net of any number of layers.
+
+use tapegrad_autograd::{Element, Var};
+
+/// The loss of a net whose layers' parameters are `layers` (`(W_l, b_l)` in order) on inputs
+/// `x` with labels `y`, one line per formula; returns `(L, z_L)`:
+///
+/// `z_l = a_{l-1} W_l + b_l` from `a_0 = X`, `a_l = relu(z_l)` between layers,
+/// `p = softmax(z_L)`, `L = (1/n) Σ_i -ln p_{y_i} + λ Σ_l Σ W_l²` (biases not regularised).
+/// With two layers this is the document's `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)`.
+///
+/// [`Mlp::record`](crate::Mlp::record) calls this with the net's parameters; it is public so
+/// that gradient checks can call it with any variables. Parameters are only recorded as the
+/// iterator is walked, so an iterator that records them does so in layer order.
+///
+/// ```
+/// use ndarray::{array, Array1, Array2};
+/// use tapegrad_autograd::gradcheck;
+///
+/// let (w1, w2) = (Array2::from_elem((2, 3), 0.3), Array2::from_elem((3, 2), -0.2));
+/// let params = [w1.into_dyn(), Array1::zeros(3).into_dyn(), w2.into_dyn(), Array1::zeros(2).into_dyn()];
+/// let report = gradcheck(&params, |tape, p| {
+///     let x = tape.constant(array![[1.0, 2.0]]);
+///     Ok(tapegrad_net::loss(x, [(p[0], p[1]), (p[2], p[3])], &[1], 0.1)?.0)
+/// })?;
+/// assert!(report.max_relative_error() < 1e-6);
+/// # Ok::<(), tapegrad_autograd::Error>(())
+/// ```
+pub fn loss<'t, T: Element>(
+    x: Var<'t, T>,
+    layers: impl IntoIterator<Item = (Var<'t, T>, Var<'t, T>)>,
+    y: &[usize],
+    reg: T,
+) -> tapegrad_autograd::Result<(Var<'t, T>, Var<'t, T>)> {
+    let mut layers = layers.into_iter().peekable();
+    let (mut a, mut l2): (_, Option<Var<'t, T>>) = (x, None);
+    while let Some((w, b)) = layers.next() {
+        let z = a.matmul(w)?.add(b)?; //                      z_l = a_{l-1} W_l + b_l
+        let w2 = w.sum_squares(); //                                          Σ W_l²
+        l2 = Some(match l2 {
+            None => w2,
+            Some(sum) => sum.add(w2)?, //                                 Σ_l Σ W_l²
+        });
+        a = if layers.peek().is_some() { z.relu() } else { z }; //  a_l = relu(z_l)
+    }
+    let scores = a;
+    let data = scores.cross_entropy(y)?; //              (1/n) Σ -ln softmax(z_L)_{y_i}
+    let loss = match l2 {
+        Some(l2) => data.add(l2.scale(reg))?, //                    L = data + λ l2
+        None => data,
+    };
+    Ok((loss, scores))
+}

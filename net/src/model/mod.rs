@@ -1,0 +1,19 @@
+//! What a model is: [`Linear`] layers stacked into an [`Mlp`] (an ordered list of named
+//! parameters `W1, b1, W2, b2, ...`), the loss they are trained on ([`loss`]), their
+//! gradients ([`ParameterGradients`]), and the document's two proofs for the two-layer net:
+//! [`closed_form`] (vectorised) and [`per_example`] (term by term).
+//!
+//! A deeper net is the same type with more sizes: `Mlp::new(&[784, 512, 256, 10], init)`
+//! trains, saves and evaluates through the same code as the document's `[d, h, c]`.
+
+pub mod closed_form;
+mod gradients;
+mod linear;
+mod loss;
+mod mlp;
+pub mod per_example;
+
+pub use gradients::{parameter_name, ParameterGradients};
+pub use linear::Linear;
+pub use loss::loss;
+pub use mlp::{Init, Mlp, Recorded};
