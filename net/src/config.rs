@@ -17,8 +17,8 @@ pub enum Setting {
     Reg,
     /// [`TrainConfig::lr`].
     Lr,
-    /// [`TrainConfig::lr_decay`].
-    LrDecay,
+    /// One setting of [`TrainConfig::schedule`], by its key (`warmup_epochs`, `lr_decay`, ...).
+    Schedule(&'static str),
     /// [`TrainConfig::batch_size`].
     BatchSize,
     /// [`TrainConfig::epochs`].
@@ -36,7 +36,7 @@ impl Setting {
             Setting::Hidden => "hidden",
             Setting::Reg => "reg",
             Setting::Lr => "lr",
-            Setting::LrDecay => "lr_decay",
+            Setting::Schedule(key) => key,
             Setting::BatchSize => "batch_size",
             Setting::Epochs => "epochs",
             Setting::Optimizer => "optimizer",
@@ -65,8 +65,9 @@ pub struct ConfigError {
 
 impl TrainConfig {
     /// Checks every hyperparameter on its own: at least one hidden unit, example per batch
-    /// and epoch; a positive finite learning rate and decay; a finite non-negative `reg` and
-    /// `init_std`; the optimizer's own constants ([`OptimizerKind::check`](crate::OptimizerKind::check)).
+    /// and epoch; a positive finite learning rate; a finite non-negative `reg` and `init_std`;
+    /// the schedule's settings ([`Schedule::check`](crate::schedule::Schedule::check)) and the
+    /// optimizer's constants ([`OptimizerKind::check`](crate::OptimizerKind::check)).
     ///
     /// ```
     /// use tapegrad_net::train::TrainConfig;
@@ -112,9 +113,8 @@ impl TrainConfig {
                 "must be zero or positive",
             );
         }
-        if !positive(self.lr_decay) {
-            let value = self.lr_decay.to_string();
-            return bad(Setting::LrDecay, value, "must be a positive number");
+        if let Err((key, value, problem)) = self.schedule.check(self.lr, self.epochs) {
+            return bad(Setting::Schedule(key), value, &problem);
         }
         if !non_negative(self.init_std) {
             let value = self.init_std.to_string();
@@ -222,6 +222,7 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::Schedule;
     use crate::OptimizerKind;
 
     const LIMIT: MemoryLimit = MemoryLimit {
@@ -296,10 +297,20 @@ mod tests {
             ),
             (
                 TrainConfig {
-                    lr_decay: 0.0,
+                    schedule: Schedule::Exponential { lr_decay: 0.0 },
                     ..d.clone()
                 },
-                Setting::LrDecay,
+                Setting::Schedule("lr_decay"),
+            ),
+            (
+                TrainConfig {
+                    schedule: Schedule::Cosine {
+                        warmup_epochs: d.epochs,
+                        min_lr: 0.0,
+                    },
+                    ..d.clone()
+                },
+                Setting::Schedule("warmup_epochs"),
             ),
             (
                 TrainConfig {

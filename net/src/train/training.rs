@@ -1,79 +1,18 @@
-//! The training loop: shuffled minibatches, an optimizer, per-epoch learning-rate decay,
-//! validation, and the best model kept.
+//! [`Training`]: a run's state and the loop that advances it epoch by epoch.
 
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{s, ArrayView2};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
 use tapegrad_autograd::Element;
 
+use super::{evaluate, EpochStats, TrainConfig};
 use crate::data::Dataset;
-use crate::{NetError, OptimizerKind, Result, TrainStep, TwoLayerNet};
-
-/// Hyperparameters of a run: the one definition from which the run state, the model file's
-/// metadata, `summary.json` and `tune`'s results are all written (through serde).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainConfig {
-    /// Hidden units `h`.
-    pub hidden: usize,
-    /// Regularisation strength `λ` of `λ(ΣW1² + ΣW2²)`.
-    pub reg: f64,
-    /// Initial learning rate.
-    pub lr: f64,
-    /// The learning rate is multiplied by this after every epoch.
-    pub lr_decay: f64,
-    /// Examples per minibatch (the last batch of an epoch may be smaller).
-    pub batch_size: usize,
-    /// Passes over the training data.
-    pub epochs: usize,
-    /// The update rule.
-    pub optimizer: OptimizerKind,
-    /// Standard deviation of the initial weights.
-    pub init_std: f64,
-    /// Seed of the initial weights and of every epoch's shuffle.
-    pub seed: u64,
-}
-
-impl Default for TrainConfig {
-    /// Settings that reach 97–98% test accuracy on the built-in digits in well under a second.
-    fn default() -> Self {
-        TrainConfig {
-            hidden: 100,
-            reg: 1e-4,
-            lr: 1e-3,
-            lr_decay: 0.98,
-            batch_size: 32,
-            epochs: 60,
-            optimizer: OptimizerKind::ADAM,
-            init_std: 1e-2,
-            seed: 0,
-        }
-    }
-}
-
-/// What one epoch did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochStats {
-    /// The epoch's number, from 1.
-    pub epoch: usize,
-    /// Optimizer steps taken so far in the run.
-    pub iteration: usize,
-    /// Mean minibatch loss over the epoch.
-    pub loss: f64,
-    /// Accuracy on (up to the first [`TRAIN_ACCURACY_SAMPLE`]) training examples.
-    pub train_accuracy: f64,
-    /// Accuracy on the validation set.
-    pub val_accuracy: f64,
-    /// The learning rate used during the epoch.
-    pub lr: f64,
-    /// Seconds spent on the epoch's steps (not the evaluation).
-    pub seconds: f64,
-}
+use crate::schedule::Position;
+use crate::{NetError, Result, TrainStep, TwoLayerNet};
 
 /// Training accuracy per epoch is measured on at most this many training examples, so that
 /// large data sets don't spend a third of the time evaluating.
@@ -89,6 +28,8 @@ pub enum Progress<'a, T: Element> {
         epoch: usize,
         /// The minibatch loss.
         loss: f64,
+        /// The step's learning rate.
+        lr: f64,
     },
     /// An epoch finished.
     Epoch {
@@ -96,9 +37,20 @@ pub enum Progress<'a, T: Element> {
         stats: &'a EpochStats,
         /// The whole run's state after it.
         run: &'a Training<T>,
-        /// Whether this epoch set a new best validation accuracy.
+        /// Whether this epoch is the new best by the monitored metric.
         improved: bool,
     },
+}
+
+/// Why [`Training::run`] returned without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// All `epochs` epochs are done.
+    Completed,
+    /// The monitored metric did not improve for `patience` epochs.
+    EarlyStopped,
+    /// The observer asked to stop (after a step or an epoch).
+    Interrupted,
 }
 
 /// A run's state: everything needed to continue it.
@@ -106,18 +58,15 @@ pub enum Progress<'a, T: Element> {
 pub struct Training<T: Element> {
     /// The current model.
     pub net: TwoLayerNet<T>,
-    /// The model of the best validation accuracy so far.
+    /// The model at the end of the best epoch so far by the monitored metric (the initial net
+    /// before the first epoch).
     pub best: TwoLayerNet<T>,
-    /// Its validation accuracy.
-    pub best_val_accuracy: f64,
     /// The tape and the optimizer (with its state) that take each step.
     pub step: TrainStep<T>,
     /// Epochs completed.
     pub epoch: usize,
     /// Steps taken.
     pub iteration: usize,
-    /// The learning rate of the next epoch.
-    pub lr: f64,
     /// One entry per completed epoch.
     pub history: Vec<EpochStats>,
 }
@@ -130,27 +79,39 @@ impl<T: Element> Training<T> {
         Training {
             best: net.clone(),
             net,
-            best_val_accuracy: f64::NEG_INFINITY,
             step: TrainStep::with_boxed(config.optimizer.build()),
             epoch: 0,
             iteration: 0,
-            lr: config.lr,
             history: Vec::new(),
         }
     }
 
-    /// Trains until `config.epochs` epochs are complete (continuing from `self.epoch`),
-    /// reporting to `observe`, which can stop the run early by returning
-    /// [`ControlFlow::Break`] (the run then returns `Ok` with `self.epoch < config.epochs`).
-    /// A non-finite loss stops the run with [`NetError::Diverged`]; `self` then still holds the
-    /// state after the last good step.
+    /// The statistics of the epoch [`best`](Self::best) was taken from, by `config`'s monitor.
+    pub fn best_epoch(&self, config: &TrainConfig) -> Option<&EpochStats> {
+        config.monitor.best(&self.history)
+    }
+
+    /// Whether `config`'s patience has run out: the monitored metric has not improved for
+    /// `patience` epochs.
+    pub fn patience_exhausted(&self, config: &TrainConfig) -> bool {
+        config.patience.is_some_and(|p| {
+            !self.history.is_empty() && config.monitor.epochs_since_best(&self.history) >= p
+        })
+    }
+
+    /// Trains until `config.epochs` epochs are complete (continuing from `self.epoch`) or the
+    /// monitored metric has not improved for `config.patience` epochs, reporting to `observe`,
+    /// which can stop the run by returning [`ControlFlow::Break`] (after a step: the net is then
+    /// mid-epoch, and `self.history` ends at the last finished epoch). A non-finite loss stops
+    /// the run with [`NetError::Diverged`]; `self` then still holds the state after the last
+    /// good step.
     pub fn run(
         &mut self,
         config: &TrainConfig,
         train: &Dataset,
         val: &Dataset,
         mut observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
-    ) -> Result<()> {
+    ) -> Result<Finish> {
         let d = self.net.dims().0;
         if train.dim() != d {
             return Err(NetError::InputSize {
@@ -161,8 +122,14 @@ impl<T: Element> Training<T> {
         let features = train.features();
         let mut order: Vec<usize> = (0..train.len()).collect();
         // A batch holds at most the whole training set, whatever `batch_size` says.
-        let mut labels = Vec::with_capacity(config.batch_size.min(train.len()));
+        let batch_size = config.batch_size.clamp(1, train.len().max(1));
+        let steps_per_epoch = train.len().div_ceil(batch_size);
+        let mut labels = Vec::with_capacity(batch_size);
+        let reg = T::cast(config.reg);
         while self.epoch < config.epochs {
+            if self.patience_exhausted(config) {
+                return Ok(Finish::EarlyStopped);
+            }
             let epoch = self.epoch + 1;
             // Each epoch's shuffle depends on the seed and the epoch only, so a resumed run
             // sees the same batches as an uninterrupted one.
@@ -172,14 +139,22 @@ impl<T: Element> Training<T> {
             order.sort_unstable();
             order.shuffle(&mut rng);
             let start = Instant::now();
-            let mut total = 0.0;
-            for batch in order.chunks(config.batch_size.max(1)) {
+            let (mut total, mut lr) = (0.0, config.lr);
+            for (step, batch) in order.chunks(batch_size).enumerate() {
+                let at = Position {
+                    epoch: self.epoch,
+                    step,
+                    steps_per_epoch,
+                    epochs: config.epochs,
+                };
+                lr = config
+                    .schedule
+                    .lr(config.lr, at, &self.history, config.monitor);
                 let mut x = self.step.tape().take_buffer(&[batch.len(), d]);
                 gather(features, batch, &mut x);
                 labels.clear();
                 labels.extend(batch.iter().map(|&i| train.labels()[i]));
-                let reg = T::cast(config.reg);
-                let loss = self.step.step(&mut self.net, x, &labels, reg, self.lr)?;
+                let loss = self.step.step(&mut self.net, x, &labels, reg, lr)?;
                 let loss = loss.as_f64();
                 if !loss.is_finite() {
                     return Err(NetError::Diverged {
@@ -193,44 +168,47 @@ impl<T: Element> Training<T> {
                     iteration: self.iteration,
                     epoch,
                     loss,
+                    lr,
                 });
                 if flow.is_break() {
-                    return Ok(());
+                    return Ok(Finish::Interrupted);
                 }
             }
             let seconds = start.elapsed().as_secs_f64();
             let sample = train.len().min(TRAIN_ACCURACY_SAMPLE);
+            let train_sample = evaluate(
+                &self.net,
+                features.slice(s![..sample, ..]),
+                &train.labels()[..sample],
+                config.reg,
+            )?;
+            let on_val = evaluate(&self.net, val.features(), val.labels(), config.reg)?;
             let stats = EpochStats {
                 epoch,
                 iteration: self.iteration,
                 loss: total / train.len().max(1) as f64,
-                train_accuracy: accuracy(
-                    &self.net,
-                    features.slice(s![..sample, ..]),
-                    &train.labels()[..sample],
-                )?,
-                val_accuracy: accuracy(&self.net, val.features(), val.labels())?,
-                lr: self.lr,
+                val_loss: on_val.loss,
+                train_accuracy: train_sample.accuracy,
+                val_accuracy: on_val.accuracy,
+                lr,
                 seconds,
             };
-            self.lr *= config.lr_decay;
             self.epoch = epoch;
-            let improved = stats.val_accuracy > self.best_val_accuracy;
+            self.history.push(stats.clone());
+            let improved = self.best_epoch(config).is_some_and(|b| b.epoch == epoch);
             if improved {
-                self.best_val_accuracy = stats.val_accuracy;
                 self.best = self.net.clone();
             }
-            self.history.push(stats.clone());
             let flow = observe(Progress::Epoch {
                 stats: &stats,
                 run: self,
                 improved,
             });
             if flow.is_break() {
-                return Ok(());
+                return Ok(Finish::Interrupted);
             }
         }
-        Ok(())
+        Ok(Finish::Completed)
     }
 }
 
@@ -243,30 +221,4 @@ fn gather<T: Element>(features: ArrayView2<'_, f32>, rows: &[usize], out: &mut n
             *o = T::cast(f64::from(v));
         }
     }
-}
-
-/// Accuracy of `net` on f32 features (converted to `T` in blocks, so memory stays small).
-pub fn accuracy<T: Element>(
-    net: &TwoLayerNet<T>,
-    x: ArrayView2<'_, f32>,
-    y: &[usize],
-) -> Result<f64> {
-    let predicted = predict(net, x)?;
-    let right = predicted.iter().zip(y).filter(|(p, y)| p == y).count();
-    Ok(if y.is_empty() {
-        0.0
-    } else {
-        right as f64 / y.len() as f64
-    })
-}
-
-/// Predicted classes of `net` for f32 features, converted to `T` 1,024 rows at a time (so the
-/// converted copy stays a few megabytes whatever the data's size).
-pub fn predict<T: Element>(net: &TwoLayerNet<T>, x: ArrayView2<'_, f32>) -> Result<Vec<usize>> {
-    let mut out = Vec::with_capacity(x.nrows());
-    for block in x.axis_chunks_iter(ndarray::Axis(0), 1024) {
-        let xt: Array2<T> = block.mapv(|v| T::cast(f64::from(v)));
-        out.extend(net.predict(xt.view())?);
-    }
-    Ok(out)
 }
