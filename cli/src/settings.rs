@@ -137,6 +137,26 @@ impl Settings {
     }
 }
 
+/// The first flag of `flags` that would change `saved` (a resumed run's settings), as
+/// `(flag, saved value)`; `epochs` is left out (a resumed run may change it).
+pub fn contradicting_flag(
+    saved: &TrainConfig,
+    flags: &HyperFlags,
+) -> Outcome<Option<(String, String)>> {
+    let mut given = flags_table(flags)?;
+    given.remove("epochs");
+    let saved = to_table(saved)?;
+    let mut merged = saved.clone();
+    merge(&mut merged, given.clone());
+    Ok(given
+        .keys()
+        .find(|k| merged.get(*k) != saved.get(*k))
+        .map(|k| {
+            let was = saved.get(k).map(plain).unwrap_or_default();
+            (format!("--{}", k.replace('_', "-")), was)
+        }))
+}
+
 /// The flags given, as a table (flags not given are left out).
 pub fn flags_table(flags: &HyperFlags) -> Outcome<Table> {
     check_integers("", &serde_json::to_value(flags).unwrap_or_default())?;

@@ -17,7 +17,7 @@ use crate::failure::{Failure, Outcome};
 use crate::interrupt::Interrupt;
 use crate::progress::TrainProgress;
 use crate::run_folder::{self, RunFolder, Saver, MODEL_FILE, STATE_FILE};
-use crate::settings::{flags_table, Settings};
+use crate::settings::{contradicting_flag, Settings};
 
 /// Trains, saving the best model and the run state as epochs finish (at most every few
 /// seconds, and the last epoch), then writes the summary, metrics and pictures. Ctrl-C stops
@@ -183,13 +183,15 @@ fn resumed_settings(args: &TrainArgs, saved: &SavedRun, state: &Path) -> Outcome
             )));
         }
     }
-    let mut flags = flags_table(&args.hyper)?;
-    flags.remove("epochs");
-    if let Some(key) = flags.keys().next() {
-        let flag = format!("--{}", key.replace('_', "-"));
+    if let Some((flag, was)) = contradicting_flag(&saved.config, &args.hyper)? {
         return Err(Failure::input(format!(
-            "{flag}: a resumed run keeps its saved hyperparameters (see config.toml); only \
-             --epochs can change, or start a new run with {flag}"
+            "{flag}: a resumed run keeps its saved hyperparameters ({} in its config.toml); \
+             only --epochs can change: leave {flag} out, or start a new run",
+            if was.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("{} = {was}", &flag[2..])
+            }
         )));
     }
     let mut config = saved.config.clone();
