@@ -167,7 +167,7 @@ pub struct HyperFlags {
 pub struct ScheduleFlags {
     /// Learning-rate schedule: constant | step | exponential | cosine (linear warm-up, then
     /// half a cosine per step) | one-cycle | plateau (cut when the monitored metric stalls).
-    #[arg(long = "schedule", value_name = "KIND", value_parser = parse_schedule)]
+    #[arg(id = "schedule", long = "schedule", value_name = "KIND", value_parser = parse_schedule)]
     pub kind: Option<String>,
     /// step, exponential, plateau: the factor of each cut (exponential: after every epoch).
     #[arg(long)]
@@ -193,7 +193,7 @@ pub struct ScheduleFlags {
 #[derive(Debug, Clone, Default, Args, Serialize)]
 pub struct OptimizerFlags {
     /// Update rule: sgd | momentum (0.9) | adam (0.9, 0.999, 1e-8).
-    #[arg(long = "optimizer", value_enum)]
+    #[arg(id = "optimizer", long = "optimizer", value_enum)]
     pub kind: Option<OptimizerFlag>,
 }
 
@@ -380,5 +380,23 @@ pub fn flag(setting: Setting) -> String {
         _ if train => format!("--{long}"),
         Setting::Schedule(key) => format!("schedule.{key}"),
         _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // clap's own checks: no two arguments with one id or one flag, and so on.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_setting_is_blamed_on_its_flag_or_else_its_config_key() {
+        assert_eq!(flag(Setting::BatchSize), "--batch-size");
+        assert_eq!(flag(Setting::Schedule("warmup_epochs")), "--warmup-epochs");
+        assert_eq!(flag(Setting::Schedule("div_factor")), "schedule.div_factor");
     }
 }

@@ -60,7 +60,7 @@ fn a_flag_overrides_the_config_file_and_the_rest_of_the_file_applies() {
         &s(&out),
     ]);
     let stdout = stdout.ok();
-    assert!(stdout.contains("except hidden, epochs"), "{stdout}");
+    assert!(stdout.contains("except epochs, hidden"), "{stdout}");
     let summary = summary(&out);
     assert_eq!(summary["dataset"], "spiral:20,3");
     assert_eq!(summary["hyperparameters"]["epochs"], 2);

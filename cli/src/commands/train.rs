@@ -76,12 +76,14 @@ pub fn run(args: &TrainArgs) -> Outcome {
         0 => "training".to_owned(),
         e => format!("resuming at epoch {e} of"),
     };
-    writeln!(
+    // A closed stdout must not stop the run before it starts: the summary at the end, after
+    // every file is written, is where it ends the command.
+    let _ = writeln!(
         io::stdout(),
         "{verb} {}: {}",
         settings.data,
         settings.describe()
-    )?;
+    );
     let loaded = started.elapsed().as_secs_f64();
 
     let steps_per_epoch = splits.train.len().div_ceil(config.batch_size.max(1));

@@ -1,11 +1,11 @@
 //! When and in which order a training run saves its model, state and metrics.
 //!
-//! **Order.** The first save writes `config.toml` (so a run that saves nothing leaves no
-//! file). Every save writes the run state first (it holds the best net as well as the
+//! **Order.** Every save writes the run state first (it holds the best net as well as the
 //! current one), then the model if the best net changed since the last save, then
 //! `metrics.csv`; each file through the one atomic write. If the state cannot be written
 //! (a full disk), nothing else is, and the folder keeps the previous model and state, which
-//! describe the same epoch. If the model cannot be written after the state was, the state is
+//! describe the same epoch. The first save ends with `config.toml` (so a run that saves
+//! nothing leaves no file). If the model cannot be written after the state was, the state is
 //! ahead of the model: [`restore_model`] (called by `--resume`) rewrites the model from the
 //! state's best net. So a model never describes a later point of the run than the state.
 //!
@@ -95,13 +95,9 @@ impl Saver {
         self.save(&epoch)
     }
 
-    /// The settings (the first time), state, then model (if the best net changed), then
-    /// metrics.
+    /// State, then model (if the best net changed), then metrics, then (the first time) the
+    /// settings.
     fn save(&mut self, run: &Training<f32>) -> Outcome {
-        if let Some(text) = &self.config_toml {
-            write_atomic(&self.dir.join(CONFIG_FILE), text.as_bytes())?;
-            self.config_toml = None;
-        }
         let state = self.dir.join(STATE_FILE);
         checkpoint::save_state(&state, run, &self.config, &self.mean, &self.info)?;
         if self.model_stale {
@@ -122,6 +118,10 @@ impl Saver {
             &self.dir.join(METRICS_FILE),
             metrics_csv(&run.history).as_bytes(),
         )?;
+        if let Some(text) = &self.config_toml {
+            write_atomic(&self.dir.join(CONFIG_FILE), text.as_bytes())?;
+            self.config_toml = None;
+        }
         self.last_save = Instant::now();
         Ok(())
     }
