@@ -261,26 +261,22 @@ fn check_schedule_flags(table: &Table, flags: &Table) -> Outcome {
     };
     let takes = to_table(&schedule)?;
     let flag = |k: &str| format!("--{}", k.replace('_', "-"));
-    for key in given
-        .keys()
-        .filter(|k| *k != "kind" && !takes.contains_key(*k))
-    {
-        let accepted: Vec<String> = takes
-            .keys()
-            .filter(|k| *k != "kind")
-            .map(|k| flag(k))
-            .collect();
-        return Err(Failure::input(format!(
-            "{}: the {} schedule has no such setting ({}); choose another --schedule",
-            flag(key),
-            schedule.kind().replace('_', "-"),
-            match accepted.is_empty() {
-                true => "it takes none".to_owned(),
-                false => format!("it takes {}", accepted.join(", ")),
-            }
-        )));
-    }
-    Ok(())
+    let Some(key) = (given.keys()).find(|k| *k != "kind" && !takes.contains_key(*k)) else {
+        return Ok(());
+    };
+    let accepted: Vec<String> = (takes.keys())
+        .filter(|k| *k != "kind")
+        .map(|k| flag(k))
+        .collect();
+    Err(Failure::input(format!(
+        "{}: the {} schedule has no such setting ({}); choose another --schedule",
+        flag(key),
+        schedule.kind().replace('_', "-"),
+        match accepted.is_empty() {
+            true => "it takes none".to_owned(),
+            false => format!("it takes {}", accepted.join(", ")),
+        }
+    )))
 }
 
 /// A TOML value as plain text (strings without quotes).
