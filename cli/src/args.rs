@@ -6,9 +6,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
 use tapegrad_net::config::Setting;
 use tapegrad_net::data::DataSpec;
+use tapegrad_net::monitor::Monitor;
+use tapegrad_net::schedule::SCHEDULE_KINDS;
 use tapegrad_net::train::TrainConfig;
 use tapegrad_net::OptimizerKind;
 
@@ -49,8 +52,9 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
-/// The update rule, as a flag value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The update rule, as a flag value (and a config file's `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OptimizerFlag {
     /// Minibatch SGD: w -= lr * dw.
     Sgd,
@@ -80,39 +84,23 @@ pub struct DataArgs {
 }
 
 /// `tapegrad train`.
+///
+/// Settings come from, in order of precedence: the flags given, the `--config` file, and the
+/// defaults of the data source (printed at the start of the run).
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
+    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE
+    /// [default: digits].
+    #[arg(long, value_parser = parse_spec)]
+    pub data: Option<DataSpec>,
+    /// A TOML file of settings: `data` and any hyperparameter below, by its name with
+    /// underscores (`batch_size = 64`; the schedule and optimizer as tables, `[schedule]
+    /// kind = "cosine"`). Flags given override it. Every run folder's config.toml is one,
+    /// which reproduces the run.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
-    pub data: DataArgs,
-    /// Hidden units h, or one size per hidden layer (`512,256` trains a net of three layers).
-    #[arg(long, value_delimiter = ',', num_args = 1, value_name = "H[,H...]",
-          default_values_t = TrainConfig::default().hidden)]
-    pub hidden: Vec<usize>,
-    /// Regularisation strength lambda of lambda * (sum W1^2 + sum W2^2 + ...).
-    #[arg(long, default_value_t = TrainConfig::default().reg)]
-    pub reg: f64,
-    /// Initial learning rate.
-    #[arg(long, default_value_t = TrainConfig::default().lr)]
-    pub lr: f64,
-    /// Learning-rate factor applied after every epoch.
-    #[arg(long, default_value_t = TrainConfig::default().lr_decay)]
-    pub lr_decay: f64,
-    /// Examples per minibatch.
-    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
-    pub batch_size: usize,
-    /// Passes over the training data.
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
-    pub epochs: usize,
-    /// Update rule.
-    #[arg(long, value_enum, default_value_t = OptimizerFlag::Adam)]
-    pub optimizer: OptimizerFlag,
-    /// Standard deviation of the initial weights (biases start at 0).
-    #[arg(long, default_value_t = TrainConfig::default().init_std)]
-    pub init_std: f64,
-    /// Seed of the initial weights, the data split and the shuffles: the same seed gives
-    /// bit-identical results.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    pub hyper: HyperFlags,
     /// Threads for the matrix products (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -120,34 +108,93 @@ pub struct TrainArgs {
     /// -3, ... when taken]. It must be new or empty unless --resume or --overwrite.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Continue the run in --out from its last saved state, up to --epochs epochs in all. The
-    /// run keeps its saved hyperparameters and seed; only --epochs, --threads and --quiet apply.
+    /// Continue the run in --out from its last saved state (after Ctrl-C, a crash, or to train
+    /// longer with --epochs). The run keeps its saved data and hyperparameters; only --epochs,
+    /// --threads and --quiet apply.
     #[arg(long, requires = "out")]
     pub resume: bool,
     /// Replace the earlier run in --out: delete its files first. A folder holding anything
     /// else is never cleared.
     #[arg(long, requires = "out", conflicts_with = "resume")]
     pub overwrite: bool,
-    /// No progress bar (the summary is still printed).
+    /// No progress (the settings and the summary are still printed).
     #[arg(long, short)]
     pub quiet: bool,
 }
 
-impl TrainArgs {
-    /// The library's configuration from the flags.
-    pub fn config(&self) -> TrainConfig {
-        TrainConfig {
-            hidden: self.hidden.clone(),
-            reg: self.reg,
-            lr: self.lr,
-            lr_decay: self.lr_decay,
-            batch_size: self.batch_size,
-            epochs: self.epochs,
-            optimizer: self.optimizer.kind(),
-            init_std: self.init_std,
-            seed: self.seed,
-        }
-    }
+/// The flags that set a hyperparameter: each is named as the field of
+/// [`TrainConfig`] it sets, and serialises under that name (a flag not given is left out), so
+/// that the flags given lay over the config file and the defaults key by key.
+#[derive(Debug, Clone, Default, Args, Serialize)]
+pub struct HyperFlags {
+    /// Hidden units h, or one size per hidden layer (`512,256` trains a net of three layers).
+    #[arg(long, value_delimiter = ',', num_args = 1, value_name = "H[,H...]")]
+    pub hidden: Option<Vec<usize>>,
+    /// Regularisation strength lambda of lambda * (sum W1^2 + sum W2^2 + ...).
+    #[arg(long)]
+    pub reg: Option<f64>,
+    /// Learning rate (the peak, for the cosine warm-up and one-cycle).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[command(flatten)]
+    pub schedule: ScheduleFlags,
+    /// Examples per minibatch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Passes over the training data (at most, with --patience).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[command(flatten)]
+    pub optimizer: OptimizerFlags,
+    /// Standard deviation of the initial weights (biases start at 0).
+    #[arg(long)]
+    pub init_std: Option<f64>,
+    /// Seed of the initial weights, the data split and the shuffles: the same seed gives
+    /// bit-identical results [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The validation metric that picks the best model (the one saved), stops early and drives
+    /// the plateau schedule: val_loss | val_accuracy.
+    #[arg(long, value_parser = parse_monitor)]
+    pub monitor: Option<Monitor>,
+    /// Stop when the monitored metric has not improved for N epochs [default: never].
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
+}
+
+/// The learning-rate schedule's flags (the `[schedule]` table of a config file).
+#[derive(Debug, Clone, Default, Args, Serialize)]
+pub struct ScheduleFlags {
+    /// Learning-rate schedule: constant | step | exponential | cosine (linear warm-up, then
+    /// half a cosine per step) | one-cycle | plateau (cut when the monitored metric stalls).
+    #[arg(id = "schedule", long = "schedule", value_name = "KIND", value_parser = parse_schedule)]
+    pub kind: Option<String>,
+    /// step, exponential, plateau: the factor of each cut (exponential: after every epoch).
+    #[arg(long)]
+    pub lr_decay: Option<f64>,
+    /// step: epochs between two cuts.
+    #[arg(long, value_name = "N")]
+    pub step_epochs: Option<usize>,
+    /// cosine: epochs of linear warm-up.
+    #[arg(long, value_name = "N")]
+    pub warmup_epochs: Option<usize>,
+    /// cosine: the rate at the last step; plateau: the lowest rate.
+    #[arg(long)]
+    pub min_lr: Option<f64>,
+    /// plateau: epochs without improvement tolerated before a cut.
+    #[arg(long, value_name = "N")]
+    pub plateau_patience: Option<usize>,
+    /// one-cycle: the fraction of the steps spent rising to --lr.
+    #[arg(long)]
+    pub pct_start: Option<f64>,
+}
+
+/// The optimizer's flag (the `[optimizer]` table of a config file).
+#[derive(Debug, Clone, Default, Args, Serialize)]
+pub struct OptimizerFlags {
+    /// Update rule: sgd | momentum (0.9) | adam (0.9, 0.999, 1e-8).
+    #[arg(id = "optimizer", long = "optimizer", value_enum)]
+    pub kind: Option<OptimizerFlag>,
 }
 
 /// Which part of a data set to use.
@@ -242,7 +289,7 @@ impl TuneArgs {
             batch_size: self.batch_size,
             optimizer: self.optimizer.kind(),
             seed: self.seed,
-            ..TrainConfig::default()
+            ..TrainConfig::for_data(&self.data.data)
         }
     }
 }
@@ -299,16 +346,58 @@ fn parse_spec(s: &str) -> Result<DataSpec, String> {
     s.parse::<DataSpec>().map_err(|e| e.to_string())
 }
 
-/// The flag that sets a hyperparameter.
-pub fn flag(setting: Setting) -> &'static str {
+/// Parses a `--monitor` value.
+fn parse_monitor(s: &str) -> Result<Monitor, String> {
+    Monitor::ALL
+        .into_iter()
+        .find(|m| m.name() == s)
+        .ok_or_else(|| format!("'{s}' is not one of val_loss, val_accuracy"))
+}
+
+/// Parses a `--schedule` value into its `kind` (`one-cycle` and `one_cycle` alike).
+fn parse_schedule(s: &str) -> Result<String, String> {
+    let kind = s.replace('-', "_");
+    if SCHEDULE_KINDS.contains(&kind.as_str()) {
+        Ok(kind)
+    } else {
+        let kinds: Vec<String> = SCHEDULE_KINDS.iter().map(|k| k.replace('_', "-")).collect();
+        Err(format!("'{s}' is not one of {}", kinds.join(", ")))
+    }
+}
+
+/// How the user sets a hyperparameter: its `train` flag (`--batch-size`, `--warmup-epochs`),
+/// or, for a setting that has none, its key in a config file (`schedule.div_factor`).
+pub fn flag(setting: Setting) -> String {
+    let name = setting.name();
+    let long = name.replace('_', "-");
+    let train = Cli::command()
+        .find_subcommand("train")
+        .map(|c| {
+            c.get_arguments()
+                .any(|a| a.get_long() == Some(long.as_str()))
+        })
+        .unwrap_or(false);
     match setting {
-        Setting::Hidden => "--hidden",
-        Setting::Reg => "--reg",
-        Setting::Lr => "--lr",
-        Setting::LrDecay => "--lr-decay",
-        Setting::BatchSize => "--batch-size",
-        Setting::Epochs => "--epochs",
-        Setting::Optimizer => "--optimizer",
-        Setting::InitStd => "--init-std",
+        _ if train => format!("--{long}"),
+        Setting::Schedule(key) => format!("schedule.{key}"),
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // clap's own checks: no two arguments with one id or one flag, and so on.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_setting_is_blamed_on_its_flag_or_else_its_config_key() {
+        assert_eq!(flag(Setting::BatchSize), "--batch-size");
+        assert_eq!(flag(Setting::Schedule("warmup_epochs")), "--warmup-epochs");
+        assert_eq!(flag(Setting::Schedule("div_factor")), "schedule.div_factor");
     }
 }

@@ -11,6 +11,9 @@ use tapegrad_net::limits::escape_controls;
 use tapegrad_net::tensor_file::TensorFileError;
 use tapegrad_net::NetError;
 
+/// The exit code of a command stopped by Ctrl-C (128 + SIGINT).
+pub const INTERRUPTED: u8 = 130;
+
 /// A failed command: the message printed after `error: ` and the process's exit code
 /// (1: failed while running; 2: bad usage or bad input). A closed standard output is not a
 /// failure but a normal end: [`Failure::stdout_closed`], exit code 0 and nothing printed.
@@ -41,6 +44,21 @@ impl Failure {
             lines: Vec::new(),
             code: 1,
         }
+    }
+
+    /// The user interrupted the command (Ctrl-C): exit code 130, as a shell reports a
+    /// process ended by SIGINT; the message is printed without `error: `.
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            lines: Vec::new(),
+            code: INTERRUPTED,
+        }
+    }
+
+    /// Whether this is an interruption ([`Failure::interrupted`]).
+    pub fn is_interrupted(&self) -> bool {
+        self.code == INTERRUPTED
     }
 
     /// The reader of standard output went away (`tapegrad predict ... | head`): the command

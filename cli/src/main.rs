@@ -6,8 +6,11 @@
 mod args;
 mod commands;
 mod failure;
+mod interrupt;
 mod plot;
+mod progress;
 mod run_folder;
+mod settings;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -37,6 +40,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) if f.is_quiet() => ExitCode::SUCCESS,
+        Err(f) if f.is_interrupted() => {
+            let _ = writeln!(std::io::stderr().lock(), "{}", f.to_terminal());
+            ExitCode::from(f.code)
+        }
         Err(f) => {
             // The one place errors are printed; nothing to do if stderr is closed too.
             let _ = writeln!(std::io::stderr().lock(), "error: {}", f.to_terminal());

@@ -310,7 +310,16 @@ fn other_bad_hyperparameters_are_rejected() {
     let tmp = tempdir();
     let out = s(&tmp.path().join("run"));
     tapegrad(["train", "--reg=-0.1", "--out", &out]).input_error(&["--reg"]);
-    tapegrad(["train", "--lr-decay", "0", "--out", &out]).input_error(&["--lr-decay"]);
+    let decay = [
+        "train",
+        "--schedule",
+        "exponential",
+        "--lr-decay",
+        "0",
+        "--out",
+        &out,
+    ];
+    tapegrad(decay).input_error(&["--lr-decay 0", "positive"]);
     tapegrad(["train", "--init-std=-1", "--out", &out]).input_error(&["--init-std"]);
     tapegrad(["train", "--epochs", "two", "--out", &out]).input_error(&["--epochs", "two"]);
 }

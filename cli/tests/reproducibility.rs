@@ -57,7 +57,8 @@ fn same_seed_gives_byte_identical_models_and_identical_metrics() {
         "train_accuracy",
         "val_accuracy",
         "test_accuracy",
-        "final_loss",
+        "val_loss",
+        "best_epoch",
     ] {
         assert_eq!(sa[key], sb[key], "{key}");
     }
@@ -113,11 +114,11 @@ fn resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one() {
     }
     let (mw, mp) = (metrics(&whole).1, metrics(&parts).1);
     assert_eq!(mp.len(), 4, "the resumed metrics.csv has all 4 epochs");
-    // epoch, iteration, train and val accuracy, lr: exactly equal. (The loss column is
-    // checked by resumed_run_keeps_the_metrics_history_exactly.)
+    // epoch, iteration, val loss, train and val accuracy, lr: exactly equal. (The loss
+    // column is checked by resumed_run_keeps_the_metrics_history_exactly.)
     let columns = |m: &[Vec<String>]| -> Vec<Vec<String>> {
         m.iter()
-            .map(|r| [0, 1, 3, 4, 5].iter().map(|&i| r[i].clone()).collect())
+            .map(|r| [0, 1, 3, 4, 5, 6].iter().map(|&i| r[i].clone()).collect())
             .collect()
     };
     assert_eq!(columns(&mw), columns(&mp));
@@ -126,7 +127,8 @@ fn resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one() {
         "train_accuracy",
         "val_accuracy",
         "test_accuracy",
-        "final_loss",
+        "val_loss",
+        "best_epoch",
         "iterations",
     ] {
         assert_eq!(sw[key], sp[key], "summary {key}");
@@ -224,7 +226,7 @@ fn resume_of_a_finished_run_trains_nothing_more() {
 }
 
 #[test]
-fn resume_on_other_data_is_rejected_naming_both_sizes() {
+fn resume_on_other_data_is_rejected_naming_the_runs_data() {
     let tmp = tempdir();
     let dir = tmp.path().join("run");
     train_quietly(&dir, 1, &[]);
@@ -241,6 +243,5 @@ fn resume_on_other_data_is_rejected_naming_both_sizes() {
         "--out",
         &s(&dir),
     ]);
-    let state = s(&dir.join("state.safetensors"));
-    run.input_error(&["cannot resume", &state, "64 features", "has 5"]);
+    run.input_error(&[&format!("--data {spec}"), "trained on digits", &s(&dir)]);
 }

@@ -83,6 +83,8 @@ fn a_killed_run_leaves_no_lock_and_resume_continues_it_without_its_stale_tempora
             "train",
             "--epochs",
             "100000",
+            "--schedule",
+            "exponential",
             "--threads",
             "1",
             "--out",

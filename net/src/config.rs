@@ -18,8 +18,8 @@ pub enum Setting {
     Reg,
     /// [`TrainConfig::lr`].
     Lr,
-    /// [`TrainConfig::lr_decay`].
-    LrDecay,
+    /// One setting of [`TrainConfig::schedule`], by its key (`warmup_epochs`, `lr_decay`, ...).
+    Schedule(&'static str),
     /// [`TrainConfig::batch_size`].
     BatchSize,
     /// [`TrainConfig::epochs`].
@@ -37,7 +37,7 @@ impl Setting {
             Setting::Hidden => "hidden",
             Setting::Reg => "reg",
             Setting::Lr => "lr",
-            Setting::LrDecay => "lr_decay",
+            Setting::Schedule(key) => key,
             Setting::BatchSize => "batch_size",
             Setting::Epochs => "epochs",
             Setting::Optimizer => "optimizer",
@@ -66,8 +66,9 @@ pub struct ConfigError {
 
 impl TrainConfig {
     /// Checks every hyperparameter on its own: at least one hidden unit, example per batch
-    /// and epoch; a positive finite learning rate and decay; a finite non-negative `reg` and
-    /// `init_std`; the optimizer's own constants ([`OptimizerKind::check`](crate::OptimizerKind::check)).
+    /// and epoch; a positive finite learning rate; a finite non-negative `reg` and `init_std`;
+    /// the schedule's settings ([`Schedule::check`](crate::schedule::Schedule::check)) and the
+    /// optimizer's constants ([`OptimizerKind::check`](crate::OptimizerKind::check)).
     ///
     /// ```
     /// use tapegrad_net::train::TrainConfig;
@@ -119,9 +120,8 @@ impl TrainConfig {
                 "must be zero or positive",
             );
         }
-        if !positive(self.lr_decay) {
-            let value = self.lr_decay.to_string();
-            return bad(Setting::LrDecay, value, "must be a positive number");
+        if let Err((key, value, problem)) = self.schedule.check(self.lr, self.epochs) {
+            return bad(Setting::Schedule(key), value, &problem);
         }
         if !non_negative(self.init_std) {
             let value = self.init_std.to_string();
@@ -246,6 +246,7 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::Schedule;
     use crate::OptimizerKind;
 
     const LIMIT: MemoryLimit = MemoryLimit {
@@ -263,6 +264,27 @@ mod tests {
             let e = c.check_fits_within(64, 10, 1000, LIMIT).unwrap_err();
             assert_eq!(e.setting, Setting::Hidden, "{e}");
             assert!(e.to_string().contains("a test's limit"), "{e}");
+        }
+    }
+
+    #[test]
+    fn hidden_reads_as_one_number_or_one_size_per_layer_and_nothing_else() {
+        let with_hidden = |hidden: serde_json::Value| {
+            let mut value = serde_json::to_value(TrainConfig::default()).unwrap();
+            value["hidden"] = hidden;
+            serde_json::from_value::<TrainConfig>(value)
+        };
+        assert_eq!(with_hidden(serde_json::json!(100)).unwrap().hidden, [100]);
+        let deep = with_hidden(serde_json::json!([512, 256])).unwrap();
+        assert_eq!(deep.hidden, [512, 256]);
+        assert_eq!(deep.hidden_text(), "512,256");
+        for bad in [
+            serde_json::json!("many"),
+            serde_json::json!(-3),
+            serde_json::json!([1.5]),
+        ] {
+            let e = with_hidden(bad.clone()).unwrap_err().to_string();
+            assert!(e.contains("invalid"), "{bad}: {e}");
         }
     }
 
@@ -341,10 +363,20 @@ mod tests {
             ),
             (
                 TrainConfig {
-                    lr_decay: 0.0,
+                    schedule: Schedule::Exponential { lr_decay: 0.0 },
                     ..d.clone()
                 },
-                Setting::LrDecay,
+                Setting::Schedule("lr_decay"),
+            ),
+            (
+                TrainConfig {
+                    schedule: Schedule::Cosine {
+                        warmup_epochs: d.epochs,
+                        min_lr: 0.0,
+                    },
+                    ..d.clone()
+                },
+                Setting::Schedule("warmup_epochs"),
             ),
             (
                 TrainConfig {

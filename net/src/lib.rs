@@ -52,7 +52,8 @@
 //! The crate also holds what training needs and knows nothing of terminals: data readers
 //! ([`data`]), the safetensors container ([`tensor_file`]), the model and run-state files
 //! built on it ([`checkpoint`]), the one atomic file write ([`atomic_write`]), optimizers
-//! ([`optim`]), one training step ([`TrainStep`]) and the training loop ([`train`]).
+//! ([`optim`]), one training step ([`TrainStep`]), learning-rate schedules ([`schedule`]), the
+//! validation metric runs are judged by ([`monitor`]) and the training loop ([`train`]).
 
 #![warn(missing_docs)]
 
@@ -66,7 +67,9 @@ mod error;
 pub mod limits;
 pub mod memory;
 pub mod model;
+pub mod monitor;
 pub mod optim;
+pub mod schedule;
 pub mod specification;
 pub mod tensor_file;
 pub mod train;

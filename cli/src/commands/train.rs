@@ -1,75 +1,59 @@
 //! `tapegrad train`: the main job.
 
+mod summary;
+
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tapegrad_net::atomic_write::write_atomic;
-use tapegrad_net::checkpoint::{self, ModelInfo};
-use tapegrad_net::data::{self, ImageShape, MeanImage, Splits};
-use tapegrad_net::train::{self, Progress, TrainConfig, Training};
+use tapegrad_net::checkpoint::{self, ModelInfo, SavedRun};
+use tapegrad_net::data::{self, DataSpec, MeanImage, Splits};
+use tapegrad_net::train::{Finish, Progress, TrainConfig, Training};
 use tapegrad_net::NetError;
 
 use crate::args::TrainArgs;
 use crate::failure::{Failure, Outcome};
-use crate::plot;
+use crate::interrupt::Interrupt;
+use crate::progress::TrainProgress;
 use crate::run_folder::{self, RunFolder, Saver, MODEL_FILE, STATE_FILE};
+use crate::settings::{contradicting_flag, Settings};
 
 /// Trains, saving the best model and the run state as epochs finish (at most every few
-/// seconds, and the last epoch), then writes the summary, metrics and pictures.
+/// seconds, and the last epoch), then writes the summary, metrics and pictures. Ctrl-C stops
+/// the run after its current step, saves it and exits with code 130.
 pub fn run(args: &TrainArgs) -> Outcome {
     let started = Instant::now();
     super::set_threads(args.threads);
-    // Flags are checked before anything is written; the folder is locked before the data are
-    // read, so that a second run on it is refused at once.
-    let folder = match (&args.out, args.resume) {
-        (Some(dir), true) => RunFolder::resume(dir, "train")?,
+    let interrupt = Interrupt::catch();
+    // Settings are checked before anything is written; the folder is locked before the data
+    // are read, so that a second run on it is refused at once.
+    let (folder, settings, saved) = match (&args.out, args.resume) {
+        (Some(dir), true) => {
+            let folder = RunFolder::resume(dir, "train")?;
+            let saved = load_saved_run(&folder)?;
+            let settings = resumed_settings(args, &saved, &folder.file(STATE_FILE))?;
+            (folder, settings, Some(saved))
+        }
         _ => {
-            args.config().validate()?;
-            RunFolder::create(
-                args.out.as_deref(),
-                &args.data.data.to_string(),
-                "train",
-                args.overwrite,
-            )?
+            let settings = Settings::resolve(args)?;
+            settings.config.validate()?;
+            let name = settings.data.to_string();
+            let folder = RunFolder::create(args.out.as_deref(), &name, "train", args.overwrite)?;
+            (folder, settings, None)
         }
     };
-    let out = folder.path();
-    let state_path = folder.file(STATE_FILE);
-    // A resumed run continues with its own saved hyperparameters; only --epochs (the total to
-    // reach), --threads and --quiet apply. `load_state` checks the saved ones and blames the
-    // state file for a bad one, so what `validate` finds below is the user's --epochs.
-    let saved = if args.resume {
-        let saved = checkpoint::load_state(&state_path)
-            .map_err(|e| Failure::from(e).context("cannot resume"))?;
-        if run_folder::restore_model(out, &saved)? && !args.quiet {
-            let _ = writeln!(
-                io::stderr(),
-                "note: restored {} from the run state (the last save stopped between the two)",
-                folder.file(MODEL_FILE).display()
-            );
-        }
-        Some(saved)
-    } else {
-        None
-    };
-    let config = match &saved {
-        Some(s) => TrainConfig {
-            epochs: args.epochs,
-            ..s.config.clone()
-        },
-        None => args.config(),
-    };
+    let config = &settings.config;
     config.validate()?;
-    let mut splits = data::load(&args.data.data, config.seed)?;
+    let config_toml = settings.to_toml()?;
+    let out = folder.path();
+    let mut splits = data::load(&settings.data, config.seed)?;
     splits.train.check_trainable()?;
 
     let (mut run, mean, info) = match saved {
         Some(saved) => {
             // Before the mean image meets the data, so that other data gets this message.
-            check_resumable(&saved.run, &splits, &state_path)?;
+            check_resumable(&saved.run, &splits, &folder.file(STATE_FILE))?;
             let mean = saved.mean;
             mean.apply(&mut splits.train)?;
             mean.apply(&mut splits.val)?;
@@ -77,39 +61,49 @@ pub fn run(args: &TrainArgs) -> Outcome {
                 mean.apply(t)?;
             }
             let mut info = saved.info;
-            info.extra
-                .insert("epochs".into(), config.epochs.to_string());
+            info.extra.extend(config.fields());
             (saved.run, mean, info)
         }
         None => {
             let (d, c) = (splits.train.dim(), splits.train.classes());
             config.check_fits(d, c, splits.train.len())?;
             let mean = MeanImage::fit_apply(&mut splits)?;
-            let run = Training::new(&config, d, c)?;
-            (run, mean, model_info(args, &config, &splits))
+            let run = Training::new(config, d, c)?;
+            (run, mean, model_info(&settings, &splits))
         }
     };
+    let verb = match run.epoch {
+        0 => "training".to_owned(),
+        e => format!("resuming at epoch {e} of"),
+    };
+    // A closed stdout must not stop the run before it starts: the summary at the end, after
+    // every file is written, is where it ends the command.
+    let _ = writeln!(
+        io::stdout(),
+        "{verb} {}: {}",
+        settings.data,
+        settings.describe()
+    );
     let loaded = started.elapsed().as_secs_f64();
 
     let steps_per_epoch = splits.train.len().div_ceil(config.batch_size.max(1));
-    let bar = progress_bar(
-        args.quiet,
-        steps_per_epoch.saturating_mul(config.epochs.saturating_sub(run.epoch)),
-    );
+    let steps = steps_per_epoch.saturating_mul(config.epochs.saturating_sub(run.epoch));
+    let mut progress = TrainProgress::new(args.quiet, steps, config.epochs);
     let mut losses: Vec<(f64, f64)> = Vec::new();
     let mut save_error = None;
-    let mut saver = Saver::new(out, config.clone(), mean.clone(), info.clone());
-    let result = run.run(&config, &splits.train, &splits.val, |p| {
+    let mut saver = Saver::new(out, config.clone(), mean.clone(), info.clone(), config_toml);
+    let result = run.run(config, &splits.train, &splits.val, |p| {
         match p {
             Progress::Step {
                 iteration,
                 epoch,
                 loss,
+                ..
             } => {
                 losses.push((iteration as f64, loss));
-                bar.inc(1);
-                if iteration % 10 == 0 {
-                    bar.set_message(format!("epoch {epoch} loss {loss:.4}"));
+                progress.step(epoch, loss);
+                if interrupt.requested() {
+                    return ControlFlow::Break(());
                 }
             }
             Progress::Epoch {
@@ -117,13 +111,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
                 run,
                 improved,
             } => {
-                bar.set_message(format!(
-                    "epoch {} loss {:.4} train {:.2}% val {:.2}%",
-                    stats.epoch,
-                    stats.loss,
-                    100.0 * stats.train_accuracy,
-                    100.0 * stats.val_accuracy
-                ));
+                progress.epoch(stats, improved);
                 if let Err(e) = saver.epoch_done(run, improved) {
                     // Stop: training on without a place to keep the result wastes the run.
                     save_error = Some(e);
@@ -133,41 +121,126 @@ pub fn run(args: &TrainArgs) -> Outcome {
         }
         ControlFlow::Continue(())
     });
-    bar.finish_and_clear();
+    progress.finish();
     if let Some(e) = save_error {
         return Err(e);
     }
     // A run that stopped early keeps its last finished epoch.
     saver.flush(&run)?;
-    if let Err(e) = result {
-        return Err(match e {
-            // Only a finished epoch saves anything.
-            NetError::Diverged { .. } if run.epoch > 0 => Failure::running(format!(
-                "{e} (start a new run with a smaller --lr)"
-            ))
-            .line(format!(
-                "the last good model and run state stay in {}",
-                out.display()
-            )),
-            NetError::Diverged { .. } => {
-                Failure::running(format!("{e} (start a new run with a smaller --lr)"))
-                    .line("no epoch finished, so nothing was saved")
-            }
-            e => e.into(),
-        });
-    }
-    let train_seconds: f64 = run.history.iter().map(|s| s.seconds).sum();
-    summarize(
-        out,
-        &run,
-        &config,
-        &splits,
-        &info,
-        loaded,
-        train_seconds,
+    let finish = match result {
+        Ok(Finish::Interrupted) => return Err(interrupted(&run, out)),
+        Ok(finish) => finish,
+        // Only a finished epoch saves anything.
+        Err(e @ NetError::Diverged { .. }) => {
+            let failure = Failure::running(format!("{e} (start a new run with a smaller --lr)"));
+            return Err(match run.epoch {
+                0 => failure.line("no epoch finished, so nothing was saved"),
+                _ => failure.line(format!(
+                    "the last good model and run state stay in {}",
+                    out.display()
+                )),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let timing = summary::Timing {
+        load: loaded,
+        train: run.history.iter().map(|s| s.seconds).sum(),
         started,
-        &losses,
-    )
+    };
+    summary::write(out, &run, config, &splits, &info, &timing, &losses, finish)
+}
+
+/// Reads the run state of the run in `folder`, restoring its model file if a save stopped
+/// between the two.
+fn load_saved_run(folder: &RunFolder) -> Outcome<SavedRun> {
+    let saved = checkpoint::load_state(&folder.file(STATE_FILE))
+        .map_err(|e| Failure::from(e).context("cannot resume"))?;
+    if run_folder::restore_model(folder.path(), &saved)? {
+        let _ = writeln!(
+            io::stderr(),
+            "note: restored {} from the run state (the last save stopped between the two)",
+            folder.file(MODEL_FILE).display()
+        );
+    }
+    Ok(saved)
+}
+
+/// A resumed run's settings: its saved data and hyperparameters, with `--epochs` if given
+/// (the total to reach). `--data`, if given, must be the run's; other hyperparameter flags
+/// are refused, since the run keeps its own.
+fn resumed_settings(args: &TrainArgs, saved: &SavedRun, state: &Path) -> Outcome<Settings> {
+    let trained_on = &saved.info.dataset;
+    let data: DataSpec = trained_on.parse().map_err(|e| {
+        Failure::input(format!(
+            "cannot resume from {}: its data set '{trained_on}' is not a --data spec: {e}",
+            state.display()
+        ))
+    })?;
+    if let Some(given) = &args.data {
+        if *given != data {
+            return Err(Failure::input(format!(
+                "--data {given}: the run in {} was trained on {data}; leave --data out to resume it",
+                state.parent().unwrap_or(state).display()
+            )));
+        }
+    }
+    if let Some((flag, was)) = contradicting_flag(&saved.config, &args.hyper)? {
+        return Err(Failure::input(format!(
+            "{flag}: a resumed run keeps its saved hyperparameters ({} in its config.toml); \
+             only --epochs can change: leave {flag} out, or start a new run",
+            if was.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("{} = {was}", &flag[2..])
+            }
+        )));
+    }
+    let mut config = saved.config.clone();
+    if let Some(epochs) = args.hyper.epochs {
+        if epochs != config.epochs && config.schedule.depends_on_length() {
+            return Err(Failure::input(format!(
+                "--epochs {epochs}: the run's {} schedule is laid over its {} epochs, so a \
+                 resumed run keeps them; start a new run to train longer",
+                config.schedule.kind(),
+                config.epochs
+            )));
+        }
+        config.epochs = epochs;
+    }
+    Ok(Settings {
+        data,
+        config,
+        given: Vec::new(),
+        resumed: true,
+    })
+}
+
+/// What Ctrl-C leaves: the last finished epoch saved, and how to continue.
+fn interrupted(run: &Training<f32>, out: &Path) -> Failure {
+    match run.epoch {
+        0 => Failure::interrupted(
+            "interrupted during the first epoch: no epoch finished, so nothing was saved",
+        ),
+        epoch => Failure::interrupted(format!(
+            "interrupted: the run is saved at the end of epoch {epoch} in {}",
+            out.display()
+        ))
+        .line(format!(
+            "continue it with: tapegrad train --resume --out {}",
+            shell_word(&out.display().to_string())
+        )),
+    }
+}
+
+/// `text` as one shell word: as it is when that is safe, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./+:@%=,".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// Rejects a saved run whose net does not fit the data (other features or more classes).
@@ -185,134 +258,35 @@ fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> O
 }
 
 /// What the model file records about the run: the data and every hyperparameter.
-fn model_info(args: &TrainArgs, config: &TrainConfig, splits: &Splits) -> ModelInfo {
+fn model_info(settings: &Settings, splits: &Splits) -> ModelInfo {
     ModelInfo {
-        dataset: args.data.data.to_string(),
+        dataset: settings.data.to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
-        extra: config.fields().into_iter().collect(),
+        extra: settings.config.fields().into_iter().collect(),
     }
 }
 
-/// A progress bar on stderr, or none when quiet (indicatif draws nothing when stderr is not
-/// a terminal).
-fn progress_bar(quiet: bool, steps: usize) -> ProgressBar {
-    if quiet {
-        return ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new(steps as u64);
-    let style = ProgressStyle::with_template(
-        "{bar:30.cyan/blue} {pos}/{len} steps {elapsed_precise} {msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
-}
-
-/// Final accuracies, summary.json, metrics.csv, the pictures and the summary lines.
-#[allow(clippy::too_many_arguments)]
-fn summarize(
-    out: &Path,
-    run: &Training<f32>,
-    config: &TrainConfig,
-    splits: &Splits,
-    info: &ModelInfo,
-    load_seconds: f64,
-    train_seconds: f64,
-    started: Instant,
-    losses: &[(f64, f64)],
-) -> Outcome {
-    let best = &run.best;
-    let acc = |d: &data::Dataset| train::accuracy(best, d.features(), d.labels());
-    let train_acc = acc(&splits.train)?;
-    let val_acc = acc(&splits.val)?;
-    let test_acc = splits.test.as_ref().map(acc).transpose()?;
-    let final_loss = run.history.last().map(|s| s.loss).unwrap_or(f64::NAN);
-
-    plot_run(out, run, losses, info.image)?;
-    let summary = serde_json::json!({
-        "dataset": info.dataset,
-        "examples": {
-            "train": splits.train.len(),
-            "val": splits.val.len(),
-            "test": splits.test.as_ref().map(|t| t.len()),
-        },
-        "classes": info.classes,
-        "hyperparameters": config,
-        "train_accuracy": train_acc,
-        "val_accuracy": val_acc,
-        "test_accuracy": test_acc,
-        "final_loss": final_loss,
-        "iterations": run.iteration,
-        "seconds": {
-            "load": load_seconds,
-            "train": train_seconds,
-            "total": started.elapsed().as_secs_f64(),
-        },
-        "model": MODEL_FILE,
-    });
-    let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    write_atomic(
-        &out.join(run_folder::SUMMARY_FILE),
-        (text + "\n").as_bytes(),
-    )?;
-    write_atomic(
-        &out.join(run_folder::METRICS_FILE),
-        run_folder::metrics_csv(&run.history).as_bytes(),
-    )?;
-
-    let pct = |a: f64| format!("{:.2}%", 100.0 * a);
-    let mut stdout = io::stdout().lock();
-    writeln!(
-        stdout,
-        "{}: {} epochs, {} steps in {:.2}s (h={}, {}, lr {}, reg {})",
-        info.dataset,
-        run.epoch,
-        run.iteration,
-        train_seconds,
+/// Hyperparameters of `config` as the summary line names them.
+pub fn short_config(config: &TrainConfig) -> String {
+    format!(
+        "h={}, {}, lr {}, {} schedule, reg {}",
         config.hidden_text(),
         config.optimizer.name(),
         config.lr,
+        config.schedule.kind(),
         config.reg
-    )?;
-    writeln!(
-        stdout,
-        "best model: train {}  val {}  test {}  (final loss {final_loss:.4})",
-        pct(train_acc),
-        pct(val_acc),
-        test_acc.map(pct).unwrap_or_else(|| "-".into())
-    )?;
-    writeln!(
-        stdout,
-        "wrote {} (model, state, metrics.csv, summary.json, pictures) in {:.2}s in all",
-        out.display(),
-        started.elapsed().as_secs_f64()
-    )?;
-    Ok(())
+    )
 }
 
-/// loss.png, accuracy.png and (for images) weights.png.
-fn plot_run(
-    out: &Path,
-    run: &Training<f32>,
-    losses: &[(f64, f64)],
-    image: Option<ImageShape>,
-) -> Outcome {
-    let fail = |e: plot::PlotError| Failure::running(e.to_string());
-    plot::loss_curve(&out.join(run_folder::LOSS_PICTURE), losses, "iteration").map_err(fail)?;
-    let curve = |f: fn(&train::EpochStats) -> f64| -> Vec<(f64, f64)> {
-        run.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
-    };
-    plot::accuracy_curves(
-        &out.join(run_folder::ACCURACY_PICTURE),
-        &curve(|s| s.train_accuracy),
-        &curve(|s| s.val_accuracy),
-    )
-    .map_err(fail)?;
-    if let Some(im) = image {
-        let shape = (im.height, im.width, im.channels, im.channel_major);
-        let path = out.join(run_folder::WEIGHTS_PICTURE);
-        plot::weight_grid(&path, run.best.layers()[0].weight(), shape).map_err(fail)?;
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn a_path_with_spaces_or_quotes_is_quoted_for_the_shell() {
+        assert_eq!(shell_word("runs/digits-1"), "runs/digits-1");
+        assert_eq!(shell_word("my runs/a"), "'my runs/a'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
-    Ok(())
 }

@@ -82,8 +82,8 @@ pub fn run(args: &TuneArgs) -> Outcome {
         });
         let seconds = start.elapsed().as_secs_f64();
         let (val_accuracy, train_accuracy, outcome) = match result {
-            Ok(()) => (
-                run.best_val_accuracy,
+            Ok(_) => (
+                run.best_epoch(&config).map_or(0.0, |s| s.val_accuracy),
                 train::accuracy(&run.best, splits.train.features(), splits.train.labels())?,
                 "ok",
             ),

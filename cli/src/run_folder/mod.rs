@@ -40,9 +40,11 @@ pub const ACCURACY_PICTURE: &str = "accuracy.png";
 pub const WEIGHTS_PICTURE: &str = "weights.png";
 /// `tune`'s table of trials.
 pub const RESULTS_FILE: &str = "results.csv";
+/// The run's settings, which `train --config` reads to run it again.
+pub const CONFIG_FILE: &str = "config.toml";
 
 /// Every file a run writes into its folder: what `--overwrite` deletes, and all it deletes.
-pub const RUN_FILES: [&str; 8] = [
+pub const RUN_FILES: [&str; 9] = [
     MODEL_FILE,
     STATE_FILE,
     METRICS_FILE,
@@ -51,6 +53,7 @@ pub const RUN_FILES: [&str; 8] = [
     ACCURACY_PICTURE,
     WEIGHTS_PICTURE,
     RESULTS_FILE,
+    CONFIG_FILE,
 ];
 
 /// A locked run folder. Dropping it releases the lock; a folder this run created and left
@@ -252,14 +255,22 @@ fn listing(names: &[impl AsRef<str>]) -> String {
     }
 }
 
-/// metrics.csv: one row per epoch.
+/// metrics.csv: one row per epoch, the columns of [`EpochStats`] (see the README).
 pub fn metrics_csv(history: &[EpochStats]) -> String {
-    let mut out = String::from("epoch,iteration,loss,train_accuracy,val_accuracy,lr,seconds\n");
+    let mut out =
+        String::from("epoch,iteration,loss,val_loss,train_accuracy,val_accuracy,lr,seconds\n");
     for s in history {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{}",
-            s.epoch, s.iteration, s.loss, s.train_accuracy, s.val_accuracy, s.lr, s.seconds
+            "{},{},{},{},{},{},{},{}",
+            s.epoch,
+            s.iteration,
+            s.loss,
+            s.val_loss,
+            s.train_accuracy,
+            s.val_accuracy,
+            s.lr,
+            s.seconds
         );
     }
     out

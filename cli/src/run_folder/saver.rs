@@ -4,7 +4,8 @@
 //! current one), then the model if the best net changed since the last save, then
 //! `metrics.csv`; each file through the one atomic write. If the state cannot be written
 //! (a full disk), nothing else is, and the folder keeps the previous model and state, which
-//! describe the same epoch. If the model cannot be written after the state was, the state is
+//! describe the same epoch. The first save ends with `config.toml` (so a run that saves
+//! nothing leaves no file). If the model cannot be written after the state was, the state is
 //! ahead of the model: [`restore_model`] (called by `--resume`) rewrites the model from the
 //! state's best net. So a model never describes a later point of the run than the state.
 //!
@@ -22,7 +23,7 @@ use tapegrad_net::checkpoint::{self, ModelInfo, SavedModel, SavedRun};
 use tapegrad_net::data::MeanImage;
 use tapegrad_net::train::{TrainConfig, Training};
 
-use super::{metrics_csv, METRICS_FILE, MODEL_FILE, STATE_FILE};
+use super::{metrics_csv, CONFIG_FILE, METRICS_FILE, MODEL_FILE, STATE_FILE};
 use crate::failure::{Failure, Outcome};
 
 /// The shortest time between two saves of a run (the last epoch is saved regardless).
@@ -34,6 +35,8 @@ pub struct Saver {
     config: TrainConfig,
     mean: MeanImage,
     info: ModelInfo,
+    /// `config.toml`'s text, until it is written.
+    config_toml: Option<String>,
     last_save: Instant,
     /// The best net changed since the model file was written.
     model_stale: bool,
@@ -43,14 +46,21 @@ pub struct Saver {
 }
 
 impl Saver {
-    /// A saver for the run in `dir` with these settings; the first save comes after
-    /// [`SAVE_INTERVAL`] or at the last epoch.
-    pub fn new(dir: &Path, config: TrainConfig, mean: MeanImage, info: ModelInfo) -> Self {
+    /// A saver for the run in `dir` with these settings (`config_toml`: the text of its
+    /// `config.toml`); the first save comes after [`SAVE_INTERVAL`] or at the last epoch.
+    pub fn new(
+        dir: &Path,
+        config: TrainConfig,
+        mean: MeanImage,
+        info: ModelInfo,
+        config_toml: String,
+    ) -> Self {
         Saver {
             dir: dir.to_path_buf(),
             config,
             mean,
             info,
+            config_toml: Some(config_toml),
             last_save: Instant::now(),
             model_stale: false,
             pending: None,
@@ -85,7 +95,8 @@ impl Saver {
         self.save(&epoch)
     }
 
-    /// State, then model (if the best net changed), then metrics.
+    /// State, then model (if the best net changed), then metrics, then (the first time) the
+    /// settings.
     fn save(&mut self, run: &Training<f32>) -> Outcome {
         let state = self.dir.join(STATE_FILE);
         checkpoint::save_state(&state, run, &self.config, &self.mean, &self.info)?;
@@ -107,6 +118,10 @@ impl Saver {
             &self.dir.join(METRICS_FILE),
             metrics_csv(&run.history).as_bytes(),
         )?;
+        if let Some(text) = &self.config_toml {
+            write_atomic(&self.dir.join(CONFIG_FILE), text.as_bytes())?;
+            self.config_toml = None;
+        }
         self.last_save = Instant::now();
         Ok(())
     }
@@ -134,11 +149,9 @@ fn without_history(run: &Training<f32>) -> Training<f32> {
     Training {
         net: run.net.clone(),
         best: run.best.clone(),
-        best_val_accuracy: run.best_val_accuracy,
         step: run.step.clone(),
         epoch: run.epoch,
         iteration: run.iteration,
-        lr: run.lr,
         history: Vec::new(),
     }
 }

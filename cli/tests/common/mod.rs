@@ -120,7 +120,8 @@ pub fn tempdir() -> tempfile::TempDir {
 }
 
 /// `train --epochs N --out DIR -q` plus `extra` flags (the built-in digits unless `extra`
-/// names `--data`); asserts success and returns stdout.
+/// names `--data`; the exponential schedule unless it names one or `--resume`); asserts
+/// success and returns stdout.
 #[track_caller]
 pub fn train_quietly(out: &Path, epochs: usize, extra: &[&str]) -> String {
     let mut args = vec![
@@ -131,6 +132,11 @@ pub fn train_quietly(out: &Path, epochs: usize, extra: &[&str]) -> String {
         s(out),
         "-q".to_owned(),
     ];
+    // A schedule that does not depend on the run's length, so that a new run can be resumed
+    // to more epochs (a resumed run keeps its own schedule).
+    if !extra.contains(&"--resume") && !extra.contains(&"--schedule") {
+        args.extend(["--schedule".to_owned(), "exponential".to_owned()]);
+    }
     args.extend(extra.iter().map(|a| a.to_string()));
     tapegrad(&args).ok().to_owned()
 }
@@ -173,7 +179,7 @@ pub fn assert_png(path: &Path) {
 /// the data are images. Returns the summary.
 #[track_caller]
 pub fn assert_run_folder(dir: &Path, epochs: usize, images: bool) -> serde_json::Value {
-    for file in ["model.safetensors", "state.safetensors"] {
+    for file in ["model.safetensors", "state.safetensors", "config.toml"] {
         let len = fs::metadata(dir.join(file))
             .unwrap_or_else(|e| panic!("{file} in {}: {e}", dir.display()))
             .len();
@@ -186,6 +192,7 @@ pub fn assert_run_folder(dir: &Path, epochs: usize, images: bool) -> serde_json:
             "epoch",
             "iteration",
             "loss",
+            "val_loss",
             "train_accuracy",
             "val_accuracy",
             "lr",

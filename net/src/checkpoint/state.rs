@@ -40,11 +40,6 @@ pub fn save_state(
     meta.insert("state.steps".into(), state.steps.to_string());
     meta.insert("state.epoch".into(), run.epoch.to_string());
     meta.insert("state.iteration".into(), run.iteration.to_string());
-    meta.insert("state.lr".into(), format!("{:e}", run.lr));
-    meta.insert(
-        "state.best_val_accuracy".into(),
-        format!("{:e}", run.best_val_accuracy),
-    );
     meta.insert("state.history".into(), to_json(&run.history));
     meta.insert("state.config".into(), to_json(config));
     Ok(ck.save(path)?)
@@ -65,7 +60,7 @@ pub struct SavedRun {
 
 /// Reads a run state written by [`save_state`], checking what `load_model` checks for both
 /// nets (shapes, classes, finite numbers), finite optimizer buffers the size of their
-/// parameters, whole-number counters, a positive finite learning rate, and the saved
+/// parameters, whole-number counters, and the saved
 /// hyperparameters ([`TrainConfig::validate`], and `hidden` equal to the nets' hidden size):
 /// a bad one is [`CheckpointError::Config`], naming the state file.
 pub fn load_state(path: &Path) -> Result<SavedRun, CheckpointError> {
@@ -139,14 +134,6 @@ pub fn load_state(path: &Path) -> Result<SavedRun, CheckpointError> {
             path: path.display().to_string(),
             source,
         })?;
-    let number = |key: &str, ok: fn(f64) -> bool, expected| -> Result<f64, CheckpointError> {
-        let value = ck.require_metadata(key)?;
-        value
-            .parse()
-            .ok()
-            .filter(|&x| ok(x))
-            .ok_or_else(|| bad(key, value, expected))
-    };
     let whole = |key: &str| -> Result<usize, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value.parse().map_err(|_| bad(key, value, "a whole number"))
@@ -155,15 +142,9 @@ pub fn load_state(path: &Path) -> Result<SavedRun, CheckpointError> {
     let run = Training {
         net,
         best,
-        best_val_accuracy: number("state.best_val_accuracy", |x| !x.is_nan(), "an accuracy")?,
         step,
         epoch: whole("state.epoch")?,
         iteration: whole("state.iteration")?,
-        lr: number(
-            "state.lr",
-            |x| x.is_finite() && x > 0.0,
-            "a positive number",
-        )?,
         history: serde_json::from_str(history_text).map_err(|_| {
             bad(
                 "state.history",

@@ -7,7 +7,8 @@ use tapegrad_autograd::Element;
 use super::{Adam, Momentum, Optimizer, Sgd};
 
 /// Which update rule a [`TrainConfig`](crate::train::TrainConfig) uses, with its constants.
-/// Saved as JSON as `{"kind": "adam", "beta1": 0.9, ...}`.
+/// Saved as JSON as `{"kind": "adam", "beta1": 0.9, ...}`; a constant left out takes its
+/// usual value (`{"kind": "adam"}` is [`OptimizerKind::ADAM`]).
 ///
 /// Everything else about a rule (its checks, its state) comes from the optimizer
 /// [`build`](OptimizerKind::build) makes, so a new rule adds a variant and one arm there.
@@ -19,27 +20,47 @@ pub enum OptimizerKind {
     /// [`Momentum`]: `v = μ v - lr · g; w += v`.
     Momentum {
         /// The momentum `μ`, typically 0.9.
+        #[serde(default = "usual::mu")]
         mu: f64,
     },
     /// [`Adam`] with bias correction.
     Adam {
         /// Decay of the first moment, typically 0.9.
+        #[serde(default = "usual::beta1")]
         beta1: f64,
         /// Decay of the second moment, typically 0.999.
+        #[serde(default = "usual::beta2")]
         beta2: f64,
         /// Added to the root of the second moment, typically 1e-8.
+        #[serde(default = "usual::eps")]
         eps: f64,
     },
 }
 
+/// The usual constants, for the constants a configuration leaves out.
+mod usual {
+    pub const fn mu() -> f64 {
+        0.9
+    }
+    pub const fn beta1() -> f64 {
+        0.9
+    }
+    pub const fn beta2() -> f64 {
+        0.999
+    }
+    pub const fn eps() -> f64 {
+        1e-8
+    }
+}
+
 impl OptimizerKind {
     /// Momentum with `μ = 0.9`.
-    pub const MOMENTUM: OptimizerKind = OptimizerKind::Momentum { mu: 0.9 };
+    pub const MOMENTUM: OptimizerKind = OptimizerKind::Momentum { mu: usual::mu() };
     /// Adam with its usual constants.
     pub const ADAM: OptimizerKind = OptimizerKind::Adam {
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
+        beta1: usual::beta1(),
+        beta2: usual::beta2(),
+        eps: usual::eps(),
     };
 
     /// A fresh optimizer of this kind (zero state).

@@ -32,7 +32,8 @@ fn train(
     (splits, config, mean, info): &(Splits, TrainConfig, MeanImage, ModelInfo),
     stop: Option<usize>,
 ) -> (Training<f32>, Saver, Option<Failure>) {
-    let mut saver = Saver::new(dir, config.clone(), mean.clone(), info.clone());
+    let toml = "hidden = 5\n".to_owned();
+    let mut saver = Saver::new(dir, config.clone(), mean.clone(), info.clone(), toml);
     let mut run = Training::new(config, splits.train.dim(), splits.train.classes()).unwrap();
     let mut error = None;
     run.run(config, &splits.train, &splits.val, |p| {
@@ -60,6 +61,7 @@ fn epochs_between_saves_stay_in_memory_and_the_last_one_is_saved_when_the_run_st
     assert_eq!(run.epoch, 7);
     // Well within SAVE_INTERVAL and not the last epoch: nothing written yet.
     assert!(!dir.path().join(STATE_FILE).exists());
+    assert!(!dir.path().join(CONFIG_FILE).exists());
 
     saver.flush(&run).unwrap();
     let state = checkpoint::load_state(&dir.path().join(STATE_FILE)).unwrap();
@@ -70,6 +72,11 @@ fn epochs_between_saves_stay_in_memory_and_the_last_one_is_saved_when_the_run_st
     assert!(model.net == run.best);
     let metrics = fs::read_to_string(dir.path().join(METRICS_FILE)).unwrap();
     assert_eq!(metrics.lines().count(), 1 + 7);
+    let settings = fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
+    assert_eq!(
+        settings, "hidden = 5\n",
+        "the first save writes config.toml"
+    );
     // Nothing pending any more.
     fs::remove_file(dir.path().join(STATE_FILE)).unwrap();
     saver.flush(&run).unwrap();

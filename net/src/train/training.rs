@@ -1,0 +1,231 @@
+//! [`Training`]: a run's state and the loop that advances it epoch by epoch.
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use ndarray::{s, ArrayView2};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use tapegrad_autograd::Element;
+
+use super::{evaluate, EpochStats, TrainConfig};
+use crate::data::Dataset;
+use crate::schedule::Position;
+use crate::{Init, Mlp, NetError, Result, TrainStep};
+
+/// Training accuracy per epoch is measured on at most this many training examples, so that
+/// large data sets don't spend a third of the time evaluating.
+pub const TRAIN_ACCURACY_SAMPLE: usize = 5000;
+
+/// What the loop reports as it goes, for progress bars and checkpoints.
+pub enum Progress<'a, T: Element> {
+    /// A step finished with this minibatch loss.
+    Step {
+        /// Steps so far.
+        iteration: usize,
+        /// The current epoch, from 1.
+        epoch: usize,
+        /// The minibatch loss.
+        loss: f64,
+        /// The step's learning rate.
+        lr: f64,
+    },
+    /// An epoch finished.
+    Epoch {
+        /// Its statistics.
+        stats: &'a EpochStats,
+        /// The whole run's state after it.
+        run: &'a Training<T>,
+        /// Whether this epoch is the new best by the monitored metric.
+        improved: bool,
+    },
+}
+
+/// Why [`Training::run`] returned without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// All `epochs` epochs are done.
+    Completed,
+    /// The monitored metric did not improve for `patience` epochs.
+    EarlyStopped,
+    /// The observer asked to stop (after a step or an epoch).
+    Interrupted,
+}
+
+/// A run's state: everything needed to continue it.
+#[derive(Debug, Clone)]
+pub struct Training<T: Element> {
+    /// The current model.
+    pub net: Mlp<T>,
+    /// The model at the end of the best epoch so far by the monitored metric (the initial net
+    /// before the first epoch).
+    pub best: Mlp<T>,
+    /// The tape and the optimizer (with its state) that take each step.
+    pub step: TrainStep<T>,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Steps taken.
+    pub iteration: usize,
+    /// One entry per completed epoch.
+    pub history: Vec<EpochStats>,
+}
+
+impl<T: Element> Training<T> {
+    /// A fresh run for `d` inputs and `c` classes. Check the sizes first
+    /// ([`TrainConfig::validate`], [`TrainConfig::check_fits`]): this allocates the net.
+    pub fn new(config: &TrainConfig, d: usize, c: usize) -> Result<Self> {
+        let mut sizes = vec![d];
+        sizes.extend(&config.hidden);
+        sizes.push(c);
+        let init = Init {
+            std: config.init_std,
+            seed: config.seed,
+        };
+        let net = Mlp::new(&sizes, init)?;
+        Ok(Training {
+            best: net.clone(),
+            net,
+            step: TrainStep::with_boxed(config.optimizer.build()),
+            epoch: 0,
+            iteration: 0,
+            history: Vec::new(),
+        })
+    }
+
+    /// The statistics of the epoch [`best`](Self::best) was taken from, by `config`'s monitor.
+    pub fn best_epoch(&self, config: &TrainConfig) -> Option<&EpochStats> {
+        config.monitor.best(&self.history)
+    }
+
+    /// Whether `config`'s patience has run out: the monitored metric has not improved for
+    /// `patience` epochs.
+    pub fn patience_exhausted(&self, config: &TrainConfig) -> bool {
+        config.patience.is_some_and(|p| {
+            !self.history.is_empty() && config.monitor.epochs_since_best(&self.history) >= p
+        })
+    }
+
+    /// Trains until `config.epochs` epochs are complete (continuing from `self.epoch`) or the
+    /// monitored metric has not improved for `config.patience` epochs, reporting to `observe`,
+    /// which can stop the run by returning [`ControlFlow::Break`] (after a step: the net is then
+    /// mid-epoch, and `self.history` ends at the last finished epoch). A non-finite loss stops
+    /// the run with [`NetError::Diverged`]; `self` then still holds the state after the last
+    /// good step.
+    pub fn run(
+        &mut self,
+        config: &TrainConfig,
+        train: &Dataset,
+        val: &Dataset,
+        mut observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
+    ) -> Result<Finish> {
+        let d = self.net.inputs();
+        if train.dim() != d {
+            return Err(NetError::InputSize {
+                expected: d,
+                found: train.dim(),
+            });
+        }
+        let features = train.features();
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        // A batch holds at most the whole training set, whatever `batch_size` says.
+        let batch_size = config.batch_size.clamp(1, train.len().max(1));
+        let steps_per_epoch = train.len().div_ceil(batch_size);
+        let mut labels = Vec::with_capacity(batch_size);
+        let reg = T::cast(config.reg);
+        while self.epoch < config.epochs {
+            if self.patience_exhausted(config) {
+                return Ok(Finish::EarlyStopped);
+            }
+            let epoch = self.epoch + 1;
+            // Each epoch's shuffle depends on the seed and the epoch only, so a resumed run
+            // sees the same batches as an uninterrupted one.
+            let mut rng = StdRng::seed_from_u64(
+                config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            order.sort_unstable();
+            order.shuffle(&mut rng);
+            let start = Instant::now();
+            let (mut total, mut lr) = (0.0, config.lr);
+            for (step, batch) in order.chunks(batch_size).enumerate() {
+                let at = Position {
+                    epoch: self.epoch,
+                    step,
+                    steps_per_epoch,
+                    epochs: config.epochs,
+                };
+                lr = config
+                    .schedule
+                    .lr(config.lr, at, &self.history, config.monitor);
+                let mut x = self.step.tape().take_buffer(&[batch.len(), d]);
+                gather(features, batch, &mut x);
+                labels.clear();
+                labels.extend(batch.iter().map(|&i| train.labels()[i]));
+                let loss = self.step.step(&mut self.net, x, &labels, reg, lr)?;
+                let loss = loss.as_f64();
+                if !loss.is_finite() {
+                    return Err(NetError::Diverged {
+                        iteration: self.iteration + 1,
+                        loss,
+                    });
+                }
+                self.iteration += 1;
+                total += loss * batch.len() as f64;
+                let flow = observe(Progress::Step {
+                    iteration: self.iteration,
+                    epoch,
+                    loss,
+                    lr,
+                });
+                if flow.is_break() {
+                    return Ok(Finish::Interrupted);
+                }
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            let sample = train.len().min(TRAIN_ACCURACY_SAMPLE);
+            let train_sample = evaluate(
+                &self.net,
+                features.slice(s![..sample, ..]),
+                &train.labels()[..sample],
+                config.reg,
+            )?;
+            let on_val = evaluate(&self.net, val.features(), val.labels(), config.reg)?;
+            let stats = EpochStats {
+                epoch,
+                iteration: self.iteration,
+                loss: total / train.len().max(1) as f64,
+                val_loss: on_val.loss,
+                train_accuracy: train_sample.accuracy,
+                val_accuracy: on_val.accuracy,
+                lr,
+                seconds,
+            };
+            self.epoch = epoch;
+            self.history.push(stats.clone());
+            let improved = self.best_epoch(config).is_some_and(|b| b.epoch == epoch);
+            if improved {
+                self.best = self.net.clone();
+            }
+            let flow = observe(Progress::Epoch {
+                stats: &stats,
+                run: self,
+                improved,
+            });
+            if flow.is_break() {
+                return Ok(Finish::Interrupted);
+            }
+        }
+        Ok(Finish::Completed)
+    }
+}
+
+/// Copies rows `rows` of `features` into `out` (`rows.len() x d`), converting to `T`.
+fn gather<T: Element>(features: ArrayView2<'_, f32>, rows: &[usize], out: &mut ndarray::ArrayD<T>) {
+    let d = features.ncols();
+    let out = out.as_slice_mut().expect("pool buffers are contiguous");
+    for (dst, &i) in out.chunks_exact_mut(d).zip(rows) {
+        for (o, &v) in dst.iter_mut().zip(features.row(i)) {
+            *o = T::cast(f64::from(v));
+        }
+    }
+}
