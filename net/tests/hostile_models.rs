@@ -22,6 +22,7 @@ fn model(dir: &Path) -> PathBuf {
             dataset: "toy".into(),
             classes: 2,
             image: None,
+            input_scale: 1.0,
             extra: Default::default(),
         },
     };
@@ -140,6 +141,7 @@ fn state(dir: &Path) -> PathBuf {
         dataset: "spiral".into(),
         classes: 3,
         image: None,
+        input_scale: 1.0,
         extra: Default::default(),
     };
     let path = dir.join("state.safetensors");

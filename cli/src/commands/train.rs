@@ -12,6 +12,7 @@ use tapegrad_net::data::{self, ImageShape, MeanImage, Splits};
 use tapegrad_net::train::{self, Progress, TrainConfig, Training};
 use tapegrad_net::NetError;
 
+use super::trained_on;
 use crate::args::TrainArgs;
 use crate::failure::{Failure, Outcome};
 use crate::plot;
@@ -30,7 +31,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
             args.config().validate()?;
             RunFolder::create(
                 args.out.as_deref(),
-                &args.data.data.to_string(),
+                &args.data.spec().to_string(),
                 "train",
                 args.overwrite,
             )?
@@ -63,7 +64,12 @@ pub fn run(args: &TrainArgs) -> Outcome {
         None => args.config(),
     };
     config.validate()?;
-    let mut splits = data::load(&args.data.data, config.seed)?;
+    // A resumed run knows its data; --data may only repeat it.
+    let spec = match &saved {
+        Some(s) => trained_on::resumed_data(args.data.data.as_ref(), &s.info, &state_path)?,
+        None => args.data.spec(),
+    };
+    let mut splits = data::load(&spec, config.seed)?;
     splits.train.check_trainable()?;
 
     let (mut run, mean, info) = match saved {
@@ -86,7 +92,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
             config.check_fits(d, c, splits.train.len())?;
             let mean = MeanImage::fit_apply(&mut splits)?;
             let run = Training::new(&config, d, c);
-            (run, mean, model_info(args, &config, &splits))
+            (run, mean, model_info(&spec, &config, &splits))
         }
     };
     let loaded = started.elapsed().as_secs_f64();
@@ -184,12 +190,14 @@ fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> O
     Ok(())
 }
 
-/// What the model file records about the run: the data and every hyperparameter.
-fn model_info(args: &TrainArgs, config: &TrainConfig, splits: &Splits) -> ModelInfo {
+/// What the model file records about the run: the data (its path made absolute, so that
+/// `eval` finds it from any directory), its scale and every hyperparameter.
+fn model_info(spec: &data::DataSpec, config: &TrainConfig, splits: &Splits) -> ModelInfo {
     ModelInfo {
-        dataset: args.data.data.to_string(),
+        dataset: spec.absolute().to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
+        input_scale: spec.input_scale(),
         extra: config.fields().into_iter().collect(),
     }
 }
