@@ -130,7 +130,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in --out from its last saved state, up to --epochs epochs in all. The
-    /// run keeps its saved hyperparameters and seed; only --epochs, --threads and --quiet apply.
+    /// run keeps its saved data, hyperparameters and seed; only --epochs, --threads and --quiet
+    /// apply (--data may repeat the run's data, not name other data).
     #[arg(long, requires = "out")]
     pub resume: bool,
     /// Replace the earlier run in --out: delete its files first. A folder holding anything

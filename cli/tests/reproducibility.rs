@@ -224,7 +224,7 @@ fn resume_of_a_finished_run_trains_nothing_more() {
 }
 
 #[test]
-fn resume_on_other_data_is_rejected_naming_both_sizes() {
+fn resume_on_other_data_is_rejected_naming_what_the_run_was_trained_on() {
     let tmp = tempdir();
     let dir = tmp.path().join("run");
     train_quietly(&dir, 1, &[]);
@@ -242,5 +242,5 @@ fn resume_on_other_data_is_rejected_naming_both_sizes() {
         &s(&dir),
     ]);
     let state = s(&dir.join("state.safetensors"));
-    run.input_error(&["cannot resume", &state, "64 features", "has 5"]);
+    run.input_error(&[&format!("--data {spec}"), &state, "trained on digits"]);
 }

@@ -7,8 +7,10 @@
 //! 1. read at most [`MAX_PICTURE_FILE_BYTES`] and decode within [`MAX_PICTURE_SIDE`] and
 //!    [`MAX_PICTURE_DECODED_BYTES`] (the decoder checks the header's size before it
 //!    allocates);
-//! 2. scale it, keeping its aspect ratio, to fit the model's image (`image`'s triangle
-//!    filter, which averages the pixels an output pixel covers);
+//! 2. scale it, keeping its aspect ratio, to fit the model's image with `image`'s
+//!    `thumbnail`: an output pixel is the mean of the picture's pixels it covers (area
+//!    averaging, the way the digits' 8x8 block counts and MNIST's anti-aliased images came
+//!    about), and a picture smaller than the model's image is interpolated;
 //! 3. lay transparent pixels over white, convert to the model's channels (grey is the sRGB
 //!    luma, 0.2126 R + 0.7152 G + 0.0722 B) as intensities in `[0, 1]`, and centre it on a
 //!    canvas of the model's size filled with the picture's own border colour;
@@ -24,7 +26,6 @@ use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use image::imageops::FilterType;
 use image::io::{Limits, Reader};
 use image::{DynamicImage, ImageFormat};
 use tapegrad_net::checkpoint::SavedModel;
@@ -81,9 +82,7 @@ pub fn read_picture(path: &Path, model: &SavedModel, invert: Invert) -> Outcome<
         }
     };
     let picture = decode(path)?;
-    let small = picture
-        .resize(width, height, FilterType::Triangle)
-        .to_rgba32f();
+    let small = picture.thumbnail(width, height).to_rgba32f();
     // Transparent pixels over white; then grey or RGB intensities.
     let pixel = |x: u32, y: u32| -> [f32; 3] {
         let [r, g, b, a] = small.get_pixel(x, y).0;

@@ -42,9 +42,12 @@ pub fn run(args: &TrainArgs) -> Outcome {
     // A resumed run continues with its own saved hyperparameters; only --epochs (the total to
     // reach), --threads and --quiet apply. `load_state` checks the saved ones and blames the
     // state file for a bad one, so what `validate` finds below is the user's --epochs.
-    let saved = if args.resume {
+    let (saved, spec) = if args.resume {
         let saved = checkpoint::load_state(&state_path)
             .map_err(|e| Failure::from(e).context("cannot resume"))?;
+        // The run knows its data; --data may only repeat it (checked before the folder is
+        // touched, so that a refused resume changes nothing).
+        let spec = trained_on::resumed_data(args.data.data.as_ref(), &saved.info, &state_path)?;
         if run_folder::restore_model(out, &saved)? && !args.quiet {
             let _ = writeln!(
                 io::stderr(),
@@ -52,9 +55,9 @@ pub fn run(args: &TrainArgs) -> Outcome {
                 folder.file(MODEL_FILE).display()
             );
         }
-        Some(saved)
+        (Some(saved), spec)
     } else {
-        None
+        (None, args.data.spec())
     };
     let config = match &saved {
         Some(s) => TrainConfig {
@@ -64,11 +67,6 @@ pub fn run(args: &TrainArgs) -> Outcome {
         None => args.config(),
     };
     config.validate()?;
-    // A resumed run knows its data; --data may only repeat it.
-    let spec = match &saved {
-        Some(s) => trained_on::resumed_data(args.data.data.as_ref(), &s.info, &state_path)?,
-        None => args.data.spec(),
-    };
     let mut splits = data::load(&spec, config.seed)?;
     splits.train.check_trainable()?;
 
