@@ -5,6 +5,7 @@
 
 mod common;
 #[path = "common/hostile.rs"]
+#[allow(dead_code)] // only `tamper` is used here
 mod hostile;
 
 use std::fs;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use common::eval_output::*;
 use common::*;
 use hostile::tamper;
+use tapegrad_net::tensor_file::TensorFile;
 
 /// Trains on digits with seed 3 for a few epochs into `dir`; returns the model file.
 fn trained(dir: &Path) -> PathBuf {
@@ -223,4 +225,37 @@ fn resume_needs_no_data_flag_and_refuses_other_data_naming_the_runs() {
         4,
         "the refused resume trained nothing"
     );
+}
+
+#[test]
+fn a_model_file_with_only_the_documented_tensors_and_keys_evaluates_like_trains() {
+    // What the README's NumPy example writes: W1, b1, W2, b2, mean; dataset, classes,
+    // input_scale, image, seed. Nothing else.
+    let tmp = tempdir();
+    let model = trained(&tmp.path().join("run"));
+    let original = TensorFile::load(&model).unwrap();
+    let mut written = TensorFile::new();
+    for name in ["W1", "b1", "W2", "b2", "mean"] {
+        let t: ndarray::ArrayD<f32> = original.get(name).unwrap();
+        written.insert(name, &t);
+    }
+    for (key, value) in [
+        ("dataset", "digits"),
+        ("classes", "10"),
+        ("input_scale", "0.0625"),
+        ("image", "8,8,1,false"),
+        ("seed", "3"),
+    ] {
+        written.set_metadata(key, value);
+    }
+    let path = tmp.path().join("from-numpy.safetensors");
+    written.save(&path).unwrap();
+    let expected = tapegrad(["eval", "--model", &s(&model)]).ok().to_owned();
+    assert_eq!(tapegrad(["eval", "--model", &s(&path)]).ok(), expected);
+    let png = tmp.path().join("blank.png");
+    image::GrayImage::new(8, 8).save(&png).unwrap();
+    let stdout = tapegrad(["predict", "--model", &s(&path), &s(&png)])
+        .ok()
+        .to_owned();
+    assert_eq!(predictions(&stdout).1.len(), 1);
 }

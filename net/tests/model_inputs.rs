@@ -110,8 +110,14 @@ fn read_inputs_takes_csv_rows_with_or_without_a_label_in_order() {
     let unlabelled = dir.path().join("u.csv");
     fs::write(&unlabelled, "a,b\n1,2\n\n3,4.5\n5,6\n").unwrap();
     let inputs = read_inputs(&unlabelled, 2).unwrap();
-    assert_eq!(inputs.features, array![[1.0f32, 2.0], [3.0, 4.5], [5.0, 6.0]]);
-    assert_eq!((inputs.labels, inputs.units, inputs.image), (None, 1.0, None));
+    assert_eq!(
+        inputs.features,
+        array![[1.0f32, 2.0], [3.0, 4.5], [5.0, 6.0]]
+    );
+    assert_eq!(
+        (inputs.labels, inputs.units, inputs.image),
+        (None, 1.0, None)
+    );
 
     let labelled = dir.path().join("l.csv");
     fs::write(&labelled, "1,2,7\n3,4,0\n").unwrap();
