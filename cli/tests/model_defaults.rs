@@ -259,3 +259,28 @@ fn a_model_file_with_only_the_documented_tensors_and_keys_evaluates_like_trains(
         .to_owned();
     assert_eq!(predictions(&stdout).1.len(), 1);
 }
+
+#[test]
+fn when_the_models_csv_has_moved_eval_says_so_and_data_names_the_new_place() {
+    let tmp = tempdir();
+    let file = tmp.path().join("points.csv");
+    write_csv(&file, 80, 5, 3);
+    let dir = tmp.path().join("run");
+    train_quietly(
+        &dir,
+        2,
+        &["--data", &format!("csv:{}", s(&file)), "--seed", "4"],
+    );
+    let before = tapegrad(["eval", "--model", &s(&dir)]).ok().to_owned();
+    let moved = tmp.path().join("moved.csv");
+    fs::rename(&file, &moved).unwrap();
+    tapegrad(["eval", "--model", &s(&dir)]).input_error(&[&s(&file), "moved", "--data"]);
+    let spec = format!("csv:{}", s(&moved));
+    let after = tapegrad(["eval", "--model", &s(&dir), "--data", &spec])
+        .ok()
+        .to_owned();
+    assert_eq!(eval_counts(&after), eval_counts(&before));
+    // The model's split seed still holds.
+    tapegrad(["eval", "--model", &s(&dir), "--data", &spec, "--seed", "0"])
+        .input_error(&["--seed 0", "split seed 4"]);
+}

@@ -340,3 +340,30 @@ fn predict_on_a_broken_png_names_the_file() {
     fs::write(&png, &bytes[..bytes.len() / 2]).unwrap();
     tapegrad(["predict", "--model", &s(&dir), &s(&png)]).input_error(&[&s(&png), "cannot decode"]);
 }
+
+#[test]
+fn predict_on_a_png_announcing_100000_pixels_a_side_is_refused_before_decoding() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("run");
+    train_quietly(&dir, 1, &[]);
+    let mut bytes = Vec::new();
+    GrayImage::new(1, 1)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    // IHDR's width and height (after the signature, the chunk length and "IHDR"), then its CRC.
+    bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    let png = tmp.path().join("huge.png");
+    fs::write(&png, bytes).unwrap();
+    tapegrad(["predict", "--model", &s(&dir), &s(&png)]).input_error(&[
+        &s(&png),
+        "cannot decode",
+        "16384 pixels a side",
+    ]);
+}

@@ -48,6 +48,8 @@ pub struct DataChoice {
     pub seed: u64,
     /// Whether it is the data the model was trained on (then the split is the model's).
     pub models_own: bool,
+    /// Whether it comes from the model file rather than `--data`.
+    pub recorded: bool,
 }
 
 /// The split seed a model records, if it records one.
@@ -65,7 +67,8 @@ pub fn trained_on(info: &ModelInfo) -> String {
 
 /// The data `eval` or `predict` applies `model` to: `--data` and `--seed` when given, else
 /// what the model records. `--data` naming other data, or `--seed` another split of the
-/// model's data (where the seed decides the split), is refused unless `--allow-mismatch`.
+/// model's data (where the seed decides the split), is refused unless `--allow-mismatch`;
+/// when the recorded files no longer exist, `--data` says where they moved.
 pub fn choose_data(model_path: &Path, info: &ModelInfo, args: &ModelArgs) -> Outcome<DataChoice> {
     let recorded = info.dataset.parse::<DataSpec>().ok();
     let model = model_path.display();
@@ -79,6 +82,8 @@ pub fn choose_data(model_path: &Path, info: &ModelInfo, args: &ModelArgs) -> Out
             )))
         }
         (Some(given), Some(recorded)) if given.same_source(&recorded) => (given.clone(), true),
+        // The recorded files have moved: --data names where they are now.
+        (Some(given), Some(recorded)) if !is_there(&recorded) => (given.clone(), true),
         (Some(given), _) if args.allow_mismatch => (given.clone(), false),
         (Some(given), _) => {
             return Err(Failure::input(format!(
@@ -123,7 +128,16 @@ pub fn choose_data(model_path: &Path, info: &ModelInfo, args: &ModelArgs) -> Out
         spec,
         seed,
         models_own,
+        recorded: args.data.is_none(),
     })
+}
+
+/// Whether the files a spec names exist (built-in and generated data always do).
+fn is_there(spec: &DataSpec) -> bool {
+    match spec {
+        DataSpec::Csv(path) | DataSpec::Mnist(path) | DataSpec::Cifar10(path) => path.exists(),
+        DataSpec::Digits | DataSpec::Spiral { .. } => true,
+    }
 }
 
 /// The data a resumed run continues on: the one its state records; `--data` may repeat it
@@ -154,7 +168,17 @@ pub fn resumed_data(
 /// The `split` of the chosen data as rows to score, in the data's own units, and the split's
 /// name (`digits/test`).
 pub fn load_split(choice: &DataChoice, split: Split) -> Outcome<(String, Inputs)> {
-    let splits = data::load(&choice.spec, choice.seed)?;
+    let splits = data::load(&choice.spec, choice.seed).map_err(|e| {
+        let failure = Failure::from(e);
+        if choice.recorded {
+            failure.line(format!(
+                "({} is the data set the model file records; if it has moved, name it with --data)",
+                choice.spec
+            ))
+        } else {
+            failure
+        }
+    })?;
     let data = match split {
         Split::Train => splits.train,
         Split::Val => splits.val,
