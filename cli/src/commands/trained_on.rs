@@ -58,7 +58,7 @@ pub fn recorded_seed(info: &ModelInfo) -> Option<u64> {
 }
 
 /// What a model was trained on, for messages: `digits (split seed 7)`.
-pub fn trained_on(info: &ModelInfo) -> String {
+pub fn describe(info: &ModelInfo) -> String {
     match recorded_seed(info) {
         Some(seed) => format!("{} (split seed {seed})", info.dataset),
         None => info.dataset.clone(),
@@ -83,12 +83,17 @@ pub fn choose_data(model_path: &Path, info: &ModelInfo, args: &ModelArgs) -> Out
         }
         (Some(given), Some(recorded)) if given.same_source(&recorded) => (given.clone(), true),
         // The recorded files have moved: --data names where they are now.
-        (Some(given), Some(recorded)) if !is_there(&recorded) => (given.clone(), true),
+        (Some(given), Some(recorded))
+            if !is_there(&recorded)
+                && std::mem::discriminant(given) == std::mem::discriminant(&recorded) =>
+        {
+            (given.clone(), true)
+        }
         (Some(given), _) if args.allow_mismatch => (given.clone(), false),
         (Some(given), _) => {
             return Err(Failure::input(format!(
                 "--data {given} contradicts the model: {model} was trained on {}",
-                trained_on(info)
+                describe(info)
             ))
             .line(
                 "leave --data out to use the model's data, or add --allow-mismatch to use \
@@ -110,7 +115,7 @@ pub fn choose_data(model_path: &Path, info: &ModelInfo, args: &ModelArgs) -> Out
             return Err(Failure::input(format!(
                 "--seed {given} contradicts the model: {model} was trained on {}, so the \
                  splits of seed {given} mix in examples it trained on",
-                trained_on(info)
+                describe(info)
             ))
             .line("leave --seed out to use the model's split, or add --allow-mismatch"));
         }
@@ -157,7 +162,7 @@ pub fn resumed_data(
         Some(given) if !given.same_source(&recorded) => Err(Failure::input(format!(
             "--data {given} contradicts the run: {} was trained on {}",
             state_path.display(),
-            trained_on(info)
+            describe(info)
         ))
         .line("leave --data out to resume on the run's own data")),
         Some(given) => Ok(given.clone()),
