@@ -36,10 +36,12 @@ pub struct Cli {
 pub enum Command {
     /// Train the net and write a run folder (model, metrics, pictures).
     Train(TrainArgs),
-    /// Report a saved model's accuracy and confusion matrix on a data set.
+    /// Report a saved model's accuracy, loss, confusion matrix and per-class precision,
+    /// recall and F1 on the data it was trained on (its held-out test split by default).
     Eval(EvalArgs),
-    /// Print one predicted class per example, as CSV.
-    Predict(EvalArgs),
+    /// Score every row of a CSV, IDX or picture file (or a split of the model's data): the
+    /// predicted class and its probability, as CSV.
+    Predict(PredictArgs),
     /// Check the net's gradients: tape vs closed form vs the per-example form of the
     /// specification (docs/two-layer-net-gradients.md) vs
     /// central differences, on random nets.
@@ -78,9 +80,17 @@ impl OptimizerFlag {
 /// Where the data comes from.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE.
-    #[arg(long, default_value = "digits", value_parser = parse_spec)]
-    pub data: DataSpec,
+    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE
+    /// [default: digits; with --resume, the run's].
+    #[arg(long, value_parser = parse_spec)]
+    pub data: Option<DataSpec>,
+}
+
+impl DataArgs {
+    /// The data `--data` names, or the built-in digits when it is not given.
+    pub fn spec(&self) -> DataSpec {
+        self.data.clone().unwrap_or(DataSpec::Digits)
+    }
 }
 
 /// `tapegrad train`.
@@ -110,7 +120,7 @@ pub struct TrainArgs {
     pub out: Option<PathBuf>,
     /// Continue the run in --out from its last saved state (after Ctrl-C, a crash, or to train
     /// longer with --epochs). The run keeps its saved data and hyperparameters; only --epochs,
-    /// --threads and --quiet apply.
+    /// --threads and --quiet apply (--data may repeat the run's data, not name other data).
     #[arg(long, requires = "out")]
     pub resume: bool,
     /// Replace the earlier run in --out: delete its files first. A folder holding anything
@@ -208,20 +218,68 @@ pub enum Split {
     Test,
 }
 
-/// `tapegrad eval` and `tapegrad predict`.
+/// The saved model `eval` and `predict` apply, and the data set it was trained on.
 #[derive(Debug, Clone, Args)]
-pub struct EvalArgs {
-    /// A model file written by `tapegrad train` (model.safetensors in a run folder).
+pub struct ModelArgs {
+    /// A model file written by `tapegrad train`, or a run folder holding one
+    /// (model.safetensors).
     #[arg(long)]
     pub model: PathBuf,
+    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE
+    /// [default: the one the model was trained on]. Other data than the model's needs
+    /// --allow-mismatch.
+    #[arg(long, value_parser = parse_spec)]
+    pub data: Option<DataSpec>,
+    /// Seed of the data split [default: the model's]. Another seed than the model's needs
+    /// --allow-mismatch: it puts examples the model trained on into the test split.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Use --data and --seed even where they contradict what the model was trained on.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+}
+
+/// `tapegrad eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
     #[command(flatten)]
-    pub data: DataArgs,
+    pub model: ModelArgs,
     /// Which split of the data [default: test].
     #[arg(long, value_enum, default_value_t = Split::Test)]
     pub split: Split,
-    /// Seed of the data split; must match training's for digits, spiral and csv.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+}
+
+/// Whether `predict` inverts a grey picture's brightness before scoring it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Invert {
+    /// Invert when the picture's border is light and the model's mean image's border is
+    /// dark (a dark drawing on white paper, for a model of light digits on black), or the
+    /// other way round.
+    Auto,
+    /// Always invert (255 becomes 0).
+    Yes,
+    /// Never invert.
+    No,
+}
+
+/// `tapegrad predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Files to score instead of a split of --data: CSV (as many columns as the model has
+    /// inputs, or one more: a label), IDX images (every image), PNG or JPEG pictures.
+    #[arg(value_name = "FILE", conflicts_with_all = ["data", "split", "seed"])]
+    pub inputs: Vec<PathBuf>,
+    /// Which split of --data to score [default: test].
+    #[arg(long, value_enum, default_value_t = Split::Test)]
+    pub split: Split,
+    /// Add every class's probability (columns p0, p1, ...).
+    #[arg(long)]
+    pub probabilities: bool,
+    /// Invert a grey picture (PNG or JPEG) before scoring it: light-on-dark vs dark-on-light.
+    #[arg(long, value_enum, default_value_t = Invert::Auto)]
+    pub invert: Invert,
 }
 
 /// `tapegrad gradcheck`.
@@ -289,7 +347,7 @@ impl TuneArgs {
             batch_size: self.batch_size,
             optimizer: self.optimizer.kind(),
             seed: self.seed,
-            ..TrainConfig::for_data(&self.data.data)
+            ..TrainConfig::for_data(&self.data.spec())
         }
     }
 }

@@ -205,6 +205,7 @@ mod tests {
                 dataset: "x".into(),
                 classes: 2,
                 image: None,
+                input_scale: 1.0,
                 extra: Default::default(),
             },
         };

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => commands::train::run(&a),
         Command::Eval(a) => commands::eval::eval(&a),
-        Command::Predict(a) => commands::eval::predict(&a),
+        Command::Predict(a) => commands::predict::predict(&a),
         Command::Gradcheck(a) => commands::gradcheck::run(&a),
         Command::Tune(a) => commands::tune::run(&a),
         Command::Graph(a) => commands::graph::run(&a),

@@ -378,7 +378,8 @@ fn eval_with_a_model_that_does_not_fit_the_data_names_both_sizes() {
     write_csv(&file, 40, 5, 3);
     let spec = format!("csv:{}", s(&file));
     for command in ["eval", "predict"] {
-        let run = tapegrad([command, "--model", &s(&model), "--data", &spec]);
+        let args = ["--model", &s(&model), "--data", &spec, "--allow-mismatch"];
+        let run = tapegrad([command].into_iter().chain(args));
         run.input_error(&[&s(&model), &spec, "64 features", "has 5"]);
         assert!(run.stdout.is_empty(), "{command} printed: {}", run.stdout);
     }
@@ -401,6 +402,7 @@ fn eval_with_more_classes_in_the_data_than_the_model_names_the_label() {
         &s(&model),
         "--data",
         &format!("csv:{}", s(&other)),
+        "--allow-mismatch",
     ]);
     run.input_error(&[&s(&model), "3 classes"]);
 }

@@ -187,11 +187,27 @@ const FLAGS: [(&str, &[&str]); 7] = [
     ),
     (
         "eval",
-        &["--model", "--data", "--split", "--seed", "--help"],
+        &[
+            "--model",
+            "--data",
+            "--split",
+            "--seed",
+            "--allow-mismatch",
+            "--help",
+        ],
     ),
     (
         "predict",
-        &["--model", "--data", "--split", "--seed", "--help"],
+        &[
+            "--model",
+            "--data",
+            "--split",
+            "--seed",
+            "--allow-mismatch",
+            "--probabilities",
+            "--invert",
+            "--help",
+        ],
     ),
     ("gradcheck", &["--nets", "--seed", "--help"]),
     (

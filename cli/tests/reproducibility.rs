@@ -226,7 +226,7 @@ fn resume_of_a_finished_run_trains_nothing_more() {
 }
 
 #[test]
-fn resume_on_other_data_is_rejected_naming_the_runs_data() {
+fn resume_on_other_data_is_rejected_naming_what_the_run_was_trained_on() {
     let tmp = tempdir();
     let dir = tmp.path().join("run");
     train_quietly(&dir, 1, &[]);
@@ -243,5 +243,6 @@ fn resume_on_other_data_is_rejected_naming_the_runs_data() {
         "--out",
         &s(&dir),
     ]);
-    run.input_error(&[&format!("--data {spec}"), "trained on digits", &s(&dir)]);
+    let state = s(&dir.join("state.safetensors"));
+    run.input_error(&[&format!("--data {spec}"), &state, "trained on digits"]);
 }

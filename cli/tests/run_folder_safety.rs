@@ -347,7 +347,7 @@ fn predict_piped_into_head_ends_quietly_after_the_first_lines() {
         .unwrap()
         .read_exact(&mut first)
         .unwrap();
-    assert!(first.starts_with(b"index,predicted,label\n"));
+    assert!(first.starts_with(b"row,predicted,probability,label\n"));
     drop(child.stdout.take());
     let (code, stderr) = finish(child);
     assert_eq!(code, Some(0), "{stderr}");

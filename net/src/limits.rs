@@ -14,6 +14,9 @@
 //! | [`CIFAR10_MAX_RECORDS`](crate::data::CIFAR10_MAX_RECORDS) | 100,000 | records in one CIFAR-10 file |
 //! | [`SPIRAL_MAX_POINTS`](crate::data::SPIRAL_MAX_POINTS) | 1,000,000 | points of a generated spiral |
 //! | an IDX header's announced size | at most [`MAX_DATA_FILE_BYTES`] | bytes read (and inflated) from an IDX file |
+//! | [`MAX_PICTURE_FILE_BYTES`] | 64 MiB | one PNG or JPEG file given to `tapegrad predict` |
+//! | [`MAX_PICTURE_SIDE`] | 16,384 | a picture's width and height, from its header, before decoding |
+//! | [`MAX_PICTURE_DECODED_BYTES`] | 512 MiB | the memory a picture's decoder may allocate |
 //! | the machine's memory | see [`crate::memory`] | the memory a net needs to train |
 
 /// The largest class count a data set or a model may have: labels are `0..MAX_CLASSES`.
@@ -35,6 +38,17 @@ pub const MAX_CSV_LINE_BYTES: u64 = 16 << 20;
 /// The most tensor data a model or run-state file may announce in its header. Only this
 /// much (plus the header) is ever read from such a file.
 pub const MAX_MODEL_DATA_BYTES: u64 = 16 << 30;
+
+/// The most bytes read from one picture (PNG or JPEG) that `tapegrad predict` scores; a
+/// larger file is refused once this many bytes have been read.
+pub const MAX_PICTURE_FILE_BYTES: u64 = 64 << 20;
+
+/// The widest and tallest picture decoded, in pixels: the decoder checks the header's size
+/// against it before it allocates the image.
+pub const MAX_PICTURE_SIDE: u32 = 16_384;
+
+/// The most memory a picture's decoder may allocate (a 16,384 x 8,192 RGBA image).
+pub const MAX_PICTURE_DECODED_BYTES: u64 = 512 << 20;
 
 /// The most characters of a file's text that an error message quotes.
 const QUOTE_CHARS: usize = 80;

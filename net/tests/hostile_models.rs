@@ -23,6 +23,7 @@ fn model(dir: &Path) -> PathBuf {
             dataset: "toy".into(),
             classes: 2,
             image: None,
+            input_scale: 1.0,
             extra: Default::default(),
         },
     };
@@ -147,6 +148,7 @@ fn state(dir: &Path) -> PathBuf {
         dataset: "spiral".into(),
         classes: 3,
         image: None,
+        input_scale: 1.0,
         extra: Default::default(),
     };
     let path = dir.join("state.safetensors");

@@ -35,6 +35,7 @@ fn save(path: &Path, run: &Training<f32>, config: &TrainConfig) {
         dataset: "spiral".into(),
         classes: 3,
         image: None,
+        input_scale: 1.0,
         extra: config.fields().into_iter().collect(),
     };
     let mean = MeanImage::from_array(Array1::zeros(2));

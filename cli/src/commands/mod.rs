@@ -4,7 +4,10 @@ pub mod bench;
 pub mod eval;
 pub mod gradcheck;
 pub mod graph;
+pub mod picture;
+pub mod predict;
 pub mod train;
+pub mod trained_on;
 pub mod tune;
 
 /// Sets the number of threads of the matrix products: the tape's kernel, and ndarray's

@@ -8,10 +8,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use tapegrad_net::checkpoint::{self, ModelInfo, SavedRun};
-use tapegrad_net::data::{self, DataSpec, MeanImage, Splits};
+use tapegrad_net::data::{self, MeanImage, Splits};
 use tapegrad_net::train::{Finish, Progress, TrainConfig, Training};
 use tapegrad_net::NetError;
 
+use super::trained_on;
 use crate::args::TrainArgs;
 use crate::failure::{Failure, Outcome};
 use crate::interrupt::Interrupt;
@@ -170,21 +171,8 @@ fn load_saved_run(folder: &RunFolder) -> Outcome<SavedRun> {
 /// (the total to reach). `--data`, if given, must be the run's; other hyperparameter flags
 /// are refused, since the run keeps its own.
 fn resumed_settings(args: &TrainArgs, saved: &SavedRun, state: &Path) -> Outcome<Settings> {
-    let trained_on = &saved.info.dataset;
-    let data: DataSpec = trained_on.parse().map_err(|e| {
-        Failure::input(format!(
-            "cannot resume from {}: its data set '{trained_on}' is not a --data spec: {e}",
-            state.display()
-        ))
-    })?;
-    if let Some(given) = &args.data {
-        if *given != data {
-            return Err(Failure::input(format!(
-                "--data {given}: the run in {} was trained on {data}; leave --data out to resume it",
-                state.parent().unwrap_or(state).display()
-            )));
-        }
-    }
+    // The run knows its data; --data may only repeat it (or name where it has moved).
+    let data = trained_on::resumed_data(args.data.as_ref(), &saved.info, state)?;
     if let Some((flag, was)) = contradicting_flag(&saved.config, &args.hyper)? {
         return Err(Failure::input(format!(
             "{flag}: a resumed run keeps its saved hyperparameters ({} in its config.toml); \
@@ -257,12 +245,14 @@ fn check_resumable(run: &Training<f32>, splits: &Splits, state_path: &Path) -> O
     Ok(())
 }
 
-/// What the model file records about the run: the data and every hyperparameter.
+/// What the model file records about the run: the data (its path made absolute, so that
+/// `eval` finds it from any directory), its scale and every hyperparameter.
 fn model_info(settings: &Settings, splits: &Splits) -> ModelInfo {
     ModelInfo {
-        dataset: settings.data.to_string(),
+        dataset: settings.data.absolute().to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
+        input_scale: settings.data.input_scale(),
         extra: settings.config.fields().into_iter().collect(),
     }
 }

@@ -43,9 +43,10 @@ pub fn run(args: &TuneArgs) -> Outcome {
             "--trials, --epochs, --hidden and --batch-size must be at least 1",
         ));
     }
-    let prefix = format!("tune-{}", args.data.data);
+    let spec = args.data.spec();
+    let prefix = format!("tune-{spec}");
     let folder = RunFolder::create(args.out.as_deref(), &prefix, "tune", args.overwrite)?;
-    let mut splits = data::load(&args.data.data, args.seed)?;
+    let mut splits = data::load(&spec, args.seed)?;
     splits.train.check_trainable()?;
     // Every hidden size is checked against the data and the memory before any trial runs.
     let (d, c, n) = (
@@ -147,9 +148,10 @@ pub fn run(args: &TuneArgs) -> Outcome {
     };
     let top = &trials[0].config;
     let info = ModelInfo {
-        dataset: args.data.data.to_string(),
+        dataset: spec.absolute().to_string(),
         classes: splits.train.classes(),
         image: splits.train.image(),
+        input_scale: spec.input_scale(),
         extra: top.fields().into_iter().collect(),
     };
     let model = SavedModel {

@@ -10,6 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+pub mod eval_output;
 pub mod process;
 
 /// What one run of the binary did.

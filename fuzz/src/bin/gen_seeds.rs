@@ -64,6 +64,7 @@ fn tiny_model(d: usize, c: usize, image: Option<ImageShape>) -> SavedModel {
             dataset: "digits".to_owned(),
             classes: c,
             image,
+            input_scale: 1.0 / 16.0,
             extra,
         },
     }

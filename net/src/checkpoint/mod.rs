@@ -1,20 +1,42 @@
 //! Checkpoints: the files a training run leaves: the model (`model.safetensors`: parameters, mean image and
 //! what the model was trained on) and the resumable run state (`state.safetensors`).
 //!
-//! Both are [`TensorFile`]s, so PyTorch and NumPy open them with `safetensors`; tensors are
-//! the net's parameters in order, `W1`, `b1`, `W2`, `b2` (and `W3`, `b3`, ... for deeper nets;
-//! see [`Mlp`]), and `mean` (the training set's mean image, subtracted from every input before
-//! the net sees it). Metadata holds the data set name, the class count, the image
-//! shape (`height,width,channels,channel_major`), the hyperparameters and the tapegrad version.
+//! Both are [`TensorFile`]s, so PyTorch and NumPy open them with `safetensors`. A model file
+//! holds, and a model written elsewhere must hold:
+//!
+//! | tensor | shape | what |
+//! |---|---|---|
+//! | `W1` | `d x h` (f32) | first layer's weights |
+//! | `b1` | `h` | first layer's biases |
+//! | `W2` | `h x c` | second layer's weights |
+//! | `b2` | `c` | second layer's biases |
+//! | `W3`, `b3`, ... | | further layers of a deeper net ([`Mlp`]), in order; the last layer's columns are the classes |
+//! | `mean` | `d` | the training set's mean input (after `input_scale`), subtracted from every input |
+//!
+//! | metadata key | example | what |
+//! |---|---|---|
+//! | `dataset` | `digits`, `csv:/data/x.csv` | the data the model was trained on, as `--data` names it; `eval` and `predict` default to it |
+//! | `classes` | `10` | the class count, `c` (must equal the last layer's columns) |
+//! | `input_scale` | `0.0625` | the factor the training data's numbers were multiplied by before `mean` was subtracted: 1/16 for digits, 1/255 for CIFAR-10 and MNIST, 1 for CSV and spiral |
+//! | `image` | `8,8,1,false` | optional: `height,width,channels,channel_major`, for data sets of images (`height x width x channels = d`) |
+//! | `seed` | `7` | the seed the data was split with (also that of the initial weights); `eval` and `predict` default to it |
+//! | `tapegrad_version` | `0.1.0` | the version that wrote the file |
+//!
+//! Training also records every other hyperparameter (`hidden`, `lr`, `optimizer.kind`, ...).
+//! A net's input is `x * input_scale - mean`, where `x` is a row in the data file's own units
+//! ([`SavedModel::preprocess`]). Files written before `input_scale` existed are read with the
+//! scale of the reader of their recorded data set (what it was trained on); a file without
+//! `input_scale` whose `dataset` is not a source tapegrad reads is refused
+//! ([`CheckpointError::MissingScale`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ndarray::{Array1, ArrayD};
+use ndarray::{Array1, ArrayD, ArrayViewMut2};
 use thiserror::Error;
 
 use crate::config::ConfigError;
-use crate::data::{ImageShape, MeanImage};
+use crate::data::{DataError, DataSpec, ImageShape, MeanImage};
 use crate::limits::{check_classes, quote, MAX_LAYERS};
 use crate::model::parameter_name;
 use crate::tensor_file::{TensorFile, TensorFileError};
@@ -62,6 +84,19 @@ pub enum CheckpointError {
         /// The value (`NaN`, `inf` or `-inf`).
         value: f32,
     },
+    /// A file without `input_scale` whose data set is not one tapegrad reads, so that its
+    /// scale cannot be known.
+    #[error(
+        "model file {path}: no metadata 'input_scale', and its 'dataset' '{dataset}' is not a \
+         data source tapegrad reads, so the scaling of its inputs is unknown: add 'input_scale' \
+         (the factor the training data was multiplied by, 1 if it was used as written)"
+    )]
+    MissingScale {
+        /// The file.
+        path: String,
+        /// Its recorded data set.
+        dataset: String,
+    },
     /// A run state whose optimizer state does not fit its optimizer or its nets.
     #[error("run state {path}: {source}")]
     Optimizer {
@@ -90,6 +125,9 @@ pub struct ModelInfo {
     pub classes: usize,
     /// The input image's shape, for data sets of images.
     pub image: Option<ImageShape>,
+    /// The factor the training data's numbers were multiplied by before the mean image was
+    /// subtracted ([`DataSpec::input_scale`] of the training data).
+    pub input_scale: f64,
     /// Free-form facts (hyperparameters, accuracies), stored as metadata.
     pub extra: BTreeMap<String, String>,
 }
@@ -103,6 +141,38 @@ pub struct SavedModel {
     pub mean: MeanImage,
     /// What it was trained on.
     pub info: ModelInfo,
+}
+
+impl SavedModel {
+    /// Brings feature rows to the net's inputs as training did: multiplies them by
+    /// `input_scale / units`, then subtracts the mean image. `units` is the factor the rows'
+    /// reader already applied ([`DataSpec::input_scale`] of their source; the model's own
+    /// `input_scale` for rows already in the training data's units), so a CSV of raw 0..16
+    /// counts and the built-in digits (already divided by 16) reach a digits model alike.
+    ///
+    /// Errors if the rows have another width than the model's inputs, or if scaling makes a
+    /// number infinite.
+    pub fn preprocess(
+        &self,
+        mut features: ArrayViewMut2<'_, f32>,
+        units: f64,
+    ) -> Result<(), DataError> {
+        let factor = self.info.input_scale / units;
+        if factor != 1.0 {
+            features.mapv_inplace(|x| (f64::from(x) * factor) as f32);
+            if let Some((i, _)) = features.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                let cols = features.ncols().max(1);
+                return Err(DataError::Invalid(format!(
+                    "row {} feature {}: multiplied by {factor} (the model's input_scale {} over \
+                     the data's {units}), it is too large for a 32-bit float",
+                    i / cols,
+                    i % cols + 1,
+                    self.info.input_scale
+                )));
+            }
+        }
+        self.mean.apply_to(features)
+    }
 }
 
 /// Writes a model file atomically (a crash never leaves a broken file).
@@ -202,6 +272,7 @@ fn put_info(ck: &mut TensorFile, info: &ModelInfo) {
     }
     ck.set_metadata("dataset", info.dataset.clone());
     ck.set_metadata("classes", info.classes.to_string());
+    ck.set_metadata("input_scale", info.input_scale.to_string());
     if let Some(im) = info.image {
         ck.set_metadata(
             "image",
@@ -267,18 +338,38 @@ fn get_info(ck: &TensorFile, net: &Mlp<f32>, path: &Path) -> Result<ModelInfo, C
             }
         }
     };
+    let dataset = ck.require_metadata("dataset")?.to_owned();
+    let input_scale = match ck.metadata().get("input_scale") {
+        Some(text) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x > 0.0)
+            .ok_or_else(|| bad("input_scale", text, "a positive number"))?,
+        // Written before input_scale was: the model saw what its data set's reader gave.
+        None => match dataset.parse::<DataSpec>() {
+            Ok(spec) => spec.input_scale(),
+            Err(_) => {
+                return Err(CheckpointError::MissingScale {
+                    path: path.display().to_string(),
+                    dataset: quote(&dataset),
+                })
+            }
+        },
+    };
     let extra = ck
         .metadata()
         .iter()
         .filter(|(k, _)| {
-            !k.starts_with("state.") && !["dataset", "classes", "image"].contains(&k.as_str())
+            !k.starts_with("state.")
+                && !["dataset", "classes", "image", "input_scale"].contains(&k.as_str())
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     Ok(ModelInfo {
-        dataset: ck.require_metadata("dataset")?.to_owned(),
+        dataset,
         classes,
         image,
+        input_scale,
         extra,
     })
 }

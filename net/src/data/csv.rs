@@ -18,11 +18,24 @@ const BOM: &str = "\u{feff}";
 /// What a label field must be, for error messages.
 const LABEL_EXPECTED: &str = "a class label (a non-negative integer below 65536)";
 
-/// Parsed CSV content: row-major features, labels, the feature count.
+/// Parsed CSV content: row-major features, labels (if the rows have them), the feature
+/// count and the row count.
 pub(crate) struct Table {
     pub features: Vec<f32>,
     pub labels: Vec<usize>,
     pub dim: usize,
+    pub rows: usize,
+    pub labelled: bool,
+}
+
+/// How a CSV row's fields divide into features and a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Columns {
+    /// Features, then a label (training data).
+    LabelLast,
+    /// Exactly this many features, then a label if the rows have one more field (data to
+    /// score).
+    Features(usize),
 }
 
 /// Parses one label field: a non-negative integer (`3`, or `3.0` as some tools write it).
@@ -62,13 +75,16 @@ fn clean(field: &str) -> &str {
 /// skipped; blank lines are skipped; the first non-blank line is skipped as a header if any
 /// of its fields is not a number. Fields are trimmed of spaces and of one pair of surrounding
 /// double quotes. A line longer than [`MAX_CSV_LINE_BYTES`] or a file longer than
-/// [`MAX_DATA_FILE_BYTES`] is refused as soon as that much has been read.
-pub(crate) fn parse(file: &mut DataFile) -> Result<Table, DataError> {
+/// [`MAX_DATA_FILE_BYTES`] is refused as soon as that much has been read. `columns` says
+/// whether the last field is a label.
+pub(crate) fn parse(file: &mut DataFile, columns: Columns) -> Result<Table, DataError> {
     let path = file.path().to_path_buf();
     let mut table = Table {
         features: Vec::new(),
         labels: Vec::new(),
         dim: 0,
+        rows: 0,
+        labelled: true,
     };
     let mut fields_per_row = None;
     let mut first = true;
@@ -112,10 +128,22 @@ pub(crate) fn parse(file: &mut DataFile) -> Result<Table, DataError> {
                 expected,
             });
         }
-        if expected < 2 {
-            return Err(file.malformed(format!(
-                "line {line}: {expected} field, but a row needs at least 2 (features, then a label)"
-            )));
+        match columns {
+            Columns::LabelLast if expected < 2 => {
+                return Err(file.malformed(format!(
+                    "line {line}: {expected} field, but a row needs at least 2 (features, then a label)"
+                )));
+            }
+            Columns::LabelLast => {}
+            Columns::Features(d) if expected == d => table.labelled = false,
+            Columns::Features(d) if expected == d + 1 => {}
+            Columns::Features(d) => {
+                return Err(file.malformed(format!(
+                    "line {line}: {expected} fields, but the model takes {d} features: a row \
+                     needs {d} fields (no label) or {} (the last a label)",
+                    d + 1
+                )));
+            }
         }
         let bad = |field: usize, text: &str, expected| DataError::BadField {
             path: path.clone(),
@@ -124,22 +152,25 @@ pub(crate) fn parse(file: &mut DataFile) -> Result<Table, DataError> {
             text: quote(text),
             expected,
         };
-        let (label_text, feature_texts) = match row.split_last() {
-            Some(split) => split,
-            None => continue,
+        let (label_text, feature_texts) = match (table.labelled, row.split_last()) {
+            (true, Some((label, features))) => (Some(*label), features),
+            _ => (None, &row[..]),
         };
         for (i, field) in feature_texts.iter().enumerate() {
             let field = clean(field);
             let x = parse_feature(field).map_err(|expected| bad(i + 1, field, expected))?;
             table.features.push(x);
         }
-        let label_text = clean(label_text);
-        let label =
-            parse_label(label_text).ok_or_else(|| bad(row.len(), label_text, LABEL_EXPECTED))?;
-        table.labels.push(label);
-        table.dim = expected - 1;
+        if let Some(label_text) = label_text {
+            let label_text = clean(label_text);
+            let label = parse_label(label_text)
+                .ok_or_else(|| bad(row.len(), label_text, LABEL_EXPECTED))?;
+            table.labels.push(label);
+        }
+        table.dim = feature_texts.len();
+        table.rows += 1;
     }
-    if table.labels.is_empty() {
+    if table.rows == 0 {
         return Err(file.malformed("no data rows".to_owned()));
     }
     Ok(table)
@@ -165,7 +196,29 @@ pub(crate) fn to_dataset(name: &str, table: Table) -> Result<Dataset, DataError>
 /// [`MAX_CSV_LINE_BYTES`] and files longer than [`MAX_DATA_FILE_BYTES`] are refused.
 pub fn read_csv(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
     let path = path.as_ref();
-    let mut file = DataFile::open("csv", path).map_err(|e| match e {
+    let table = parse(&mut open(path)?, Columns::LabelLast)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| {
+            n.trim_end_matches(".gz")
+                .trim_end_matches(".csv")
+                .to_owned()
+        })
+        .unwrap_or_else(|| "csv".to_owned());
+    to_dataset(&name, table)
+}
+
+/// Reads every row of a CSV file to score, for a model of `features` inputs: `features`
+/// fields a row, or one more for a label (the first row decides, the others must follow).
+/// Otherwise as [`read_csv`].
+pub(crate) fn read_rows(path: &Path, features: usize) -> Result<Table, DataError> {
+    parse(&mut open(path)?, Columns::Features(features))
+}
+
+/// Opens a CSV file; a missing one is [`DataError::MissingFile`].
+fn open(path: &Path) -> Result<DataFile, DataError> {
+    DataFile::open("csv", path).map_err(|e| match e {
         DataError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             DataError::MissingFile {
                 format: "csv",
@@ -179,18 +232,7 @@ pub fn read_csv(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
             }
         }
         other => other,
-    })?;
-    let table = parse(&mut file)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .map(|n| {
-            n.trim_end_matches(".gz")
-                .trim_end_matches(".csv")
-                .to_owned()
-        })
-        .unwrap_or_else(|| "csv".to_owned());
-    to_dataset(&name, table)
+    })
 }
 
 /// Reads a CSV file (see [`read_csv`]) and splits it at random from `seed` into 70% train,

@@ -14,6 +14,10 @@ pub const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 /// Number of examples in the digits set.
 pub const DIGITS_LEN: usize = 1797;
 
+/// The largest block count (a fully inked 4x4 block): [`digits`] divides by it to scale the
+/// counts to `[0, 1]`.
+pub(crate) const DIGITS_MAX: f32 = 16.0;
+
 /// The pseudo-path that error messages about the embedded file name.
 const EMBEDDED: &str = "<embedded>/digits.csv.gz";
 
@@ -28,7 +32,7 @@ const EMBEDDED: &str = "<embedded>/digits.csv.gz";
 pub fn digits() -> Result<Dataset, DataError> {
     let path = Path::new(EMBEDDED);
     let mut file = file::DataFile::from_reader("digits", path, DIGITS_CSV_GZ, true);
-    let mut table = csv::parse(&mut file)?;
+    let mut table = csv::parse(&mut file, csv::Columns::LabelLast)?;
     let shape = ImageShape::grey(8, 8);
     if table.dim != shape.len() {
         return Err(DataError::Malformed {
@@ -38,7 +42,7 @@ pub fn digits() -> Result<Dataset, DataError> {
         });
     }
     for x in &mut table.features {
-        *x /= 16.0;
+        *x /= DIGITS_MAX;
     }
     let (n, dim) = (table.labels.len(), table.dim);
     let features = ndarray::Array2::from_shape_vec((n, dim), table.features)

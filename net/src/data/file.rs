@@ -201,9 +201,13 @@ pub(crate) fn find(
     })
 }
 
+/// The largest 8-bit pixel value: the image readers (CIFAR-10, IDX) divide by it to scale
+/// pixels to `[0, 1]`.
+pub(crate) const PIXEL_MAX: f32 = 255.0;
+
 /// The byte-to-`[0, 1]` table for 8-bit pixels: `i / 255` rounded once, as `f32`.
 pub(crate) fn unit_lut() -> [f32; 256] {
-    std::array::from_fn(|i| i as f32 / 255.0)
+    std::array::from_fn(|i| i as f32 / PIXEL_MAX)
 }
 
 /// Scales 8-bit pixels to `[0, 1]` by dividing by 255, appending to `out`.

@@ -142,23 +142,29 @@ struct Part {
     images_path: PathBuf,
 }
 
-/// Reads and checks one images file and its labels file.
-fn read_pair(images_path: PathBuf, labels_path: PathBuf) -> Result<Part, DataError> {
-    let images = read_idx(&images_path, IDX_IMAGES_MAGIC, "images")?;
+/// Reads one IDX images file: its images scaled to `[0, 1]`, row-major, one after the
+/// other; their count; their shape.
+pub(crate) fn read_images(path: &Path) -> Result<(Vec<f32>, usize, ImageShape), DataError> {
+    let images = read_idx(path, IDX_IMAGES_MAGIC, "images")?;
     let (count, shape) = match images.dims[..] {
         [count, rows, cols] => (count, ImageShape::grey(rows, cols)),
         _ => {
             let detail = format!("IDX images have 3 dimensions, not {}", images.dims.len());
             return Err(DataError::Malformed {
                 format: "mnist",
-                path: images_path,
+                path: path.to_path_buf(),
                 detail,
             });
         }
     };
     let mut features = Vec::with_capacity(images.data.len());
     file::push_scaled(&mut features, &images.data, &file::unit_lut());
-    drop(images);
+    Ok((features, count, shape))
+}
+
+/// Reads and checks one images file and its labels file.
+fn read_pair(images_path: PathBuf, labels_path: PathBuf) -> Result<Part, DataError> {
+    let (features, count, shape) = read_images(&images_path)?;
 
     let idx = read_idx(&labels_path, IDX_LABELS_MAGIC, "labels")?;
     if idx.data.len() != count {

@@ -26,10 +26,15 @@
 //! keep their published test sets and hold out the *end* of the training files for
 //! validation ([`cifar10_with_val`], [`mnist_with_val`] choose how many).
 //!
-//! **Preprocessing.** As in CS231n: fit a [`MeanImage`] (the mean training example, summed in
-//! `f64`) on the training set and subtract it from train, val and test
-//! ([`MeanImage::fit_apply`]). Store it with the model ([`MeanImage::as_array`]) so that
-//! evaluation and prediction subtract the same mean ([`MeanImage::from_array`]).
+//! **Preprocessing.** Each reader scales the file's numbers by its source's
+//! [`DataSpec::input_scale`] (the table's "scaling" column). Then, as in CS231n: fit a
+//! [`MeanImage`] (the mean training example, summed in `f64`) on the training set and
+//! subtract it from train, val and test ([`MeanImage::fit_apply`]). A model file stores both
+//! (`input_scale` and `mean`, see [`crate::checkpoint`]) so that evaluation and prediction
+//! bring any input, in its file's own units, to the net's inputs the same way.
+//!
+//! **Scoring new data.** [`read_inputs`] reads the rows of a CSV file (labelled or not) or
+//! every image of an IDX file, in order, as [`Inputs`].
 //!
 //! **Errors.** Readers never panic on bad input: a [`DataError`] names the file, what is wrong
 //! and where (byte offset for binary files, counted in the decompressed stream for `.gz`;
@@ -61,6 +66,7 @@ mod digits;
 mod error;
 mod file;
 mod idx;
+mod inputs;
 mod preprocess;
 mod spec;
 mod spiral;
@@ -76,6 +82,7 @@ pub use error::DataError;
 pub use idx::{
     mnist, mnist_with_val, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, MNIST_DEFAULT_VAL, MNIST_FILES,
 };
+pub use inputs::{read_inputs, Inputs};
 pub use preprocess::MeanImage;
 pub use spec::{load, DataSpec, ACCEPTED_FORMS};
 pub use spiral::{

@@ -1,11 +1,13 @@
 //! [`DataSpec`], the command line's name for a data source, and [`load`].
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::limits::quote;
 
+use super::digits::DIGITS_MAX;
+use super::file::PIXEL_MAX;
 use super::spiral::spiral_size;
 use super::{
     cifar10, csv, digits_splits, mnist, spiral_splits, DataError, Splits, SPIRAL_DEFAULT_CLASSES,
@@ -101,6 +103,73 @@ impl FromStr for DataSpec {
             "csv" => Ok(DataSpec::Csv(path(arg, "file", "FILE")?)),
             "" => Err(bad("it is empty".to_owned())),
             other => Err(bad(format!("unknown data source '{other}'"))),
+        }
+    }
+}
+
+impl DataSpec {
+    /// The factor this source's reader multiplies the file's numbers by: `1/16` for digits
+    /// (block counts 0..16 to `[0, 1]`), `1/255` for CIFAR-10 and MNIST (bytes to `[0, 1]`),
+    /// 1 for spiral and CSV (numbers used as written). A model records its training data's
+    /// scale as `input_scale`, so that numbers in the file's own units (a CSV of raw 0..16
+    /// counts, say) are brought to the net's units the same way.
+    ///
+    /// ```
+    /// use tapegrad_net::data::DataSpec;
+    /// assert_eq!(DataSpec::Digits.input_scale(), 1.0 / 16.0);
+    /// assert_eq!(DataSpec::Csv("x.csv".into()).input_scale(), 1.0);
+    /// ```
+    pub fn input_scale(&self) -> f64 {
+        match self {
+            DataSpec::Digits => 1.0 / f64::from(DIGITS_MAX),
+            DataSpec::Cifar10(_) | DataSpec::Mnist(_) => 1.0 / f64::from(PIXEL_MAX),
+            DataSpec::Spiral { .. } | DataSpec::Csv(_) => 1.0,
+        }
+    }
+
+    /// Whether [`load`]'s split depends on the seed: digits, spiral and CSV are split (and
+    /// spiral generated) from it; CIFAR-10 and MNIST keep their published test sets.
+    pub fn split_is_seeded(&self) -> bool {
+        match self {
+            DataSpec::Digits | DataSpec::Spiral { .. } | DataSpec::Csv(_) => true,
+            DataSpec::Cifar10(_) | DataSpec::Mnist(_) => false,
+        }
+    }
+
+    /// The spec with its path made absolute (against the current directory, without
+    /// resolving links), so that it names the same files from any directory: what a model
+    /// file records.
+    pub fn absolute(&self) -> DataSpec {
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        match self {
+            DataSpec::Cifar10(dir) => DataSpec::Cifar10(abs(dir)),
+            DataSpec::Mnist(dir) => DataSpec::Mnist(abs(dir)),
+            DataSpec::Csv(file) => DataSpec::Csv(abs(file)),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether two specs name the same data: the same kind and size, and paths that lead to
+    /// the same file or directory (compared after resolving links when both exist, as
+    /// absolute paths otherwise).
+    ///
+    /// ```
+    /// use tapegrad_net::data::DataSpec;
+    /// let a: DataSpec = "spiral".parse()?;
+    /// assert!(a.same_source(&"spiral:100,3".parse()?));
+    /// assert!(!a.same_source(&DataSpec::Digits));
+    /// # Ok::<(), tapegrad_net::data::DataError>(())
+    /// ```
+    pub fn same_source(&self, other: &DataSpec) -> bool {
+        let same_path = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+        };
+        match (self, other) {
+            (DataSpec::Cifar10(a), DataSpec::Cifar10(b))
+            | (DataSpec::Mnist(a), DataSpec::Mnist(b))
+            | (DataSpec::Csv(a), DataSpec::Csv(b)) => same_path(a, b),
+            (a, b) => a == b,
         }
     }
 }

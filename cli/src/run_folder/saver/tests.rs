@@ -20,6 +20,7 @@ fn setup(epochs: usize) -> (Splits, TrainConfig, MeanImage, ModelInfo) {
         dataset: "spiral:60,3".into(),
         classes: 3,
         image: None,
+        input_scale: 1.0,
         extra: BTreeMap::new(),
     };
     (splits, config, mean, info)
