@@ -136,3 +136,57 @@ fn train_creates_missing_parent_folders_of_out() {
     train_quietly(&out, 1, &[]);
     assert!(fs::metadata(out.join("model.safetensors")).is_ok());
 }
+
+#[test]
+fn hidden_with_two_sizes_trains_a_three_layer_net_that_eval_predict_and_resume_use() {
+    let tmp = tempdir();
+    let out = tmp.path().join("run");
+    train_quietly(&out, 3, &["--data", "digits", "--hidden", "32,16"]);
+    let summary = assert_run_folder(&out, 3, true);
+    assert_eq!(
+        summary["hyperparameters"]["hidden"],
+        serde_json::json!([32, 16])
+    );
+    assert!(
+        summary["test_accuracy"].as_f64().unwrap() > 0.5,
+        "{summary}"
+    );
+
+    // The model file holds the three layers in order, and nothing more.
+    let model = tapegrad_net::checkpoint::load_model(&out.join("model.safetensors")).unwrap();
+    assert_eq!(model.net.sizes(), [64, 32, 16, 10]);
+    let file = tapegrad_net::tensor_file::TensorFile::load(&out.join("model.safetensors")).unwrap();
+    for name in ["W1", "b1", "W2", "b2", "W3", "b3"] {
+        assert!(file.contains(name), "{name} missing");
+    }
+    assert!(!file.contains("W4"));
+    assert_eq!(file.metadata()["hidden"], "32,16");
+
+    // eval and predict take it as they take the document's net.
+    let eval = tapegrad(["eval", "--model", &s(&out)]);
+    assert!(eval.ok().contains("accuracy"), "{}", eval.ok());
+    let predicted = tapegrad(["predict", "--model", &s(&out)]);
+    assert!(predicted.ok().lines().count() > 200);
+
+    // A resumed run restores all three layers and goes on.
+    tapegrad([
+        "train",
+        "--resume",
+        "--out",
+        &s(&out),
+        "--epochs",
+        "4",
+        "-q",
+    ])
+    .ok();
+    assert_eq!(metrics(&out).1.len(), 4);
+}
+
+#[test]
+fn hidden_sizes_of_zero_or_garbage_are_refused_naming_the_flag() {
+    let tmp = tempdir();
+    for bad in ["32,0", "32,,16", "x"] {
+        let out = tmp.path().join(format!("run-{}", bad.len()));
+        tapegrad(["train", "--hidden", bad, "--out", &s(&out), "-q"]).input_error(&["--hidden"]);
+    }
+}
