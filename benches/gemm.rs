@@ -12,7 +12,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::autograd::{gemm_with, threads_for, Kernel};
-use tapegrad::net::bench_workload::SHAPES;
+use tapegrad_benchmark::SHAPES;
 
 fn random(rng: &mut StdRng, rows: usize, cols: usize) -> Array2<f32> {
     Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0))

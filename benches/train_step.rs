@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tapegrad::autograd::{set_threads, Element};
-use tapegrad::net::bench_workload::{StepBench, StepShape, SHAPES};
+use tapegrad_benchmark::{StepBench, StepShape, SHAPES};
 
 fn bench_shape<T: Element>(c: &mut Criterion, shape: StepShape) {
     let mut group = c.benchmark_group(format!("train_step/{}/{}", shape.name, T::NAME));

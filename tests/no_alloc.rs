@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::Array2;
 use tapegrad::autograd::{gemm, set_threads, Element};
-use tapegrad::net::bench_workload::{StepBench, StepShape};
+use tapegrad_benchmark::{StepBench, StepShape};
 
 /// The system allocator, counting allocations.
 struct Counting;

@@ -155,7 +155,7 @@ fn hidden_with_two_sizes_trains_a_three_layer_net_that_eval_predict_and_resume_u
     // The model file holds the three layers in order, and nothing more.
     let model = tapegrad_net::checkpoint::load_model(&out.join("model.safetensors")).unwrap();
     assert_eq!(model.net.sizes(), [64, 32, 16, 10]);
-    let file = tapegrad_net::tensor_file::TensorFile::load(&out.join("model.safetensors")).unwrap();
+    let file = tapegrad_net::tensor_file::TensorFile::load(out.join("model.safetensors")).unwrap();
     for name in ["W1", "b1", "W2", "b2", "W3", "b3"] {
         assert!(file.contains(name), "{name} missing");
     }

@@ -58,8 +58,6 @@
 #![warn(missing_docs)]
 
 pub mod atomic_write;
-#[doc(hidden)]
-pub mod bench_workload;
 pub mod checkpoint;
 pub mod config;
 pub mod confusion;

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::time::Instant;
 
-use tapegrad_net::bench_workload::{StepBench, StepShape, SHAPES};
+use tapegrad_benchmark::{StepBench, StepShape, SHAPES};
 
 use tapegrad_autograd::Element;
 

@@ -1,10 +1,12 @@
-//! One SGD step of the net at fixed shapes: the workload that `tapegrad bench`, the criterion
-//! bench `benches/train_step.rs` and the allocation test `tests/no_alloc.rs` run (see the
-//! workspace README's Performance section).
+//! # tapegrad-benchmark: one SGD step of the net at fixed shapes
 //!
-//! Not part of the library's API (hidden from its docs): it is here only because its three
-//! users live in two packages, the binary-only CLI and the root package's benches and tests,
-//! and the net crate is the one both depend on.
+//! The workload that `tapegrad bench`, the criterion benches (`benches/train_step.rs`,
+//! `benches/gemm.rs`) and the allocation test `tests/no_alloc.rs` run (see the workspace
+//! README's Performance section). A crate of its own, not published, because its users live
+//! in two packages (the binary-only CLI and the root package's benches and tests) and the
+//! libraries should not carry a benchmark.
+
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 
@@ -14,8 +16,8 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use tapegrad_autograd::Element;
 
-use crate::optim::Sgd;
-use crate::{closed_form, Init, Mlp, Result, TrainStep};
+use tapegrad_net::optim::Sgd;
+use tapegrad_net::{closed_form, Init, Mlp, Result, TrainStep};
 
 /// A benchmark shape: batch `n`, inputs `d`, hidden units `h`, classes `c`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
