@@ -134,7 +134,7 @@ fn sharded_then_collected_results_equal_the_study_run_in_one_process_trial_for_t
     let rows = without_seconds(&whole);
     assert_eq!(rows.len(), 6);
     assert_eq!(without_seconds(&merged), rows, "the same ranked table");
-    let one = trial_results(&[whole.clone()]);
+    let one = trial_results(std::slice::from_ref(&whole));
     assert_eq!(one.len(), 6);
     assert_eq!(
         trial_results(&[shared, own]),
@@ -182,7 +182,7 @@ fn resume_skips_finished_trials_and_runs_only_the_unfinished_ones() {
     let tmp = tempdir();
     let dir = tmp.path().join("study");
     tapegrad(study_args(&dir, &["--shard", "0/2"])).ok();
-    let before = trial_results(&[dir.clone()]);
+    let before = trial_results(std::slice::from_ref(&dir));
     // A killed shard: trial 2 never wrote its result.
     fs::remove_file(dir.join("trial-0002/result.json")).unwrap();
 
@@ -271,4 +271,32 @@ fn gnu_parallel_runs_a_4_shard_study_that_collects_like_one_process() {
     tapegrad(["tune", "collect", &s(&shared)]).ok();
     assert_eq!(without_seconds(&shared), without_seconds(&whole));
     assert_eq!(trial_results(&[shared]), trial_results(&[whole]));
+}
+
+#[test]
+fn overwrite_replaces_a_whole_study_with_its_trial_folders_and_nothing_else() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("study");
+    tapegrad(study_args(&dir, &[])).ok();
+    tapegrad(study_args(&dir, &[])).input_error(&[&s(&dir), "holds an earlier run", "--overwrite"]);
+    tapegrad(study_args(&dir, &["--seed", "3", "--overwrite"])).ok();
+    assert_eq!(summary(&dir)["study"]["seed"], 3);
+    // A trial folder holding a file no trial writes is the user's: never cleared.
+    fs::write(dir.join("trial-0001/notes.txt"), "mine").unwrap();
+    tapegrad(study_args(&dir, &["--overwrite"])).input_error(&["trial-0001", "left alone"]);
+    assert!(dir.join("trial-0001/notes.txt").is_file());
+}
+
+#[test]
+fn a_broken_result_file_is_refused_naming_the_file() {
+    let tmp = tempdir();
+    let trial = tmp.path().join("study/trial-0000");
+    fs::create_dir_all(&trial).unwrap();
+    fs::write(trial.join("result.json"), "{\"trial\": 0,").unwrap();
+    let path = s(&trial.join("result.json"));
+    tapegrad(["tune", "collect", &s(&tmp.path().join("study"))]).input_error(&[
+        &path,
+        "not a trial result",
+        "line 1",
+    ]);
 }

@@ -117,7 +117,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         return Ok(());
     }
     drop(stdout);
-    collect::collect_into(&[dir.clone()], &dir)?;
+    collect::collect_into(std::slice::from_ref(&dir), &dir)?;
     drop(folder);
     Ok(())
 }

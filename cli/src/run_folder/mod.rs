@@ -176,7 +176,7 @@ impl RunFolder {
             .map(String::as_str)
             .filter(|n| {
                 let path = self.path.join(n);
-                !(RUN_FILES.contains(n) && path.is_file()) && !is_tune_trial(&path)
+                !(is_tune_trial(&path) || RUN_FILES.contains(n) && path.is_file())
             })
             .collect();
         if !foreign.is_empty() {
