@@ -13,6 +13,7 @@ use tapegrad_net::data::DataSpec;
 use tapegrad_net::monitor::Monitor;
 use tapegrad_net::schedule::SCHEDULE_KINDS;
 use tapegrad_net::train::TrainConfig;
+use tapegrad_net::tune::Shard;
 use tapegrad_net::OptimizerKind;
 
 /// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
@@ -22,7 +23,8 @@ use tapegrad_net::OptimizerKind;
 /// batches), `mnist:DIR` (MNIST or Fashion-MNIST IDX files, plain or .gz), `csv:FILE`
 /// (rows of features then an integer label).
 ///
-/// Exit codes: 0 ok, 1 failure while running (e.g. the loss diverged), 2 bad usage or bad input.
+/// Exit codes: 0 ok, 1 failure while running (e.g. the loss diverged), 2 bad usage or bad input,
+/// 3 `tune collect` on a study with trials missing.
 #[derive(Debug, Parser)]
 #[command(name = "tapegrad", version, propagate_version = true)]
 pub struct Cli {
@@ -46,7 +48,8 @@ pub enum Command {
     /// specification (docs/two-layer-net-gradients.md) vs
     /// central differences, on random nets.
     Gradcheck(GradcheckArgs),
-    /// Random search over learning rate, regularisation and hidden size; keeps the best model.
+    /// Random search over learning rate, regularisation and hidden sizes, whole or sharded
+    /// across machines (`--shard K/N`, then `tune collect`); keeps the best model.
     Tune(TuneArgs),
     /// Print the net's recorded tape as Graphviz DOT (render with `dot -Tsvg`).
     Graph(GraphArgs),
@@ -293,12 +296,23 @@ pub struct GradcheckArgs {
     pub seed: u64,
 }
 
-/// `tapegrad tune`.
+/// `tapegrad tune`: run a study's trials (all of them, or one shard's), or merge finished
+/// shards with `tapegrad tune collect`.
+///
+/// A study is its search space, seed, trial count and shared settings: trial i's configuration
+/// depends on nothing else, so the same flags run the same trial i on any machine. Each trial
+/// writes its own folder, OUT/trial-0007/ (model and result.json). Without --shard the whole
+/// study runs and is collected into OUT; with --shard K/N only the trials with i mod N == K run
+/// (every shard into the same OUT, or each into its own), and `tapegrad tune collect` merges.
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct TuneArgs {
+    /// Merge finished shards instead of running trials.
+    #[command(subcommand)]
+    pub command: Option<TuneCommand>,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of random configurations to try.
+    /// Number of trials in the study (random configurations).
     #[arg(long, default_value_t = 12)]
     pub trials: usize,
     /// Epochs per trial.
@@ -310,23 +324,32 @@ pub struct TuneArgs {
     /// Regularisation strengths are drawn log-uniformly from this range.
     #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [1e-6, 1e-2])]
     pub reg: Vec<f64>,
-    /// Hidden sizes to choose from.
-    #[arg(long, num_args = 1.., default_values_t = [50, 100, 200])]
-    pub hidden: Vec<usize>,
+    /// Hidden sizes to choose from; each one size, or one per hidden layer (`100 512,256`).
+    #[arg(long, num_args = 1.., value_name = "H[,H...]", value_parser = parse_hidden_choice,
+          default_values = ["50", "100", "200"])]
+    pub hidden: Vec<HiddenChoice>,
     /// Update rule for every trial.
     #[arg(long, value_enum, default_value_t = OptimizerFlag::Adam)]
     pub optimizer: OptimizerFlag,
     /// Examples per minibatch.
     #[arg(long, default_value_t = TrainConfig::default().batch_size)]
     pub batch_size: usize,
-    /// Seed of the search and of every trial.
+    /// Seed of the study: of each trial's draw, the data split and every trial's training.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Run only the trials i with i mod N == K (K from 0 to N-1); needs --out, the study
+    /// folder (shared by the shards, or one per shard).
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, requires = "out")]
+    pub shard: Option<Shard>,
+    /// Continue the study in --out: skip the trials that are finished (those with a
+    /// trial-NNNN/result.json), run the others. The flags must be the study's.
+    #[arg(long, requires = "out", conflicts_with = "overwrite")]
+    pub resume: bool,
     /// Threads for the matrix products (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Folder for the results table and the best model [default: runs/tune-<data>-<time>,
-    /// with -2, -3, ... when taken]. It must be new or empty unless --overwrite.
+    /// The study folder [default: runs/tune-<data>-<time>, with -2, -3, ... when taken].
+    /// Without --shard or --resume it must be new or empty unless --overwrite.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the earlier run in --out: delete its files first. A folder holding anything
@@ -335,21 +358,47 @@ pub struct TuneArgs {
     pub overwrite: bool,
 }
 
-impl TuneArgs {
-    /// One trial's configuration: the flags' with this hidden size, learning rate and `reg`
-    /// (the library's defaults for what `tune` has no flag for).
-    pub fn trial_config(&self, hidden: usize, lr: f64, reg: f64) -> TrainConfig {
-        TrainConfig {
-            hidden: vec![hidden],
-            lr,
-            reg,
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            optimizer: self.optimizer.kind(),
-            seed: self.seed,
-            ..TrainConfig::for_data(&self.data.spec())
-        }
+/// `tapegrad tune`'s subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TuneCommand {
+    /// Merge the finished trials of study folders, shard folders or trial folders into one
+    /// ranked results.csv, the best model, its config.toml and summary.json. Exit codes: 0 all
+    /// of the study's trials were found; 3 some are missing (they are named; the files are
+    /// written for the trials found); 2 bad input (no trial, or trials of different studies).
+    Collect(CollectArgs),
+}
+
+/// `tapegrad tune collect`.
+#[derive(Debug, Clone, Args)]
+pub struct CollectArgs {
+    /// Study, shard or trial folders.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged files [default: the first DIR].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// One `--hidden` choice of `tune`: one size per hidden layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenChoice(pub Vec<usize>);
+
+/// Parses a `tune --hidden` choice: `100` or `512,256`.
+fn parse_hidden_choice(s: &str) -> Result<HiddenChoice, String> {
+    let sizes: Result<Vec<usize>, _> = s.split(',').map(|h| h.trim().parse::<usize>()).collect();
+    match sizes {
+        Ok(sizes) if !sizes.contains(&0) => Ok(HiddenChoice(sizes)),
+        _ => Err(format!(
+            "'{s}' is not hidden sizes: one whole number of at least 1 per hidden layer, \
+             separated by commas"
+        )),
     }
+}
+
+/// Parses `--shard K/N`.
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+        .map_err(|e: tapegrad_net::tune::TuneError| e.to_string())
 }
 
 /// `tapegrad graph`.

@@ -9,10 +9,15 @@ use tapegrad_net::config::ConfigError;
 use tapegrad_net::data::DataError;
 use tapegrad_net::limits::escape_controls;
 use tapegrad_net::tensor_file::TensorFileError;
+use tapegrad_net::tune::TuneError;
 use tapegrad_net::NetError;
 
 /// The exit code of a command stopped by Ctrl-C (128 + SIGINT).
 pub const INTERRUPTED: u8 = 130;
+
+/// The exit code of `tune collect` on a study with trials missing (its files are written for
+/// the trials found).
+pub const INCOMPLETE: u8 = 3;
 
 /// A failed command: the message printed after `error: ` and the process's exit code
 /// (1: failed while running; 2: bad usage or bad input). A closed standard output is not a
@@ -43,6 +48,15 @@ impl Failure {
             message: message.into(),
             lines: Vec::new(),
             code: 1,
+        }
+    }
+
+    /// A study merged with trials missing (exit code [`INCOMPLETE`]).
+    pub fn incomplete(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            lines: Vec::new(),
+            code: INCOMPLETE,
         }
     }
 
@@ -144,6 +158,23 @@ impl From<ConfigError> for Failure {
 impl From<tapegrad_autograd::Error> for Failure {
     fn from(e: tapegrad_autograd::Error) -> Self {
         Failure::running(e.to_string())
+    }
+}
+
+/// A search-space setting is blamed on its flag (`--lr 0.1 0.01: ...`); unreadable or
+/// mismatched results are bad input (exit code 2); what cannot be written or trained is a
+/// failure of the run.
+impl From<TuneError> for Failure {
+    fn from(e: TuneError) -> Self {
+        match e {
+            TuneError::Space { setting, problem } => {
+                Failure::input(format!("--{setting} {problem}"))
+            }
+            TuneError::Write(e) => e.into(),
+            TuneError::Checkpoint(e) => e.into(),
+            TuneError::Net(e) => e.into(),
+            e => Failure::input(e.to_string()),
+        }
     }
 }
 

@@ -64,7 +64,7 @@ fn tune_with_2_trials_writes_results_with_2_rows_and_a_usable_model() {
     for (k, row) in rows.iter().enumerate() {
         assert_eq!(row.len(), header.len(), "{results}");
         assert_eq!(row[0], (k + 1).to_string());
-        assert_eq!(row[column("outcome")], "ok");
+        assert_eq!(row[column("outcome")], "completed");
         assert_eq!(row[column("epochs")], "2");
         let lr: f64 = row[column("lr")].parse().unwrap();
         assert!(

@@ -74,6 +74,7 @@ pub mod specification;
 pub mod tensor_file;
 pub mod train;
 mod train_step;
+pub mod tune;
 
 pub use error::{NetError, Result};
 pub use model::{closed_form, per_example};

@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use tapegrad_net::atomic_write;
 use tapegrad_net::train::EpochStats;
 
-use lock::FolderLock;
-pub use lock::LOCK_FILE;
+pub use lock::{FolderLock, LOCK_FILE};
 pub use saver::{restore_model, Saver};
 
 use crate::failure::{Failure, Outcome};
@@ -175,7 +174,10 @@ impl RunFolder {
         let foreign: Vec<&str> = names
             .iter()
             .map(String::as_str)
-            .filter(|n| !RUN_FILES.contains(n) || !self.path.join(n).is_file())
+            .filter(|n| {
+                let path = self.path.join(n);
+                !(is_tune_trial(&path) || RUN_FILES.contains(n) && path.is_file())
+            })
             .collect();
         if !foreign.is_empty() {
             return Err(Failure::input(format!(
@@ -202,7 +204,12 @@ impl RunFolder {
             )));
         }
         for name in names {
-            fs::remove_file(self.path.join(name)).map_err(|e| {
+            let path = self.path.join(name);
+            let removed = match is_tune_trial(&path) {
+                true => fs::remove_dir_all(&path),
+                false => fs::remove_file(&path),
+            };
+            removed.map_err(|e| {
                 Failure::running(format!("--overwrite: cannot delete {name} in {dir}: {e}"))
             })?;
         }
@@ -228,6 +235,27 @@ impl Drop for RunFolder {
             }
         }
     }
+}
+
+/// Whether `path` is a `tune` trial's folder (`trial-0007/`) holding nothing but what a trial
+/// writes: its result, its model, its lock and temporary files.
+fn is_tune_trial(path: &Path) -> bool {
+    use tapegrad_net::tune::{is_trial_dir, RESULT_FILE, TRIAL_MODEL_FILE};
+    let named = (path.file_name().and_then(|n| n.to_str())).is_some_and(is_trial_dir);
+    let Ok(entries) = fs::read_dir(path) else {
+        return false;
+    };
+    named
+        && fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+        && entries.into_iter().all(|e| {
+            e.is_ok_and(|e| {
+                let name = e.file_name();
+                [RESULT_FILE, TRIAL_MODEL_FILE, LOCK_FILE]
+                    .map(std::ffi::OsStr::new)
+                    .contains(&name.as_os_str())
+                    || atomic_write::is_temporary(&name)
+            })
+        })
 }
 
 /// `dir` and those of its ancestors that do not exist, innermost first.

@@ -1,0 +1,96 @@
+//! Merging the finished trials of any set of study, shard or trial folders.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{is_trial_dir, Study, TrialOutcome, TrialResult, TuneError, RESULT_FILE};
+
+/// The finished trials of one study, ranked, and what is missing.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// The study they belong to.
+    pub study: Study,
+    /// Each finished trial's folder and result, best first: trials with a model before
+    /// diverged ones, then by validation accuracy (higher first), then by index.
+    pub ranked: Vec<(PathBuf, TrialResult)>,
+    /// The study's trials with no result in any folder given, in order.
+    pub missing: Vec<usize>,
+    /// Trials found in more than one folder (the first found is kept), in order.
+    pub duplicates: Vec<usize>,
+}
+
+/// Reads every finished trial in `dirs` (each a study folder holding `trial-*/` folders, or
+/// one trial folder) and ranks them. Trials of different studies, or no trial at all, are
+/// errors; a missing trial is not (see [`Collection::missing`]).
+pub fn collect(dirs: &[PathBuf]) -> Result<Collection, TuneError> {
+    let mut found: Vec<(PathBuf, TrialResult)> = Vec::new();
+    for dir in dirs {
+        for trial_dir in trial_dirs(dir)? {
+            let path = trial_dir.join(RESULT_FILE);
+            let result = TrialResult::load(&path)?;
+            if let Some((first, other)) = found.first() {
+                if other.study != result.study {
+                    return Err(TuneError::DifferentStudies {
+                        first: first.join(RESULT_FILE),
+                        second: path,
+                    });
+                }
+            }
+            found.push((trial_dir, result));
+        }
+    }
+    let Some(study) = found.first().map(|(_, r)| r.study.clone()) else {
+        let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        return Err(TuneError::NoTrials {
+            dirs: names.join(", "),
+        });
+    };
+    let mut seen = vec![false; study.trials];
+    let mut duplicates = Vec::new();
+    found.retain(|(_, r)| {
+        let first = !seen[r.trial];
+        if !first {
+            duplicates.push(r.trial);
+        }
+        seen[r.trial] = true;
+        first
+    });
+    duplicates.sort_unstable();
+    duplicates.dedup();
+    let missing = (0..study.trials).filter(|&i| !seen[i]).collect();
+    found.sort_by(|(_, a), (_, b)| {
+        let has_model = |r: &TrialResult| r.metrics.outcome != TrialOutcome::Diverged;
+        has_model(b)
+            .cmp(&has_model(a))
+            .then(b.metrics.val_accuracy.total_cmp(&a.metrics.val_accuracy))
+            .then(a.trial.cmp(&b.trial))
+    });
+    Ok(Collection {
+        study,
+        ranked: found,
+        missing,
+        duplicates,
+    })
+}
+
+/// The finished trial folders of `dir`, sorted: `dir` itself if it is one, else its
+/// `trial-*` subfolders that hold a `result.json`.
+fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, TuneError> {
+    if dir.join(RESULT_FILE).is_file() {
+        return Ok(vec![dir.to_owned()]);
+    }
+    let read = |source| TuneError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut dirs = Vec::new();
+    for entry in fs::read_dir(dir).map_err(read)? {
+        let entry = entry.map_err(read)?;
+        let name = entry.file_name();
+        if name.to_str().is_some_and(is_trial_dir) && entry.path().join(RESULT_FILE).is_file() {
+            dirs.push(entry.path());
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
