@@ -28,8 +28,8 @@ pub struct Report {
     pub config_toml: Option<String>,
     /// The text of metrics.csv.
     pub metrics_csv: Option<String>,
-    /// The pictures' file names, relative to the report.
-    pub pictures: Vec<String>,
+    /// The pictures: (file name relative to the report, caption).
+    pub pictures: Vec<(String, String)>,
 }
 
 /// `text` with `&`, `<`, `>`, `"` and `'` replaced by entities, safe in elements and
@@ -139,8 +139,8 @@ fn metrics_section(text: Option<&str>) -> String {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1400px}\
 table{border-collapse:collapse;margin-bottom:1em}th,td{border:1px solid #ccc;\
 padding:2px 8px;text-align:left}td{font-family:monospace}pre{background:#f4f4f4;\
-padding:1em}img{max-width:100%;border:1px solid #ddd;margin:0 1em 1em 0}\
-.missing{color:#a00}";
+padding:1em}img{max-width:100%;border:1px solid #ddd}\
+.missing{color:#a00}figure{display:inline-block;margin:0 1em 1em 0}";
 
 /// The report as one HTML page.
 pub fn report_html(report: &Report) -> String {
@@ -156,11 +156,12 @@ pub fn report_html(report: &Report) -> String {
     if report.pictures.is_empty() {
         out.push_str(&missing("Any picture"));
     }
-    for picture in &report.pictures {
-        let file = escape(picture);
+    for (file, caption) in &report.pictures {
+        let (file, caption) = (escape(file), escape(caption));
         let _ = writeln!(
             out,
-            "<a href=\"{file}\"><img src=\"{file}\" alt=\"{file}\"></a>"
+            "<figure><a href=\"{file}\"><img src=\"{file}\" alt=\"{caption}\"></a>\
+             <figcaption>{caption} ({file})</figcaption></figure>"
         );
     }
     out.push_str("<h2>Summary</h2>\n");

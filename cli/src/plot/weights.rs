@@ -23,6 +23,8 @@ pub const MAX_HEAT_MAP: usize = 256;
 const TILE_TARGET: usize = 48;
 /// Gap in pixels between image tiles.
 const TILE_GAP: usize = 2;
+/// The grey level of the gaps between tiles.
+const GAP_GREY: u8 = 170;
 /// Height of the title band; margin around the body.
 const TITLE: usize = 44;
 const PAD: usize = 12;
@@ -188,10 +190,11 @@ impl WeightsLayout {
         }
     }
 
-    /// The body as RGB pixels (white gaps), each weight divided by `end` and coloured.
+    /// The body as RGB pixels (grey gaps between tiles, which white, the colour of 0, would
+    /// hide), each weight divided by `end` and coloured.
     fn paint(&self, w1: ArrayView2<f32>, end: f64) -> Vec<u8> {
         let (bw, bh) = self.body();
-        let mut buf = vec![255u8; bw * bh * 3];
+        let mut buf = vec![GAP_GREY; bw * bh * 3];
         let mut fill = |x0: usize, y0: usize, (cw, ch): (usize, usize), rgb: [u8; 3]| {
             for y in y0..y0 + ch {
                 for x in x0..x0 + cw {
@@ -305,6 +308,12 @@ pub fn weights_picture(
         .ok_or_else(|| input_err(path, "the weights picture has the wrong size"))?;
         root.draw(&element).map_err(|e| err(&e))?;
         if let WeightsLayout::HeatMap { inputs, units, .. } = layout {
+            let corners = [
+                (left as i32 - 1, top as i32 - 1),
+                ((left + bw) as i32, (top + bh) as i32),
+            ];
+            root.draw(&Rectangle::new(corners, BLACK.stroke_width(1)))
+                .map_err(|e| err(&e))?;
             heat_map_axes(root, &layout, (inputs, units), &err)?;
         }
         let (map, caption) = match image {

@@ -84,7 +84,7 @@ pub fn write(
         &out.join(run_folder::METRICS_FILE),
         run_folder::metrics_csv(&run.history).as_bytes(),
     )?;
-    write_report(out)?;
+    write_report(out, info.image.is_some())?;
 
     let pct = |a: f64| format!("{:.2}%", 100.0 * a);
     let mut stdout = io::stdout().lock();
@@ -169,12 +169,24 @@ fn plot_run(
 }
 
 /// report.html: the files just written, on one page.
-fn write_report(out: &Path) -> Outcome {
+fn write_report(out: &Path, images: bool) -> Outcome {
     let read = |name: &str| std::fs::read_to_string(out.join(name)).ok();
     let pictures = [
-        run_folder::LOSS_PICTURE,
-        run_folder::ACCURACY_PICTURE,
-        run_folder::WEIGHTS_PICTURE,
+        (
+            run_folder::LOSS_PICTURE,
+            "Training loss per step, smoothed, its epoch means and the validation loss",
+        ),
+        (
+            run_folder::ACCURACY_PICTURE,
+            "Train and validation accuracy per epoch, best epoch marked",
+        ),
+        (
+            run_folder::WEIGHTS_PICTURE,
+            match images {
+                true => "First-layer weights, one image per hidden unit",
+                false => "First-layer weights W1 as a heat map, inputs by hidden units",
+            },
+        ),
     ];
     let report = plot::Report {
         name: out
@@ -186,8 +198,8 @@ fn write_report(out: &Path) -> Outcome {
         metrics_csv: read(run_folder::METRICS_FILE),
         pictures: pictures
             .into_iter()
-            .filter(|p| out.join(p).is_file())
-            .map(String::from)
+            .filter(|(file, _)| out.join(file).is_file())
+            .map(|(file, caption)| (file.to_string(), caption.to_string()))
             .collect(),
     };
     plot::write_report(&out.join(run_folder::REPORT_FILE), &report)
