@@ -73,15 +73,16 @@ pub fn loss_curves(path: &Path, series: LossSeries<'_>) -> Result<(), PlotError>
             1 => "loss per step".to_string(),
             w => format!("mean of {w} steps (centred)"),
         };
-        // (legend, points, style, whether epochs get markers); the per-step curves never do.
+        // (legend, points, style, markers): only the per-epoch curves may get markers.
         let mut curves = Vec::new();
         if window > 1 {
             curves.push(("loss per step".to_string(), &steps, raw_style, false));
         }
-        curves.push((smooth_name, &smoothed, smooth_style, false));
         let epoch_style = EPOCH_COLOR.stroke_width(2);
         curves.push(("epoch mean (train)".into(), &means, epoch_style, true));
         curves.push(("validation".into(), &val, VAL_COLOR.stroke_width(2), true));
+        // The smoothed curve last, on top: where the epoch means follow it they are hidden.
+        curves.push((smooth_name, &smoothed, smooth_style, false));
         for (name, pts, style, markers) in curves {
             if pts.is_empty() {
                 continue;
