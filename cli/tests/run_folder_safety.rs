@@ -173,9 +173,12 @@ fn out_holding_a_run_is_refused_and_overwrite_replaces_it() {
     );
     assert!(run_files(&dir) == before, "the earlier run is untouched");
 
-    // spiral data are not images: the digits run's weights.png must go.
+    // spiral data are not images: the digits run's weights.png is replaced by a heat map
+    // (assert_run_folder checks the report says so), never left stale.
+    let digits_weights = fs::read(dir.join("weights.png")).unwrap();
     train_quietly(&dir, 1, &["--data", "spiral", "--overwrite"]);
     assert_run_folder(&dir, 1, false);
+    assert_ne!(fs::read(dir.join("weights.png")).unwrap(), digits_weights);
     assert_eq!(summary(&dir)["dataset"], "spiral");
 }
 

@@ -72,7 +72,7 @@ fn train_on_mnist_idx_files_plain_and_gzipped_writes_a_complete_run_folder() {
 }
 
 #[test]
-fn train_on_a_csv_file_with_a_header_writes_a_complete_run_folder_without_weight_pictures() {
+fn train_on_a_csv_file_with_a_header_writes_a_complete_run_folder_with_a_weight_heat_map() {
     let tmp = tempdir();
     let file = tmp.path().join("points.csv");
     write_csv(&file, 60, 5, 3);
@@ -189,4 +189,44 @@ fn hidden_sizes_of_zero_or_garbage_are_refused_naming_the_flag() {
         let out = tmp.path().join(format!("run-{}", bad.len()));
         tapegrad(["train", "--hidden", bad, "--out", &s(&out), "-q"]).input_error(&["--hidden"]);
     }
+}
+
+#[test]
+fn train_run_folder_report_html_shows_every_picture_the_summary_and_the_metrics() {
+    let tmp = tempdir();
+    let out = tmp.path().join("run");
+    train_quietly(&out, 3, &["--data", "digits", "--seed", "3"]);
+    let summary = summary(&out);
+    assert_report(&out, &summary, true);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    // Every picture is linked by its name in the folder, so the page opens without a server.
+    for picture in ["loss.png", "accuracy.png", "weights.png"] {
+        assert!(
+            out.join(picture).is_file(),
+            "{picture} exists beside the report"
+        );
+    }
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(!html.contains(&s(tmp.path())), "no absolute paths");
+    let val = format!("<th>val_accuracy</th><td>{}</td>", summary["val_accuracy"]);
+    assert!(html.contains(&val), "{val}");
+    assert!(html.contains("<th>best_epoch</th>"));
+    let (header, rows) = metrics(&out);
+    let header_cells: String = header.iter().map(|h| format!("<th>{h}</th>")).collect();
+    assert!(html.contains(&header_cells), "the metrics header");
+    assert_eq!(rows.len(), 3);
+    assert!(html.contains("<tr><td>3</td><td>"), "the last epoch's row");
+    let config = fs::read_to_string(out.join("config.toml")).unwrap();
+    // The whole config.toml, escaped for HTML (its comment holds `<this file>`).
+    let escaped = config
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    assert!(config.contains('<'), "the test covers escaping");
+    assert!(
+        html.contains(&format!("<pre>{escaped}</pre>")),
+        "the config text"
+    );
 }

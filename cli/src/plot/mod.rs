@@ -1,35 +1,40 @@
-//! Pictures of a training run, as the CS231n course shows them: the loss per
-//! iteration, train/val accuracy per epoch, and the first-layer weights drawn
-//! as a grid of small images. Everything is drawn with plotters' bitmap
-//! backend and the embedded DejaVu font, so no system font or graphics
-//! library is needed. Pictures are drawn in memory, encoded as PNG with the
-//! `image` crate and written with the one atomic write, so a crash or a full
-//! disk never leaves half a picture.
+//! Pictures of a training run: the loss per step with a smoothed curve, the epoch means and the
+//! validation loss ([`loss`]); train/val accuracy per epoch with the best epoch marked
+//! ([`accuracy`]); the first layer's weights as images or as a heat map, with a colour scale
+//! ([`weights`], [`colour`]); and `report.html`, one page with all of them ([`report`]).
+//! Everything is drawn with plotters' bitmap backend and the embedded DejaVu font, so no system
+//! font or graphics library is needed. Pictures are drawn in memory, encoded as PNG with the
+//! `image` crate and written with the one atomic write, so a crash or a full disk never leaves
+//! half a picture.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use ndarray::ArrayView2;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use self::png::{describe, render, write_png, DrawError};
+pub use self::accuracy::accuracy_curves;
+pub use self::loss::{loss_curves, LossSeries};
+use self::png::{describe, render, DrawError};
+pub use self::report::{write_report, Report};
+pub use self::weights::weights_picture;
 
+mod accuracy;
+mod colour;
+mod loss;
 mod png;
+mod report;
+mod weights;
 
 /// Pixel size (width, height) of the loss and accuracy charts.
 pub const CHART_SIZE: (u32, u32) = (800, 500);
-/// Approximate side in pixels that each weight tile is scaled up to.
-pub const TILE_TARGET: usize = 32;
-/// Gap in pixels between weight tiles (drawn black, as in CS231n).
-pub const TILE_GAP: usize = 1;
-
 const FONT: &str = "sans-serif";
 const TRAIN_COLOR: RGBColor = RGBColor(31, 119, 180);
 const VAL_COLOR: RGBColor = RGBColor(255, 127, 14);
+const EPOCH_COLOR: RGBColor = RGBColor(44, 160, 44);
+const BEST_COLOR: RGBColor = RGBColor(214, 39, 40);
 
 type Root<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
 type Chart<'a, 'b> =
@@ -192,182 +197,6 @@ fn prepare_chart(path: &Path) -> Result<(), PlotError> {
     check_output(path)?;
     let path = path.to_path_buf();
     ensure_font().map_err(|message| PlotError::Font { path, message })
-}
-
-/// Training loss per iteration (or epoch): title "Training loss", x axis
-/// `x_label`, y axis "loss". Non-finite points are skipped (and counted in a
-/// note); an empty series gives an empty chart with a note.
-pub fn loss_curve(path: &Path, points: &[(f64, f64)], x_label: &str) -> Result<(), PlotError> {
-    prepare_chart(path)?;
-    let (pts, skipped) = finite_points(points);
-    let x = axis_range(extent(pts.iter().map(|p| p.0)), 0.0);
-    let y = axis_range(extent(pts.iter().map(|p| p.1)), 0.05);
-    let err = draw_err(path, "drawing the loss curve");
-    render(path, CHART_SIZE, &err, |root| {
-        let mut chart = chart(root, "Training loss", (x, y), (x_label, "loss"), &err)?;
-        chart
-            .draw_series(line(&pts, TRAIN_COLOR.stroke_width(1)))
-            .map_err(|e| err(&e))?;
-
-        let note = match (pts.is_empty(), skipped) {
-            (true, _) => "no finite data points".to_string(),
-            (false, 0) => String::new(),
-            (false, 1) => "1 non-finite point skipped".to_string(),
-            (false, n) => format!("{n} non-finite points skipped"),
-        };
-        if !note.is_empty() {
-            let area = chart.plotting_area().strip_coord_spec();
-            let (w, h) = area.dim_in_pixel();
-            let (at, anchor) = if pts.is_empty() {
-                (
-                    (w as i32 / 2, h as i32 / 2),
-                    Pos::new(HPos::Center, VPos::Center),
-                )
-            } else {
-                ((w as i32 - 8, 8), Pos::new(HPos::Right, VPos::Top))
-            };
-            let style = TextStyle::from((FONT, 16).into_font())
-                .color(&RED)
-                .pos(anchor);
-            area.draw(&Text::new(note, at, style))
-                .map_err(|e| err(&e))?;
-        }
-        Ok(())
-    })
-}
-
-/// Train and validation accuracy per epoch on one chart with a legend
-/// ("train", "val"); y runs from 0 to 1 and values are clamped into it.
-pub fn accuracy_curves(
-    path: &Path,
-    train: &[(f64, f64)],
-    val: &[(f64, f64)],
-) -> Result<(), PlotError> {
-    prepare_chart(path)?;
-    let clamp = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
-        finite_points(pts)
-            .0
-            .into_iter()
-            .map(|(x, y)| (x, y.clamp(0.0, 1.0)))
-            .collect()
-    };
-    let (train, val) = (clamp(train), clamp(val));
-    let x = axis_range(extent(train.iter().chain(&val).map(|p| p.0)), 0.02);
-    let err = draw_err(path, "drawing the accuracy curves");
-    render(path, CHART_SIZE, &err, |root| {
-        let title = "Classification accuracy";
-        let mut chart = chart(root, title, (x, (0.0, 1.0)), ("epoch", "accuracy"), &err)?;
-        for (name, pts, color) in [("train", &train, TRAIN_COLOR), ("val", &val, VAL_COLOR)] {
-            chart
-                .draw_series(line(pts, color.stroke_width(2)))
-                .map_err(|e| err(&e))?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| err(&e))?;
-        Ok(())
-    })
-}
-
-/// Integer scale factor that brings a tile of side `side` near `TILE_TARGET`.
-fn tile_scale(side: usize) -> usize {
-    ((TILE_TARGET + side / 2) / side.max(1)).max(1)
-}
-
-/// Columns and rows of the near-square grid for `units` tiles:
-/// ceil(sqrt(units)) columns and as many rows as needed.
-fn grid_shape(units: usize) -> (usize, usize) {
-    let mut cols = (units as f64).sqrt() as usize;
-    while cols * cols < units {
-        cols += 1;
-    }
-    let cols = cols.max(1);
-    (cols, units.div_ceil(cols).max(1))
-}
-
-/// Pixel size (width, height) of the picture `weight_grid` draws for
-/// `units` hidden units and input images of `height` x `width`.
-pub fn weight_grid_size(units: usize, height: usize, width: usize) -> (u32, u32) {
-    let (cols, rows) = grid_shape(units);
-    let scale = tile_scale(height.max(width));
-    let w = cols * width * scale + (cols - 1) * TILE_GAP;
-    let h = rows * height * scale + (rows - 1) * TILE_GAP;
-    (w as u32, h as u32)
-}
-
-/// First-layer weights W1 (d x h, d = height*width*channels) as a grid of
-/// images, one per hidden unit (column), each min-max normalised on its own.
-/// `image` is (height, width, channels, channel_major): channels is 1 (grey)
-/// or 3 (RGB); channel-major means all red values, then green, then blue
-/// (CIFAR-10), otherwise the channels of each pixel are interleaved.
-pub fn weight_grid(
-    path: &Path,
-    w1: ArrayView2<f32>,
-    image: (usize, usize, usize, bool),
-) -> Result<(), PlotError> {
-    let (height, width, channels, channel_major) = image;
-    check_output(path)?;
-    if channels != 1 && channels != 3 {
-        let msg = format!("images must have 1 or 3 channels, not {channels}");
-        return Err(input_err(path, msg));
-    }
-    let (d, units) = w1.dim();
-    if height == 0 || width == 0 || d != height * width * channels {
-        let msg = format!(
-            "W1 has {d} rows but a {height}x{width}x{channels} image has {} values",
-            height * width * channels
-        );
-        return Err(input_err(path, msg));
-    }
-    if units == 0 {
-        return Err(input_err(path, "W1 has no columns (hidden units)"));
-    }
-
-    let (cols, _) = grid_shape(units);
-    let scale = tile_scale(height.max(width));
-    let (gw, gh) = weight_grid_size(units, height, width);
-    let (gw, gh) = (gw as usize, gh as usize);
-    let mut buf = vec![0u8; gw * gh * 3]; // black background and gaps
-    let mut tile = vec![0u8; d];
-    for (unit, column) in w1.columns().into_iter().enumerate() {
-        let extent = extent(column.iter().map(|&v| v as f64).filter(|v| v.is_finite()));
-        for (t, &v) in tile.iter_mut().zip(column.iter()) {
-            *t = match extent {
-                Some((lo, hi)) if hi > lo && v.is_finite() => {
-                    (255.0 * (v as f64 - lo) / (hi - lo)).round() as u8
-                }
-                _ => 128,
-            };
-        }
-        let left = (unit % cols) * (width * scale + TILE_GAP);
-        let top = (unit / cols) * (height * scale + TILE_GAP);
-        for y in 0..height * scale {
-            for x in 0..width * scale {
-                let (py, px) = (y / scale, x / scale);
-                let at = 3 * ((top + y) * gw + left + x);
-                for c in 0..3 {
-                    let ch = if channels == 1 { 0 } else { c };
-                    let idx = if channel_major {
-                        ch * height * width + py * width + px
-                    } else {
-                        (py * width + px) * channels + ch
-                    };
-                    buf[at + c] = tile[idx];
-                }
-            }
-        }
-    }
-
-    write_png(path, &buf, (gw as u32, gh as u32))
 }
 
 #[cfg(test)]

@@ -37,13 +37,15 @@ pub const LOSS_PICTURE: &str = "loss.png";
 pub const ACCURACY_PICTURE: &str = "accuracy.png";
 /// The first layer's weights as images.
 pub const WEIGHTS_PICTURE: &str = "weights.png";
+/// The run on one page: summary, settings, metrics and pictures.
+pub const REPORT_FILE: &str = "report.html";
 /// `tune`'s table of trials.
 pub const RESULTS_FILE: &str = "results.csv";
 /// The run's settings, which `train --config` reads to run it again.
 pub const CONFIG_FILE: &str = "config.toml";
 
 /// Every file a run writes into its folder: what `--overwrite` deletes, and all it deletes.
-pub const RUN_FILES: [&str; 9] = [
+pub const RUN_FILES: [&str; 10] = [
     MODEL_FILE,
     STATE_FILE,
     METRICS_FILE,
@@ -51,6 +53,7 @@ pub const RUN_FILES: [&str; 9] = [
     LOSS_PICTURE,
     ACCURACY_PICTURE,
     WEIGHTS_PICTURE,
+    REPORT_FILE,
     RESULTS_FILE,
     CONFIG_FILE,
 ];

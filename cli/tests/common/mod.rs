@@ -175,9 +175,35 @@ pub fn assert_png(path: &Path) {
     );
 }
 
+/// Asserts that the run folder's report.html shows every picture, the summary's test accuracy
+/// and the weights as images exactly when the data are images (a heat map otherwise).
+#[track_caller]
+pub fn assert_report(dir: &Path, summary: &serde_json::Value, images: bool) {
+    let path = dir.join("report.html");
+    let html =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    for picture in ["loss.png", "accuracy.png", "weights.png"] {
+        assert!(
+            html.contains(&format!("<img src=\"{picture}\"")),
+            "report.html shows {picture}"
+        );
+    }
+    let test = format!(
+        "<th>test_accuracy</th><td>{}</td>",
+        summary["test_accuracy"]
+    );
+    assert!(html.contains(&test), "report.html has {test}");
+    assert!(
+        html.contains("<h2>Settings (config.toml)</h2>\n<pre>"),
+        "the config"
+    );
+    assert_eq!(html.contains("one image per hidden unit"), images, "{html}");
+    assert_eq!(html.contains("as a heat map"), !images, "{html}");
+}
+
 /// Asserts a run folder written by a successful `train`: model, state, metrics (header and
-/// `epochs` rows), summary, loss and accuracy curves, and the weight picture exactly when
-/// the data are images. Returns the summary.
+/// `epochs` rows), summary, the three pictures and report.html (the weights as images exactly
+/// when the data are images). Returns the summary.
 #[track_caller]
 pub fn assert_run_folder(dir: &Path, epochs: usize, images: bool) -> serde_json::Value {
     for file in ["model.safetensors", "state.safetensors", "config.toml"] {
@@ -207,17 +233,11 @@ pub fn assert_run_folder(dir: &Path, epochs: usize, images: bool) -> serde_json:
         let loss: f64 = row[2].parse().expect("loss is a number");
         assert!(loss.is_finite() && loss >= 0.0, "loss {loss}");
     }
-    assert_png(&dir.join("loss.png"));
-    assert_png(&dir.join("accuracy.png"));
-    if images {
-        assert_png(&dir.join("weights.png"));
-    } else {
-        assert!(
-            !dir.join("weights.png").exists(),
-            "weights.png is only drawn for images"
-        );
+    for picture in ["loss.png", "accuracy.png", "weights.png"] {
+        assert_png(&dir.join(picture));
     }
     let summary = summary(dir);
+    assert_report(dir, &summary, images);
     for key in ["train_accuracy", "val_accuracy"] {
         let a = summary[key].as_f64().unwrap_or(-1.0);
         assert!((0.0..=1.0).contains(&a), "{key} = {}", summary[key]);

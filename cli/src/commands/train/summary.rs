@@ -45,7 +45,7 @@ pub fn write(
     let best = run.best_epoch(config);
     let stopped_early = finish == Finish::EarlyStopped;
 
-    plot_run(out, run, losses, info.image)?;
+    plot_run(out, run, config, losses, info.image)?;
     let loss = |e: Option<Evaluation>| e.map(|e| e.loss);
     let accuracy = |e: Option<Evaluation>| e.map(|e| e.accuracy);
     let summary = serde_json::json!({
@@ -84,6 +84,7 @@ pub fn write(
         &out.join(run_folder::METRICS_FILE),
         run_folder::metrics_csv(&run.history).as_bytes(),
     )?;
+    write_report(out, info.image.is_some())?;
 
     let pct = |a: f64| format!("{:.2}%", 100.0 * a);
     let mut stdout = io::stdout().lock();
@@ -117,22 +118,40 @@ pub fn write(
     )?;
     writeln!(
         stdout,
-        "wrote {} (model, state, config.toml, metrics.csv, summary.json, pictures) in {:.2}s in all",
+        "wrote {} (model, state, config.toml, metrics.csv, summary.json, pictures, report.html) in {:.2}s in all",
         out.display(),
         timing.started.elapsed().as_secs_f64()
     )?;
     Ok(())
 }
 
-/// loss.png, accuracy.png and (for images) weights.png.
+/// loss.png, accuracy.png and weights.png (image tiles, or a heat map of W1 for other data).
 fn plot_run(
     out: &Path,
     run: &Training<f32>,
+    config: &TrainConfig,
     losses: &[(f64, f64)],
     image: Option<ImageShape>,
 ) -> Outcome {
     let fail = |e: plot::PlotError| Failure::running(e.to_string());
-    plot::loss_curve(&out.join(run_folder::LOSS_PICTURE), losses, "iteration").map_err(fail)?;
+    // An epoch's mean loss sits at its middle step, its validation loss at its last.
+    let mut previous = 0;
+    let mut epoch_means = Vec::with_capacity(run.history.len());
+    for s in &run.history {
+        epoch_means.push(((previous + s.iteration) as f64 / 2.0, s.loss));
+        previous = s.iteration;
+    }
+    let val: Vec<_> = run
+        .history
+        .iter()
+        .map(|s| (s.iteration as f64, s.val_loss))
+        .collect();
+    let series = plot::LossSeries {
+        steps: losses,
+        epoch_means: &epoch_means,
+        val: &val,
+    };
+    plot::loss_curves(&out.join(run_folder::LOSS_PICTURE), series).map_err(fail)?;
     let curve = |f: fn(&EpochStats) -> f64| -> Vec<(f64, f64)> {
         run.history.iter().map(|s| (s.epoch as f64, f(s))).collect()
     };
@@ -140,12 +159,49 @@ fn plot_run(
         &out.join(run_folder::ACCURACY_PICTURE),
         &curve(|s| s.train_accuracy),
         &curve(|s| s.val_accuracy),
+        run.best_epoch(config).map(|b| b.epoch),
     )
     .map_err(fail)?;
-    if let Some(im) = image {
-        let shape = (im.height, im.width, im.channels, im.channel_major);
-        let path = out.join(run_folder::WEIGHTS_PICTURE);
-        plot::weight_grid(&path, run.best.layers()[0].weight(), shape).map_err(fail)?;
-    }
+    let shape = image.map(|im| (im.height, im.width, im.channels, im.channel_major));
+    let path = out.join(run_folder::WEIGHTS_PICTURE);
+    plot::weights_picture(&path, run.best.layers()[0].weight(), shape).map_err(fail)?;
     Ok(())
+}
+
+/// report.html: the files just written, on one page.
+fn write_report(out: &Path, images: bool) -> Outcome {
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).ok();
+    let pictures = [
+        (
+            run_folder::LOSS_PICTURE,
+            "Training loss per step, smoothed, its epoch means and the validation loss",
+        ),
+        (
+            run_folder::ACCURACY_PICTURE,
+            "Train and validation accuracy per epoch, best epoch marked",
+        ),
+        (
+            run_folder::WEIGHTS_PICTURE,
+            match images {
+                true => "First-layer weights, one image per hidden unit",
+                false => "First-layer weights W1 as a heat map, inputs by hidden units",
+            },
+        ),
+    ];
+    let report = plot::Report {
+        name: out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| out.display().to_string()),
+        summary_json: read(run_folder::SUMMARY_FILE),
+        config_toml: read(run_folder::CONFIG_FILE),
+        metrics_csv: read(run_folder::METRICS_FILE),
+        pictures: pictures
+            .into_iter()
+            .filter(|(file, _)| out.join(file).is_file())
+            .map(|(file, caption)| (file.to_string(), caption.to_string()))
+            .collect(),
+    };
+    plot::write_report(&out.join(run_folder::REPORT_FILE), &report)
+        .map_err(|e| Failure::running(e.to_string()))
 }
