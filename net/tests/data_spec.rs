@@ -1,6 +1,10 @@
 //! Data specs (`--data`): parsing every accepted form, refusing bad ones, loading each source; and the spiral generator.
 
-use tapegrad_net::data::{digits_splits, load, spiral, DataError, DataSpec};
+use std::path::Path;
+
+use tapegrad_net::data::{
+    accepted_forms, digits_splits, load, spiral, Argument, DataError, DataSpec, FORMATS,
+};
 use tempfile::TempDir;
 
 mod common;
@@ -9,36 +13,53 @@ use common::*;
 #[test]
 fn data_spec_parses_every_accepted_form_and_prints_back() {
     let cases = [
-        ("digits", DataSpec::Digits),
-        (
-            "spiral",
-            DataSpec::Spiral {
-                points_per_class: 100,
-                classes: 3,
-            },
-        ),
-        (
-            "spiral:50,4",
-            DataSpec::Spiral {
-                points_per_class: 50,
-                classes: 4,
-            },
-        ),
-        (
-            "cifar10:/data/cifar",
-            DataSpec::Cifar10("/data/cifar".into()),
-        ),
-        ("mnist:rel/fashion", DataSpec::Mnist("rel/fashion".into())),
-        ("csv:my data.csv.gz", DataSpec::Csv("my data.csv.gz".into())),
+        ("digits", "digits", None),
+        ("spiral", "spiral", None),
+        ("spiral:50,4", "spiral", None),
+        ("cifar10:/data/cifar", "cifar10", Some("/data/cifar")),
+        ("mnist:rel/fashion", "mnist", Some("rel/fashion")),
+        ("csv:my data.csv.gz", "csv", Some("my data.csv.gz")),
     ];
-    for (text, spec) in cases {
-        assert_eq!(text.parse::<DataSpec>().unwrap(), spec, "{text}");
+    for (text, name, path) in cases {
+        let spec = text.parse::<DataSpec>().unwrap();
+        assert_eq!(
+            (spec.name(), spec.path()),
+            (name, path.map(Path::new)),
+            "{text}"
+        );
         assert_eq!(spec.to_string(), text);
+        assert_eq!(spec.to_string().parse::<DataSpec>().unwrap(), spec);
     }
     assert_eq!(
         "MNIST:/x".parse::<DataSpec>().unwrap(),
-        DataSpec::Mnist("/x".into())
+        "mnist:/x".parse::<DataSpec>().unwrap()
     );
+    assert_eq!("digits".parse::<DataSpec>().unwrap(), DataSpec::default());
+}
+
+#[test]
+fn spiral_spec_is_written_in_canonical_form_and_its_default_size_is_plain_spiral() {
+    let spec = |text: &str| text.parse::<DataSpec>().unwrap();
+    assert_eq!(spec("spiral: 50 , 4").to_string(), "spiral:50,4");
+    assert_eq!(spec("spiral:100,3"), spec("spiral"));
+    assert_eq!(spec("spiral:100,3").to_string(), "spiral");
+    assert_ne!(spec("spiral:50,4"), spec("spiral:4,50"));
+}
+
+#[test]
+fn every_format_of_the_table_is_listed_in_spec_errors_and_parses_by_its_name() {
+    let err = "imagenet".parse::<DataSpec>().unwrap_err();
+    for format in FORMATS {
+        assert_mentions(&err, &[format.syntax]);
+        let example = match format.argument {
+            Argument::Path(_) => format!("{}:some/where", format.name),
+            Argument::None | Argument::Optional(_) => format.name.to_owned(),
+        };
+        let spec = example.parse::<DataSpec>().unwrap();
+        assert_eq!(spec.name(), format.name);
+        assert_eq!(spec.input_scale(), format.input_scale);
+    }
+    assert_eq!(accepted_forms().matches(", ").count() + 1, FORMATS.len());
 }
 
 #[test]
@@ -77,7 +98,7 @@ fn load_follows_the_spec_for_each_source() {
     // The default validation set (5,000) is larger than the 6 training images.
     assert!(matches!(m, Err(DataError::Invalid(_))));
     let csv_path = write(tmp.path(), "t.csv", GOOD_CSV.as_bytes());
-    let c = load(&DataSpec::Csv(csv_path), 1).unwrap();
+    let c = load(&format!("csv:{}", csv_path.display()).parse().unwrap(), 1).unwrap();
     assert_eq!(
         c.train.len() + c.val.len() + c.test.map_or(0, |t| t.len()),
         4
@@ -88,7 +109,7 @@ fn load_follows_the_spec_for_each_source() {
         (56, 12, 12)
     );
     assert_eq!(
-        load(&DataSpec::Digits, 4).unwrap(),
+        load(&DataSpec::default(), 4).unwrap(),
         digits_splits(4).unwrap()
     );
 }
