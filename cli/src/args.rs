@@ -93,7 +93,7 @@ pub struct DataArgs {
 impl DataArgs {
     /// The data `--data` names, or the built-in digits when it is not given.
     pub fn spec(&self) -> DataSpec {
-        self.data.clone().unwrap_or(DataSpec::default())
+        self.data.clone().unwrap_or_default()
     }
 }
 
