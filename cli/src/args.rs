@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use tapegrad_net::config::Setting;
-use tapegrad_net::data::DataSpec;
+use tapegrad_net::data::{DataSpec, FORMATS};
 use tapegrad_net::monitor::Monitor;
 use tapegrad_net::schedule::SCHEDULE_KINDS;
 use tapegrad_net::train::TrainConfig;
@@ -18,15 +18,15 @@ use tapegrad_net::OptimizerKind;
 
 /// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
 ///
-/// Data sources (--data): `digits` (built in: 1,797 8x8 handwritten digits, UCI optdigits,
-/// CC BY 4.0), `spiral[:POINTS,CLASSES]` (synthetic), `cifar10:DIR` (CIFAR-10 binary
-/// batches), `mnist:DIR` (MNIST or Fashion-MNIST IDX files, plain or .gz), `csv:FILE`
-/// (rows of features then an integer label).
-///
 /// Exit codes: 0 ok, 1 failure while running (e.g. the loss diverged), 2 bad usage or bad input,
 /// 3 `tune collect` on a study with trials missing.
 #[derive(Debug, Parser)]
-#[command(name = "tapegrad", version, propagate_version = true)]
+#[command(
+    name = "tapegrad",
+    version,
+    propagate_version = true,
+    after_long_help = format!("Data sources (--data):\n{}", data_formats())
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -83,16 +83,20 @@ impl OptimizerFlag {
 /// Where the data comes from.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE
-    /// [default: digits; with --resume, the run's].
-    #[arg(long, value_parser = parse_spec)]
+    /// The data source (help from the table of formats, [`data_help`]).
+    #[arg(
+        long,
+        value_parser = parse_spec,
+        help = data_help("[default: digits; with --resume, the run's]"),
+        long_help = format!("{}\n\n{}", data_help("[default: digits; with --resume, the run's]"), data_formats())
+    )]
     pub data: Option<DataSpec>,
 }
 
 impl DataArgs {
     /// The data `--data` names, or the built-in digits when it is not given.
     pub fn spec(&self) -> DataSpec {
-        self.data.clone().unwrap_or(DataSpec::Digits)
+        self.data.clone().unwrap_or_default()
     }
 }
 
@@ -102,9 +106,13 @@ impl DataArgs {
 /// defaults of the data source (printed at the start of the run).
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE
-    /// [default: digits].
-    #[arg(long, value_parser = parse_spec)]
+    /// The data source (help from the table of formats, [`data_help`]).
+    #[arg(
+        long,
+        value_parser = parse_spec,
+        help = data_help("[default: digits]"),
+        long_help = format!("{}\n\n{}", data_help("[default: digits]"), data_formats())
+    )]
     pub data: Option<DataSpec>,
     /// A TOML file of settings: `data` and any hyperparameter below, by its name with
     /// underscores (`batch_size = 64`; the schedule and optimizer as tables, `[schedule]
@@ -228,10 +236,13 @@ pub struct ModelArgs {
     /// (model.safetensors).
     #[arg(long)]
     pub model: PathBuf,
-    /// Data source: digits | spiral[:POINTS,CLASSES] | cifar10:DIR | mnist:DIR | csv:FILE
-    /// [default: the one the model was trained on]. Other data than the model's needs
-    /// --allow-mismatch.
-    #[arg(long, value_parser = parse_spec)]
+    /// The data source (help from the table of formats, [`data_help`]).
+    #[arg(
+        long,
+        value_parser = parse_spec,
+        help = data_help("[default: the one the model was trained on]. Other data than the model's needs --allow-mismatch."),
+        long_help = format!("{}\n\n{}", data_help("[default: the one the model was trained on]. Other data than the model's needs --allow-mismatch."), data_formats())
+    )]
     pub data: Option<DataSpec>,
     /// Seed of the data split [default: the model's]. Another seed than the model's needs
     /// --allow-mismatch: it puts examples the model trained on into the test split.
@@ -449,6 +460,23 @@ pub enum Dtype {
 }
 
 /// Parses a `--data` value.
+/// `--data`'s help, from the table of formats: `Data source: digits | spiral[:POINTS,CLASSES]
+/// | ...`, then `default`.
+fn data_help(default: &str) -> String {
+    let forms: Vec<&str> = FORMATS.iter().map(|f| f.syntax).collect();
+    format!("Data source: {} {default}", forms.join(" | "))
+}
+
+/// The data formats, one line each: the syntax and what the data is.
+fn data_formats() -> String {
+    let width = FORMATS.iter().map(|f| f.syntax.len()).max().unwrap_or(0);
+    let lines: Vec<String> = FORMATS
+        .iter()
+        .map(|f| format!("  {:width$}  {}", f.syntax, f.about))
+        .collect();
+    lines.join("\n")
+}
+
 fn parse_spec(s: &str) -> Result<DataSpec, String> {
     s.parse::<DataSpec>().map_err(|e| e.to_string())
 }

@@ -51,7 +51,7 @@ impl Settings {
         };
         let data = match (&args.data, file.as_ref().and_then(|(_, t)| t.get("data"))) {
             (Some(data), _) => data.clone(),
-            (None, None) => DataSpec::Digits,
+            (None, None) => DataSpec::default(),
             (None, Some(Value::String(text))) => text
                 .parse()
                 .map_err(|e| in_file(format!("data = \"{text}\": {e}")))?,

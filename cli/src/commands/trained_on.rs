@@ -84,8 +84,7 @@ pub fn choose_data(model_path: &Path, info: &ModelInfo, args: &ModelArgs) -> Out
         (Some(given), Some(recorded)) if given.same_source(&recorded) => (given.clone(), true),
         // The recorded files have moved: --data names where they are now.
         (Some(given), Some(recorded))
-            if !is_there(&recorded)
-                && std::mem::discriminant(given) == std::mem::discriminant(&recorded) =>
+            if !is_there(&recorded) && given.name() == recorded.name() =>
         {
             (given.clone(), true)
         }
@@ -139,10 +138,7 @@ pub fn choose_data(model_path: &Path, info: &ModelInfo, args: &ModelArgs) -> Out
 
 /// Whether the files a spec names exist (built-in and generated data always do).
 fn is_there(spec: &DataSpec) -> bool {
-    match spec {
-        DataSpec::Csv(path) | DataSpec::Mnist(path) | DataSpec::Cifar10(path) => path.exists(),
-        DataSpec::Digits | DataSpec::Spiral { .. } => true,
-    }
+    spec.path().is_none_or(|path| path.exists())
 }
 
 /// The data a resumed run continues on: the one its state records; `--data` may repeat it

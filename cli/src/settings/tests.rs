@@ -32,7 +32,7 @@ fn no_flags_and_no_file_give_the_data_sources_defaults() {
     assert!(settings.given.is_empty());
     assert!(settings.describe().ends_with("(the defaults for spiral)"));
     let digits = Settings::resolve(&train_args(&[])).unwrap();
-    assert_eq!(digits.data, DataSpec::Digits);
+    assert_eq!(digits.data, DataSpec::default());
 }
 
 #[test]
@@ -48,13 +48,13 @@ fn flags_override_the_file_which_overrides_the_defaults() {
     let data_flag = train_args(&["--config", &path, "--data", "digits"]);
     assert_eq!(
         Settings::resolve(&data_flag).unwrap().data,
-        DataSpec::Digits
+        DataSpec::default()
     );
 }
 
 #[test]
 fn a_new_schedule_kind_replaces_the_old_settings_and_the_same_kind_keeps_them() {
-    let base = TrainConfig::for_data(&DataSpec::Digits);
+    let base = TrainConfig::for_data(&DataSpec::default());
     let cosine = Settings::resolve(&train_args(&[
         "--schedule",
         "cosine",

@@ -165,7 +165,7 @@ pub enum DataError {
     /// A data spec string that names no known source.
     #[error(
         "bad data spec '{spec}': {reason}; expected one of: {}",
-        super::spec::ACCEPTED_FORMS
+        super::format::accepted_forms()
     )]
     Spec {
         /// The string as given.

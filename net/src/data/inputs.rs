@@ -6,7 +6,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use super::file::{DataFile, PIXEL_MAX};
-use super::{csv, idx, DataError, Dataset, ImageShape, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+use super::{csv, mnist, DataError, Dataset, ImageShape, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
 
 /// Rows of features to score, in order, labelled or not.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +66,7 @@ pub fn read_inputs(path: &Path, features: usize) -> Result<Inputs, DataError> {
         .ok()
         .map(u32::from_be_bytes);
     if magic == Some(IDX_IMAGES_MAGIC) {
-        let (pixels, count, shape) = idx::read_images(path)?;
+        let (pixels, count, shape) = mnist::read_images(path)?;
         let features = Array2::from_shape_vec((count, shape.len()), pixels)
             .map_err(|e| DataError::Invalid(format!("IDX images {}: {e}", path.display())))?;
         return Ok(Inputs {

@@ -10,7 +10,8 @@
 //! [`MAX_DATA_FILE_BYTES`](crate::limits::MAX_DATA_FILE_BYTES). Labels are below
 //! [`MAX_CLASSES`](crate::limits::MAX_CLASSES).
 //! A [`DataSpec`] such as `mnist:/data/mnist` names a source on the command line; [`load`]
-//! turns it into splits.
+//! turns it into splits. Both read [`FORMATS`], one row per format: a new format is a reader
+//! file and a row there.
 //!
 //! | spec | reader | format | scaling | split |
 //! |---|---|---|---|---|
@@ -65,8 +66,9 @@ mod dataset;
 mod digits;
 mod error;
 mod file;
-mod idx;
+mod format;
 mod inputs;
+mod mnist;
 mod preprocess;
 mod spec;
 mod spiral;
@@ -79,12 +81,13 @@ pub use csv::{csv, read_csv, MAX_CSV_CLASSES};
 pub use dataset::{Dataset, ImageShape, SplitFractions, Splits};
 pub use digits::{digits, digits_splits, DIGITS_CSV_GZ, DIGITS_LEN};
 pub use error::DataError;
-pub use idx::{
+pub use format::{accepted_forms, find_format, Argument, Format, FORMATS};
+pub use inputs::{read_inputs, Inputs};
+pub use mnist::{
     mnist, mnist_with_val, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, MNIST_DEFAULT_VAL, MNIST_FILES,
 };
-pub use inputs::{read_inputs, Inputs};
 pub use preprocess::MeanImage;
-pub use spec::{load, DataSpec, ACCEPTED_FORMS};
+pub use spec::{load, DataSpec};
 pub use spiral::{
     spiral, spiral_splits, SPIRAL_DEFAULT_CLASSES, SPIRAL_DEFAULT_POINTS, SPIRAL_MAX_POINTS,
 };

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
 use super::{DataError, Dataset, SplitFractions, Splits};
-use crate::limits::check_classes;
+use crate::limits::{check_classes, quote};
 
 /// Default points per arm for the `spiral` data spec.
 pub const SPIRAL_DEFAULT_POINTS: usize = 100;
@@ -80,4 +80,45 @@ pub fn spiral_splits(
     seed: u64,
 ) -> Result<Splits, DataError> {
     spiral(points_per_class, classes, seed)?.shuffle_split(SplitFractions::default(), seed)
+}
+
+/// Checks spiral's `--data` argument `POINTS,CLASSES` (see [`spiral_size`]) and returns its
+/// canonical form: `""` for the default size, so that `spiral:100,3` is `spiral`.
+pub(crate) fn spiral_argument(arg: &str) -> Result<String, String> {
+    let parsed = arg
+        .split_once(',')
+        .and_then(|(p, c)| Some((p.trim().parse().ok()?, c.trim().parse().ok()?)));
+    let Some((points_per_class, classes)) = parsed else {
+        return Err(format!(
+            "spiral's argument '{}' is not POINTS,CLASSES (two positive integers)",
+            quote(arg)
+        ));
+    };
+    spiral_size(points_per_class, classes)
+        .map_err(|reason| format!("spiral:{points_per_class},{classes} {reason}"))?;
+    Ok(
+        if (points_per_class, classes) == (SPIRAL_DEFAULT_POINTS, SPIRAL_DEFAULT_CLASSES) {
+            String::new()
+        } else {
+            format!("{points_per_class},{classes}")
+        },
+    )
+}
+
+/// Loads `spiral[:POINTS,CLASSES]` from its canonical argument ([`spiral_argument`]; `""` for
+/// the default size), split by `seed` ([`spiral_splits`]).
+pub(crate) fn load_spiral(arg: &str, seed: u64) -> Result<Splits, DataError> {
+    let (points_per_class, classes) = if arg.is_empty() {
+        (SPIRAL_DEFAULT_POINTS, SPIRAL_DEFAULT_CLASSES)
+    } else {
+        arg.split_once(',')
+            .and_then(|(p, c)| Some((p.parse().ok()?, c.parse().ok()?)))
+            .ok_or_else(|| {
+                DataError::Invalid(format!(
+                    "spiral's argument '{}' is not POINTS,CLASSES",
+                    quote(arg)
+                ))
+            })?
+    };
+    spiral_splits(points_per_class, classes, seed)
 }

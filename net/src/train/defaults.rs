@@ -23,7 +23,7 @@ impl TrainConfig {
     /// ```
     /// use tapegrad_net::data::DataSpec;
     /// use tapegrad_net::train::TrainConfig;
-    /// let digits = TrainConfig::for_data(&DataSpec::Digits);
+    /// let digits = TrainConfig::for_data(&DataSpec::default());
     /// assert_eq!(digits, TrainConfig::default());
     /// assert!(digits.validate().is_ok());
     /// let spiral = TrainConfig::for_data(&"spiral".parse()?);
@@ -48,8 +48,9 @@ impl TrainConfig {
             monitor: Monitor::ValLoss,
             patience: None,
         };
-        match data {
-            DataSpec::Spiral { .. } => TrainConfig {
+        match data.name() {
+            "digits" => digits,
+            "spiral" => TrainConfig {
                 reg: 1e-5,
                 lr: 0.05,
                 schedule: Schedule::Cosine {
@@ -60,12 +61,12 @@ impl TrainConfig {
                 epochs: 500,
                 ..digits
             },
-            DataSpec::Mnist(_) | DataSpec::Cifar10(_) | DataSpec::Csv(_) => TrainConfig {
+            // Files: MNIST, CIFAR-10, CSV and any format added later.
+            _ => TrainConfig {
                 lr: 1e-3,
                 schedule: Schedule::Exponential { lr_decay: 0.98 },
                 ..digits
             },
-            DataSpec::Digits => digits,
         }
     }
 }

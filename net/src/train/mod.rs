@@ -57,7 +57,7 @@ impl Default for TrainConfig {
     /// The defaults for the built-in digits ([`TrainConfig::for_data`] gives those of each data
     /// source): 98% test accuracy in well under a second.
     fn default() -> Self {
-        TrainConfig::for_data(&crate::data::DataSpec::Digits)
+        TrainConfig::for_data(&crate::data::DataSpec::default())
     }
 }
 

@@ -11,7 +11,7 @@ use ndarray::{s, Array2, ArrayD, Axis, Ix2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
-use tapegrad::autograd::{Element, Leaf, Tape};
+use tapegrad_autograd::{Element, Leaf, Tape};
 
 fn random(rng: &mut StdRng, rows: usize, cols: usize) -> Array2<f64> {
     Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0))
@@ -58,7 +58,7 @@ fn check_matmul<T: Element>(a: Leaf<T>, b: Leaf<T>, g: &Array2<f64>, what: &str)
     };
     let tape = Tape::<T>::new();
     let (va, vb) = (tape.param(a), tape.param(b));
-    let f64_of = |v: tapegrad::autograd::Var<'_, T>| {
+    let f64_of = |v: tapegrad_autograd::Var<'_, T>| {
         v.value()
             .mapv(|x| x.as_f64())
             .into_dimensionality::<Ix2>()

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use ndarray::{array, Array, Array0, Array1, Array2, ArrayD, Ix1, Ix2, Ix3, IxDyn};
-use tapegrad::net::tensor_file::{Dtype, Origin, TensorFile, TensorFileError};
+use tapegrad_net::tensor_file::{Dtype, Origin, TensorFile, TensorFileError};
 
 /// The entries of a directory, by name.
 fn entries(dir: &Path) -> BTreeSet<String> {
