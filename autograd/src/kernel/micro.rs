@@ -54,15 +54,16 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let nr = NV * S::LANES;
-    // With one panel of B, each panel of A is used once: read whole panels of A in place
-    // rather than copy them first (only a last, short panel is packed, to pad it).
-    let in_place = n <= nr;
+    // Panels of A are read in place (only a last, short panel is packed, to pad it) when
+    // there is one panel of B, so that each panel of A is used once, and when A is row-major,
+    // whose packing would be a transposition, element by element.
+    let in_place = n <= nr || a.cs == 1;
     for jc in (0..n).step_by(S::NC) {
         let nc = S::NC.min(n - jc);
         let kc_step = depth::<S>(k);
         for pc in (0..k).step_by(kc_step) {
             let kc = kc_step.min(k - pc);
-            pack_b(b, (pc, kc), (jc, nc), nr, S::LANES, pb);
+            pack_b::<_, NV>(b, (pc, kc), (jc, nc), S::LANES, pb);
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(S::MC) {
                 let mc = S::MC.min(m - ic);
@@ -172,7 +173,10 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     let mut acc = [[S::zero(); NV]; MR];
     for _ in 0..kc {
         let mut bv = [S::zero(); NV];
-        S::prefetch(b.wrapping_add(PREFETCH_STEPS * b_step));
+        // Every cache line of B's step (a 64-byte vector each with AVX-512 f32).
+        for v in 0..NV {
+            S::prefetch(b.wrapping_add(PREFETCH_STEPS * b_step + v * S::LANES));
+        }
         for (v, x) in bv.iter_mut().enumerate() {
             *x = S::load(b.add(v * S::LANES));
         }
