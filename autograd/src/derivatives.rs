@@ -77,10 +77,7 @@ pub(crate) fn backprop<T: Element>(
             // dx = g / N in every element.
             Reduction::Mean => d.fill(*x, g.scalar() * T::cast(1.0 / val(*x).len() as f64)),
             // dx = 2 g x.
-            Reduction::SumSquares => {
-                let two_g = g.scalar() + g.scalar();
-                d.map(*x, &val(*x), |x| two_g * x);
-            }
+            Reduction::SumSquares => d.scaled(*x, g.scalar() + g.scalar()),
         },
         // dx = g, broadcast back along the summed axis.
         Op::SumAxis { x, axis, keepdims } => {

@@ -9,10 +9,11 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
+use crate::deferred::Deferred;
 use crate::ops::broadcast::{reduce_into, stretch};
 use crate::ops::custom::{with_views, STACK_INPUTS};
-use crate::ops::gemm::gemm;
-use crate::ops::matmul::matrix_mut;
+use crate::ops::gemm::{gemm, gemm_scaled_plus};
+use crate::ops::matmul::{as_matrix, matrix_mut};
 use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
 use crate::pool::Pool;
 use crate::tape::Node;
@@ -49,6 +50,8 @@ pub(crate) struct Sinks<'a, T: Element> {
     pub nodes: &'a [Node<T>],
     pub slots: &'a mut [Option<ArrayD<T>>],
     pub pool: &'a mut Pool<T>,
+    /// Shares `s · x` not written yet, for a product to add them as it stores.
+    pub deferred: &'a mut Deferred<T>,
 }
 
 impl<T: Element> Sinks<'_, T> {
@@ -58,6 +61,7 @@ impl<T: Element> Sinks<'_, T> {
         if !self.nodes[i].requires_grad {
             return;
         }
+        self.deferred.settle(i, self.nodes, self.slots);
         let fresh = self.slots[i].is_none();
         let pool = &mut *self.pool;
         let slot =
@@ -182,14 +186,21 @@ impl<T: Element> Sinks<'_, T> {
         });
     }
 
-    /// Input `i` gets `f(x)` elementwise, `x` being its value.
-    pub fn map(&mut self, i: usize, x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) {
+    /// Input `i` gets `s · x`, `x` being its value. As its first share this is deferred (see
+    /// [`Deferred`]), for a product that comes next to add in its store.
+    pub fn scaled(&mut self, i: usize, s: T) {
+        let node = &self.nodes[i];
+        if node.requires_grad && self.slots[i].is_none() && self.deferred.defer(i, s) {
+            self.slots[i] = Some(self.pool.dirty(node.value.view().shape()));
+            return;
+        }
+        let x = node.value.view();
         self.with(i, |mut dst, fresh, _| {
-            let zip = Zip::from(&mut dst).and(x);
+            let zip = Zip::from(&mut dst).and(&x);
             if fresh {
-                zip.for_each(|d, &x| *d = f(x));
+                zip.for_each(|d, &x| *d = s * x);
             } else {
-                zip.for_each(|d, &x| *d += f(x));
+                zip.for_each(|d, &x| *d += s * x);
             }
         });
     }
@@ -256,6 +267,17 @@ impl<T: Element> Sinks<'_, T> {
         a: ndarray::ArrayView2<'_, T>,
         b: ndarray::ArrayView2<'_, T>,
     ) {
+        let node = &self.nodes[i];
+        if node.requires_grad {
+            if let Some(s) = self.deferred.take(i) {
+                let x = as_matrix("matmul", node.value.view()).expect("a matmul input is 2-D");
+                let dst = self.slots[i]
+                    .as_mut()
+                    .expect("a deferred share has its buffer");
+                gemm_scaled_plus(a, b, matrix_mut(dst.view_mut()), (s, x));
+                return;
+            }
+        }
         self.with(i, |dst, fresh, _| gemm(a, b, matrix_mut(dst), !fresh));
     }
 
