@@ -75,7 +75,7 @@ pub(crate) fn lane_sum_f64<T: Element>(lane: &ArrayView1<'_, T>) -> f64 {
 }
 
 /// `Σ f(x)` over every element, pairwise in `f64`.
-fn sum_map<T: Element>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> f64) -> f64 {
+fn sum_map<T: Element>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> f64 + Sync) -> f64 {
     match x.as_slice_memory_order() {
         Some(s) => add_lanes(lanes(s, &|b| in_f64(b, &f))),
         None => iter_sum(x.iter().map(|&v| f(v))),
@@ -91,14 +91,22 @@ fn add_lanes(a: [f64; 8]) -> f64 {
 /// eight lanes), halves of the block sequence added lane by lane. Keeping eight lanes up the
 /// tree, rather than adding them up in every block, keeps the loops vectorised and the tree as
 /// cheap as eight running sums.
-fn lanes<T: Copy>(s: &[T], block: &impl Fn(&[T]) -> [f64; 8]) -> [f64; 8] {
+fn lanes<T: Copy + Sync>(s: &[T], block: &(impl Fn(&[T]) -> [f64; 8] + Sync)) -> [f64; 8] {
     if s.len() > BLOCK {
         let (left, right) = s.split_at(s.len().div_ceil(BLOCK) / 2 * BLOCK);
-        let (a, b) = (lanes(left, block), lanes(right, block));
+        // Long halves on two threads: the tree, and so the sum, is the same either way.
+        let (a, b) = if s.len() >= PARALLEL_FROM && rayon::current_num_threads() > 1 {
+            rayon::join(|| lanes(left, block), || lanes(right, block))
+        } else {
+            (lanes(left, block), lanes(right, block))
+        };
         return std::array::from_fn(|k| a[k] + b[k]);
     }
     block(s)
 }
+
+/// Sums of at least this many elements split their halves between two threads.
+const PARALLEL_FROM: usize = 1 << 17;
 
 /// `Σ f(s)` of one block in eight `f64` lanes (element `k` goes to lane `k mod 8`).
 fn in_f64<T: Copy>(s: &[T], f: &impl Fn(T) -> f64) -> [f64; 8] {
