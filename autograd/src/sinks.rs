@@ -38,6 +38,16 @@ impl<T: Element> Upstream<T> {
             .view()
     }
 
+    /// `g = rule(g, v)` elementwise in the gradient's own buffer, `rule` being the chain rule of
+    /// the unary `op` and `v` the value it reads.
+    pub fn chain_in_place(&mut self, v: &ArrayViewD<'_, T>, op: UnaryOp<T>) {
+        let buf = self
+            .buf
+            .as_mut()
+            .expect("the upstream gradient is changed before it is handed on");
+        op.apply(InPlace { g: buf, v });
+    }
+
     /// Its single element (the gradient of a full reduction).
     pub fn scalar(&self) -> T {
         self.view().iter().next().copied().unwrap_or_else(T::zero)
@@ -330,6 +340,24 @@ impl<T: Element> Sinks<'_, T> {
             }
         }
         Ok(())
+    }
+}
+
+/// A unary op's chain rule applied to a gradient in its own buffer.
+struct InPlace<'g, 'v, T> {
+    g: &'g mut ArrayD<T>,
+    v: &'v ArrayViewD<'v, T>,
+}
+
+impl<T: Element> UnaryKernel<T> for InPlace<'_, '_, T> {
+    type Output = ();
+    fn run<F, D>(self, _: &'static str, _: F, _: Reads, rule: D)
+    where
+        D: Fn(T, T) -> T,
+    {
+        Zip::from(self.g)
+            .and(self.v)
+            .for_each(|g, &v| *g = rule(*g, v));
     }
 }
 
