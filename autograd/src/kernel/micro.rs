@@ -178,6 +178,10 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         S::prefetch(row.offset((t.cols as isize - 1) * t.cs));
     }
     let mut acc = [[S::zero(); NV]; MR];
+    // An unpacked panel's rows, each from its own pointer: addresses that do not depend on
+    // one another (`a + i·rs` would be formed by a chain of MR additions every step).
+    let rows: [*const S::E; MR] = std::array::from_fn(|i| a.wrapping_offset(i as isize * rs));
+    let mut step = 0isize;
     for _ in 0..kc {
         let mut bv = [S::zero(); NV];
         // Every cache line of B's step (a 64-byte vector each with AVX-512 f32).
@@ -188,12 +192,17 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
             *x = S::load(b.add(v * S::LANES));
         }
         for (i, row) in acc.iter_mut().enumerate() {
-            let av = S::splat(*a.offset(i as isize * rs));
+            let av = if PACKED {
+                S::splat(*a.offset(i as isize))
+            } else {
+                S::splat(*rows[i].offset(step))
+            };
             for (x, &bx) in row.iter_mut().zip(&bv) {
                 *x = S::mul_add(av, bx, *x);
             }
         }
         a = a.offset(cs);
+        step += cs;
         b = b.add(b_step);
     }
     let full = t.cs == 1 && t.cols == NV * S::LANES;
