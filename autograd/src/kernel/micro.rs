@@ -193,7 +193,7 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         }
         for (i, row) in acc.iter_mut().enumerate() {
             let av = if PACKED {
-                S::splat(*a.offset(i as isize))
+                S::splat(*a.add(i))
             } else {
                 S::splat(*rows[i].offset(step))
             };
