@@ -28,7 +28,7 @@ impl<'t, T: Element> Var<'t, T> {
     /// let tape = Tape::<f64>::new();
     /// let x = tape.constant(array![[1.0, 2.0], [-1.0, 0.5]]);
     /// let w = tape.param(array![[1.0, -1.0], [0.5, 1.0]]);
-    /// let b = tape.param(array![0.0, -1.0]);
+    /// let b = tape.param(array![0.0, -2.0]);
     /// let y = x.linear_relu(w, b)?;
     /// assert_eq!(y.value(), array![[2.0, 0.0], [0.0, 0.0]].into_dyn());
     /// let g = y.sum().backward()?;
