@@ -24,8 +24,9 @@ def main(path):
             flops[r["shape"]] = r["flops"]
     shapes = list(dict.fromkeys(r["shape"] for r in rows if r.get("kind") == "step"))
     fma = meta["fma_ceiling_gflops"]
+    ceiling = f"{fma} GFLOP/s" if fma else "not measured"
     print(f"CPU: {meta['cpu']}; SIMD: {meta['isa']}; threads: {meta['threads']}; "
-          f"FMA ceiling (f32): {fma} GFLOP/s; {meta['rounds']} rounds; {meta['date']}")
+          f"FMA ceiling (f32): {ceiling}; {meta['rounds']} rounds; {meta['date']}")
     print()
     print("ms per step, median of the rounds (GFLOP/s of the step's matrix products)")
     print()
@@ -51,6 +52,8 @@ def main(path):
                 ratios.append(f"{ms[(s, 'tape')][rnd] / min(best):.2f}")
         cells.append(" / ".join(ratios) or "-")
         print("| " + " | ".join(cells) + " |")
+    if not fma:
+        return
     print()
     print(f"GFLOP/s against the FMA ceiling of {fma} GFLOP/s (fma_peak.c, best of 1 and "
           f"{meta['threads']} threads): tape at " + ", ".join(
