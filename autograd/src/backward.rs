@@ -2,6 +2,7 @@
 
 use ndarray::Dimension;
 
+use crate::deferred::Deferred;
 use crate::derivatives::{backprop, Arenas};
 use crate::gradients::Gradients;
 use crate::op::Op;
@@ -57,20 +58,24 @@ impl<'t, T: Element> Var<'t, T> {
             slots[self.index] = Some(seed);
         }
         let arenas = Arenas { labels, inputs };
+        let mut deferred = Deferred::new();
         for i in (0..=self.index).rev() {
             let node = &nodes[i];
             if matches!(node.op, Op::Leaf { .. }) {
                 continue;
             }
+            deferred.settle(i, nodes, &mut slots);
             let (before, rest) = slots.split_at_mut(i);
             let Some(g) = rest[0].take() else { continue };
             let mut sinks = Sinks {
                 nodes,
                 slots: before,
                 pool,
+                deferred: &mut deferred,
             };
             backprop(node, g, &mut sinks, &arenas)?;
         }
+        deferred.settle_all(nodes, &mut slots);
         Ok(Gradients::new(self.tape, slots))
     }
 }

@@ -13,6 +13,7 @@ use crate::op::Op;
 use crate::ops::binary::BinaryOp;
 use crate::ops::matmul::as_matrix;
 use crate::ops::reduce::Reduction;
+use crate::ops::unary::UnaryOp;
 use crate::sinks::{Sinks, Upstream};
 use crate::tape::Node;
 use crate::{Element, Result};
@@ -77,10 +78,7 @@ pub(crate) fn backprop<T: Element>(
             // dx = g / N in every element.
             Reduction::Mean => d.fill(*x, g.scalar() * T::cast(1.0 / val(*x).len() as f64)),
             // dx = 2 g x.
-            Reduction::SumSquares => {
-                let two_g = g.scalar() + g.scalar();
-                d.map(*x, &val(*x), |x| two_g * x);
-            }
+            Reduction::SumSquares => d.scaled(*x, g.scalar() + g.scalar()),
         },
         // dx = g, broadcast back along the summed axis.
         Op::SumAxis { x, axis, keepdims } => {
@@ -124,6 +122,23 @@ pub(crate) fn backprop<T: Element>(
             let g = as_matrix("matmul", g)?;
             d.product(*a, g, bv.t());
             d.product(*b, av.t(), g);
+        }
+        // y = relu(x W + b): dz = g where y > 0 (relu's rule, which reads only the sign and
+        // NaN-ness of relu's input, and y has both), in g's own buffer; then dW = xᵀ dz,
+        // dx = dz Wᵀ, db = Σ_rows dz.
+        Op::LinearRelu { x, w, b } => {
+            g.chain_in_place(&y, UnaryOp::Relu);
+            {
+                let (xv, wv) = (
+                    as_matrix("linear_relu", val(*x))?,
+                    as_matrix("linear_relu", val(*w))?,
+                );
+                let dz = g.view();
+                let dz = as_matrix("linear_relu", dz)?;
+                d.product(*w, xv.t(), dz);
+                d.product(*x, dz, wv.t());
+            }
+            d.linear(&mut g, [(*b, one)]);
         }
         // Yours: CustomOp::backward, into pooled buffers of the inputs' shapes.
         Op::Custom { op, inputs } => {

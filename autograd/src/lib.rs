@@ -65,6 +65,7 @@
 
 mod backward;
 mod custom_op;
+mod deferred;
 pub mod derivatives;
 mod dot;
 mod element;

@@ -42,6 +42,8 @@ pub(crate) enum Op<T: Element> {
     Pick { x: usize, labels: Range<usize> },
     /// The matrix product `a · b`.
     MatMul { a: usize, b: usize },
+    /// `relu(x · w + b)`, a layer in one op.
+    LinearRelu { x: usize, w: usize, b: usize },
     /// A user-defined op; `inputs` is a range into the tape's input arena.
     Custom {
         op: Box<dyn CustomOp<T>>,
@@ -64,6 +66,7 @@ impl<T: Element> Op<T> {
             Op::LogSoftmax { .. } => "log_softmax",
             Op::Pick { .. } => "pick",
             Op::MatMul { .. } => "matmul",
+            Op::LinearRelu { .. } => "linear_relu",
             Op::Custom { op, .. } => op.name(),
         }
     }
@@ -75,6 +78,11 @@ impl<T: Element> Op<T> {
             Op::Leaf { .. } => {}
             Op::Binary { a, b, .. } | Op::MatMul { a, b } => {
                 f(*a);
+                f(*b);
+            }
+            Op::LinearRelu { x, w, b } => {
+                f(*x);
+                f(*w);
                 f(*b);
             }
             Op::Unary { x, .. }

@@ -9,10 +9,11 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
-use crate::kernel::gemm::gemm;
+use crate::deferred::Deferred;
+use crate::kernel::gemm::{gemm, gemm_scaled_plus};
 use crate::ops::broadcast::{reduce_into, stretch};
 use crate::ops::custom::{with_views, STACK_INPUTS};
-use crate::ops::matmul::matrix_mut;
+use crate::ops::matmul::{as_matrix, matrix_mut};
 use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
 use crate::pool::Pool;
 use crate::tape::Node;
@@ -37,6 +38,16 @@ impl<T: Element> Upstream<T> {
             .view()
     }
 
+    /// `g = rule(g, v)` elementwise in the gradient's own buffer, `rule` being the chain rule of
+    /// the unary `op` and `v` the value it reads.
+    pub fn chain_in_place(&mut self, v: &ArrayViewD<'_, T>, op: UnaryOp<T>) {
+        let buf = self
+            .buf
+            .as_mut()
+            .expect("the upstream gradient is changed before it is handed on");
+        op.apply(InPlace { g: buf, v });
+    }
+
     /// Its single element (the gradient of a full reduction).
     pub fn scalar(&self) -> T {
         self.view().iter().next().copied().unwrap_or_else(T::zero)
@@ -49,6 +60,8 @@ pub(crate) struct Sinks<'a, T: Element> {
     pub nodes: &'a [Node<T>],
     pub slots: &'a mut [Option<ArrayD<T>>],
     pub pool: &'a mut Pool<T>,
+    /// Shares `s · x` not written yet, for a product to add them as it stores.
+    pub deferred: &'a mut Deferred<T>,
 }
 
 impl<T: Element> Sinks<'_, T> {
@@ -58,6 +71,7 @@ impl<T: Element> Sinks<'_, T> {
         if !self.nodes[i].requires_grad {
             return;
         }
+        self.deferred.settle(i, self.nodes, self.slots);
         let fresh = self.slots[i].is_none();
         let pool = &mut *self.pool;
         let slot =
@@ -182,14 +196,21 @@ impl<T: Element> Sinks<'_, T> {
         });
     }
 
-    /// Input `i` gets `f(x)` elementwise, `x` being its value.
-    pub fn map(&mut self, i: usize, x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) {
+    /// Input `i` gets `s · x`, `x` being its value. As its first share this is deferred (see
+    /// [`Deferred`]), for a product that comes next to add in its store.
+    pub fn scaled(&mut self, i: usize, s: T) {
+        let node = &self.nodes[i];
+        if node.requires_grad && self.slots[i].is_none() && self.deferred.defer(i, s) {
+            self.slots[i] = Some(self.pool.dirty(node.value.view().shape()));
+            return;
+        }
+        let x = node.value.view();
         self.with(i, |mut dst, fresh, _| {
-            let zip = Zip::from(&mut dst).and(x);
+            let zip = Zip::from(&mut dst).and(&x);
             if fresh {
-                zip.for_each(|d, &x| *d = f(x));
+                zip.for_each(|d, &x| *d = s * x);
             } else {
-                zip.for_each(|d, &x| *d += f(x));
+                zip.for_each(|d, &x| *d += s * x);
             }
         });
     }
@@ -256,6 +277,17 @@ impl<T: Element> Sinks<'_, T> {
         a: ndarray::ArrayView2<'_, T>,
         b: ndarray::ArrayView2<'_, T>,
     ) {
+        let node = &self.nodes[i];
+        if node.requires_grad {
+            if let Some(s) = self.deferred.take(i) {
+                let x = as_matrix("matmul", node.value.view()).expect("a matmul input is 2-D");
+                let dst = self.slots[i]
+                    .as_mut()
+                    .expect("a deferred share has its buffer");
+                gemm_scaled_plus(a, b, matrix_mut(dst.view_mut()), (s, x));
+                return;
+            }
+        }
         self.with(i, |dst, fresh, _| gemm(a, b, matrix_mut(dst), !fresh));
     }
 
@@ -308,6 +340,24 @@ impl<T: Element> Sinks<'_, T> {
             }
         }
         Ok(())
+    }
+}
+
+/// A unary op's chain rule applied to a gradient in its own buffer.
+struct InPlace<'g, 'v, T> {
+    g: &'g mut ArrayD<T>,
+    v: &'v ArrayViewD<'v, T>,
+}
+
+impl<T: Element> UnaryKernel<T> for InPlace<'_, '_, T> {
+    type Output = ();
+    fn run<F, D>(self, _: &'static str, _: F, _: Reads, rule: D)
+    where
+        D: Fn(T, T) -> T,
+    {
+        Zip::from(self.g)
+            .and(self.v)
+            .for_each(|g, &v| *g = rule(*g, v));
     }
 }
 

@@ -204,8 +204,9 @@ fn f32_tape_matches_f64_tape_to_f32_precision() {
     assert_ne!(loss32, loss64);
 }
 
-/// The L2 term of a large f32 weight matrix stays accurate: `sum_squares` (and `sum`)
-/// accumulate in f64, where a plain sequential f32 sum of the 3,145,728 squares of a 3072x1024
+/// The L2 term of a large f32 weight matrix stays accurate: `sum_squares` adds blocks of 128
+/// squares in f32 (all positive: nothing cancels) and the blocks in f64, `sum` accumulates in
+/// f64, where a plain sequential f32 sum of the 3,145,728 squares of a 3072x1024
 /// matrix drifts by about 1e-3 relative (0.3% was measured on the peers' large shape).
 #[test]
 fn sum_of_squares_of_a_large_f32_matrix_is_accurate() {
@@ -232,6 +233,31 @@ fn sum_of_squares_of_a_large_f32_matrix_is_accurate() {
         "naive f32 sum unexpectedly accurate ({:e})",
         rel(naive)
     );
+}
+
+/// A long sum splits its halves between two threads: the pairwise tree is the same, so are the
+/// bits, however many threads rayon has.
+#[test]
+fn long_sums_are_the_same_bits_on_one_thread_and_on_two() {
+    use rand::Rng;
+    let mut r = rng(5);
+    let x =
+        ndarray::Array1::from_shape_fn((1 << 19) + 37, |_| r.random_range(-1.0f32..1.0)).into_dyn();
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            (
+                tapegrad_autograd::sum_f64(&x.view()),
+                tapegrad_autograd::sum_squares_f64(&x.view()),
+            )
+        })
+    };
+    let (one, two) = (on(1), on(2));
+    assert_eq!(one.0.to_bits(), two.0.to_bits(), "sum");
+    assert_eq!(one.1.to_bits(), two.1.to_bits(), "sum of squares");
 }
 
 /// 100,000 values alternating ±1e8, each plus a small value in [0, 0.002): the sum (≈ 100)

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use crate::kernel::Isa;
+use crate::kernel::{Isa, Start};
 use crate::Element;
 
 /// Products of fewer multiply-adds than this run on the calling thread.
@@ -121,10 +121,64 @@ pub fn gemm_with<T: Element>(
         0 => rayon::current_num_threads(),
         t => t,
     };
+    let start = if accumulate {
+        Start::Accumulate
+    } else {
+        Start::Overwrite
+    };
+    run(kernel, threads, a, b, c, start);
+}
+
+/// `c = s·x + a · b` in one pass over `c` (for a gradient whose first share is a scaled copy
+/// of a value, and whose next is a product), the same bit for bit as `c = s·x` followed by
+/// `c += a · b`. Kernel and threads as [`gemm`].
+pub(crate) fn gemm_scaled_plus<T: Element>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: ArrayViewMut2<'_, T>,
+    (s, x): (T, ArrayView2<'_, T>),
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    assert_eq!(k, b.nrows(), "gemm: inner dimensions differ");
+    assert_eq!(c.dim(), (m, n), "gemm: output shape");
+    assert_eq!(x.dim(), (m, n), "gemm: the scaled start's shape");
+    let threads = match threads_for(m, k, n) {
+        0 => rayon::current_num_threads(),
+        t => t,
+    };
+    run(
+        Kernel::auto::<T>(m, k, n),
+        threads,
+        a,
+        b,
+        c,
+        Start::Scaled(x, s),
+    );
+}
+
+/// The product on `kernel`, shapes checked.
+fn run<T: Element>(
+    kernel: Kernel,
+    threads: usize,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    start: Start<ArrayView2<'_, T>, T>,
+) {
     match kernel {
-        Kernel::Packed(isa) => crate::kernel::product(isa, threads, a, b, c, accumulate),
+        Kernel::Packed(isa) => crate::kernel::product(isa, threads, a, b, c, start),
         #[cfg(feature = "gemm")]
-        Kernel::GemmCrate => gemm_crate(threads, a, b, c, accumulate),
+        Kernel::GemmCrate => {
+            let accumulate = match start {
+                Start::Overwrite => false,
+                Start::Accumulate => true,
+                Start::Scaled(x, s) => {
+                    c.zip_mut_with(&x, |c, &x| *c = s * x);
+                    true
+                }
+            };
+            gemm_crate(threads, a, b, c, accumulate)
+        }
     }
 }
 
@@ -182,5 +236,71 @@ fn gemm_crate<T: Element>(
             false,
             parallelism,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array2, ShapeBuilder};
+
+    use super::*;
+
+    /// Deterministic values in [-1, 1) that are not round numbers.
+    fn values(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            ((i * 7919 + j * 104_729 + seed * 13) % 2003) as f32 / 1001.5 - 1.0
+        })
+    }
+
+    #[test]
+    fn scaled_start_equals_scaling_then_accumulating_bit_for_bit_on_every_isa_and_thread_count() {
+        for isa in Isa::ALL.into_iter().filter(|i| i.is_supported()) {
+            for (m, k, n) in [(4, 0, 6), (5, 3, 7), (61, 300, 47), (130, 40, 90)] {
+                let (a, b, x) = (values(m, k, 1), values(k, n, 2), values(m, n, 3));
+                let s = 0.3f32;
+                let mut expected = x.mapv(|x| s * x);
+                gemm_with(
+                    Kernel::Packed(isa),
+                    1,
+                    a.view(),
+                    b.view(),
+                    expected.view_mut(),
+                    true,
+                );
+                for threads in [1, 2, 3] {
+                    // A row-major C, and a column-major one (computed as the transposed
+                    // product), with x in the other layout.
+                    let mut row_major = Array2::from_elem((m, n), f32::NAN);
+                    let start = Start::Scaled(x.view(), s);
+                    run(
+                        Kernel::Packed(isa),
+                        threads,
+                        a.view(),
+                        b.view(),
+                        row_major.view_mut(),
+                        start,
+                    );
+                    assert_eq!(
+                        row_major, expected,
+                        "{isa:?}, {m}x{k}x{n}, {threads} threads"
+                    );
+                    let mut col_major = Array2::from_elem((m, n).f(), f32::NAN);
+                    let x_t = x.t().as_standard_layout().into_owned();
+                    let start = Start::Scaled(x_t.t(), s);
+                    run(
+                        Kernel::Packed(isa),
+                        threads,
+                        a.view(),
+                        b.view(),
+                        col_major.view_mut(),
+                        start,
+                    );
+                    assert_eq!(
+                        col_major, expected,
+                        "{isa:?}, column-major, {threads} threads"
+                    );
+                }
+            }
+        }
     }
 }

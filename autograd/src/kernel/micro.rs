@@ -14,7 +14,7 @@
 
 use super::pack::{pack_a, pack_b};
 use super::simd::Simd;
-use super::{Mat, MatMut};
+use super::{Mat, MatMut, Start};
 
 /// The depth of the blocks the inner dimension `k` is cut into: at most `S::KC`, and as even
 /// as possible (784 is two blocks of 392, not 384 + 384 + 16). It depends on `k` alone, so the
@@ -48,22 +48,24 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     a: Mat<S::E>,
     b: Mat<S::E>,
     c: MatMut<S::E>,
-    accumulate: bool,
+    start: Start<Mat<S::E>, S::E>,
     pa: *mut S::E,
     pb: *mut S::E,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let nr = NV * S::LANES;
-    // With one panel of B, each panel of A is used once: read whole panels of A in place
-    // rather than copy them first (only a last, short panel is packed, to pad it).
-    let in_place = n <= nr;
+    // Panels of A are read in place (only a last, short panel is packed, to pad it) when
+    // there is one panel of B, so that each panel of A is used once, and when A is row-major,
+    // whose packing would be a transposition, element by element.
+    let in_place = n <= nr || a.cs == 1;
     for jc in (0..n).step_by(S::NC) {
         let nc = S::NC.min(n - jc);
         let kc_step = depth::<S>(k);
         for pc in (0..k).step_by(kc_step) {
             let kc = kc_step.min(k - pc);
-            pack_b(b, (pc, kc), (jc, nc), nr, S::LANES, pb);
-            let add = accumulate || pc > 0;
+            pack_b::<_, NV>(b, (pc, kc), (jc, nc), S::LANES, pb);
+            // Only the first depth block starts from `start`; the later ones add to C.
+            let start = if pc == 0 { start } else { Start::Accumulate };
             for ic in (0..m).step_by(S::MC) {
                 let mc = S::MC.min(m - ic);
                 if !in_place {
@@ -87,13 +89,18 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                         let cols = nr.min(nc - jr);
                         let width = cols.div_ceil(S::LANES) * S::LANES;
                         let bp = (pb.add(jr * kc).cast_const(), width);
+                        let (i, j) = (ic + ir, jc + jr);
                         let tile = Tile {
-                            c: c.at(ic + ir, jc + jr),
+                            c: c.at(i, j),
                             rs: c.rs,
                             cs: c.cs,
                             rows,
                             cols,
-                            add,
+                            start: match start {
+                                Start::Overwrite => Start::Overwrite,
+                                Start::Accumulate => Start::Accumulate,
+                                Start::Scaled(x, s) => Start::Scaled((x.at(i, j), x.rs, x.cs), s),
+                            },
                         };
                         let packed = panel.rs == 1 && panel.cs == MR as isize;
                         match (cols.div_ceil(S::LANES), packed) {
@@ -141,8 +148,9 @@ pub(crate) struct Tile<T> {
     cs: isize,
     rows: usize,
     cols: usize,
-    /// Add to C rather than overwrite it.
-    add: bool,
+    /// What the tile's product is added to: the tile of `s · x` is given by the pointer to its
+    /// first element and `x`'s strides.
+    start: Start<(*const T, isize, isize), T>,
 }
 
 /// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and one `NV`-vector-wide panel of B
@@ -170,38 +178,71 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         S::prefetch(row.offset((t.cols as isize - 1) * t.cs));
     }
     let mut acc = [[S::zero(); NV]; MR];
+    // An unpacked panel's rows, each from its own pointer: addresses that do not depend on
+    // one another (`a + i·rs` would be formed by a chain of MR additions every step).
+    let rows: [*const S::E; MR] = std::array::from_fn(|i| a.wrapping_offset(i as isize * rs));
+    let mut step = 0isize;
     for _ in 0..kc {
         let mut bv = [S::zero(); NV];
-        S::prefetch(b.wrapping_add(PREFETCH_STEPS * b_step));
+        // Every cache line of B's step (a 64-byte vector each with AVX-512 f32).
+        for v in 0..NV {
+            S::prefetch(b.wrapping_add(PREFETCH_STEPS * b_step + v * S::LANES));
+        }
         for (v, x) in bv.iter_mut().enumerate() {
             *x = S::load(b.add(v * S::LANES));
         }
         for (i, row) in acc.iter_mut().enumerate() {
-            let av = S::splat(*a.offset(i as isize * rs));
+            let av = if PACKED {
+                S::splat(*a.add(i))
+            } else {
+                S::splat(*rows[i].offset(step))
+            };
             for (x, &bx) in row.iter_mut().zip(&bv) {
                 *x = S::mul_add(av, bx, *x);
             }
         }
         a = a.offset(cs);
+        step += cs;
         b = b.add(b_step);
     }
     let full = t.cs == 1 && t.cols == NV * S::LANES;
     let mut row_buf = [<S::E as num_traits::Zero>::zero(); MAX_TILE_WIDTH];
     for (i, row) in acc.iter().enumerate().take(t.rows) {
         let c = t.c.offset(i as isize * t.rs);
-        if full {
-            for (v, &x) in row.iter().enumerate() {
-                let p = c.add(v * S::LANES);
-                S::store(p, if t.add { S::add(S::load(p), x) } else { x });
+        match t.start {
+            Start::Scaled((x, rs, cs), s) if full && cs == 1 => {
+                let (x, s) = (x.offset(i as isize * rs), S::splat(s));
+                for (v, &acc) in row.iter().enumerate() {
+                    let sx = S::mul(s, S::load(x.add(v * S::LANES)));
+                    S::store(c.add(v * S::LANES), S::add(sx, acc));
+                }
             }
-        } else {
-            // A narrower or strided tile: through a buffer, element by element.
-            for (v, &x) in row.iter().enumerate() {
-                S::store(row_buf.as_mut_ptr().add(v * S::LANES), x);
+            Start::Accumulate if full => {
+                for (v, &acc) in row.iter().enumerate() {
+                    let p = c.add(v * S::LANES);
+                    S::store(p, S::add(S::load(p), acc));
+                }
             }
-            for (j, &x) in row_buf.iter().enumerate().take(t.cols) {
-                let p = c.offset(j as isize * t.cs);
-                *p = if t.add { *p + x } else { x };
+            Start::Overwrite if full => {
+                for (v, &acc) in row.iter().enumerate() {
+                    S::store(c.add(v * S::LANES), acc);
+                }
+            }
+            start => {
+                // A narrower or strided tile: through a buffer, element by element.
+                for (v, &acc) in row.iter().enumerate() {
+                    S::store(row_buf.as_mut_ptr().add(v * S::LANES), acc);
+                }
+                for (j, &acc) in row_buf.iter().enumerate().take(t.cols) {
+                    let p = c.offset(j as isize * t.cs);
+                    *p = match start {
+                        Start::Overwrite => acc,
+                        Start::Accumulate => *p + acc,
+                        Start::Scaled((x, rs, cs), s) => {
+                            s * *x.offset(i as isize * rs + j as isize * cs) + acc
+                        }
+                    };
+                }
             }
         }
     }

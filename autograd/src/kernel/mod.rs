@@ -102,6 +102,18 @@ impl<T> Mat<T> {
     }
 }
 
+impl<T: Element> Start<Mat<T>, T> {
+    /// The same start with elements of `U`, which must be `T` itself (the scale converts
+    /// exactly then; the other instantiation is compiled but never run).
+    fn cast<U: Element>(self) -> Start<Mat<U>, U> {
+        match self {
+            Start::Overwrite => Start::Overwrite,
+            Start::Accumulate => Start::Accumulate,
+            Start::Scaled(x, s) => Start::Scaled(x.cast(), U::cast(s.as_f64())),
+        }
+    }
+}
+
 impl<T> MatMut<T> {
     fn of(v: &mut ArrayViewMut2<'_, T>) -> Self {
         let (rs, cs) = (v.strides()[0], v.strides()[1]);
@@ -126,21 +138,62 @@ impl<T> MatMut<T> {
     }
 }
 
+/// What the product is added to: C's old contents are overwritten, kept (`c += a · b`), or
+/// replaced by `s · x`, `x` a matrix of C's shape that C does not alias (`c = s·x + a·b`, one
+/// pass over C where a scaling and an accumulating product would take two). `s · x` is rounded
+/// before the product is added, as in those two passes, so the result is the same bit for bit.
+#[derive(Clone, Copy)]
+pub(crate) enum Start<X, T> {
+    /// `c = a · b`.
+    Overwrite,
+    /// `c += a · b`.
+    Accumulate,
+    /// `c = s·x + a·b`.
+    Scaled(X, T),
+}
+
+impl<'a, T: Copy> Start<ArrayView2<'a, T>, T> {
+    /// The same start for the transposed product.
+    fn reversed_axes(self) -> Self {
+        self.map(|x| x.reversed_axes())
+    }
+
+    /// The start of the part of C that `part` cuts out of `x`'s shape.
+    fn map(self, part: impl FnOnce(ArrayView2<'a, T>) -> ArrayView2<'a, T>) -> Self {
+        match self {
+            Start::Scaled(x, s) => Start::Scaled(part(x), s),
+            Start::Overwrite => Start::Overwrite,
+            Start::Accumulate => Start::Accumulate,
+        }
+    }
+
+    /// The two parts of the start for C cut at `mid` along `axis`.
+    fn split_at(self, axis: Axis, mid: usize) -> (Self, Self) {
+        match self {
+            Start::Scaled(x, s) => {
+                let (x0, x1) = x.split_at(axis, mid);
+                (Start::Scaled(x0, s), Start::Scaled(x1, s))
+            }
+            other => (other, other),
+        }
+    }
+}
+
 /// Rows of C given to a thread come in multiples of this (a multiple of every `MR`).
 const ROW_UNIT: usize = 24;
 /// Columns of C given to a thread come in multiples of this (a multiple of every vector width).
 const COL_UNIT: usize = 16;
 
-/// `c = a · b`, or `c += a · b` when `accumulate`, with `isa`'s micro-kernels on up to
-/// `threads` threads. Shapes must agree (`a`: m x k, `b`: k x n, `c`: m x n) and `isa` must be
-/// supported; the caller checks both.
+/// `c = a · b`, `c += a · b` or `c = s·x + a·b` as `start` says, with `isa`'s micro-kernels on
+/// up to `threads` threads. Shapes must agree (`a`: m x k, `b`: k x n, `c` and `x`: m x n) and
+/// `isa` must be supported; the caller checks both.
 pub(crate) fn product<T: Element>(
     isa: Isa,
     threads: usize,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     mut c: ArrayViewMut2<'_, T>,
-    accumulate: bool,
+    start: Start<ArrayView2<'_, T>, T>,
 ) {
     assert!(
         isa.is_supported(),
@@ -151,8 +204,10 @@ pub(crate) fn product<T: Element>(
         return;
     }
     if a.ncols() == 0 {
-        if !accumulate {
-            c.fill(T::zero());
+        match start {
+            Start::Overwrite => c.fill(T::zero()),
+            Start::Accumulate => {}
+            Start::Scaled(x, s) => c.zip_mut_with(&x, |c, &x| *c = s * x),
         }
         return;
     }
@@ -164,10 +219,10 @@ pub(crate) fn product<T: Element>(
             b.reversed_axes(),
             a.reversed_axes(),
             c.reversed_axes(),
-            accumulate,
+            start.reversed_axes(),
         );
     }
-    split(isa, threads, a, b, c, accumulate);
+    split(isa, threads, a, b, c, start);
 }
 
 /// Splits the larger dimension of C between `threads` threads (rayon's), recursively in two.
@@ -177,7 +232,7 @@ fn split<T: Element>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     c: ArrayViewMut2<'_, T>,
-    accumulate: bool,
+    start: Start<ArrayView2<'_, T>, T>,
 ) {
     let (m, n) = c.dim();
     let left = threads / 2;
@@ -189,20 +244,22 @@ fn split<T: Element>(
         let mid = cut(m, ROW_UNIT);
         let (a0, a1) = a.split_at(Axis(0), mid);
         let (c0, c1) = c.split_at(Axis(0), mid);
+        let (s0, s1) = start.split_at(Axis(0), mid);
         rayon::join(
-            || split(isa, left, a0, b, c0, accumulate),
-            || split(isa, threads - left, a1, b, c1, accumulate),
+            || split(isa, left, a0, b, c0, s0),
+            || split(isa, threads - left, a1, b, c1, s1),
         );
     } else if threads >= 2 && n >= 2 * COL_UNIT {
         let mid = cut(n, COL_UNIT);
         let (b0, b1) = b.split_at(Axis(1), mid);
         let (c0, c1) = c.split_at(Axis(1), mid);
+        let (s0, s1) = start.split_at(Axis(1), mid);
         rayon::join(
-            || split(isa, left, a, b0, c0, accumulate),
-            || split(isa, threads - left, a, b1, c1, accumulate),
+            || split(isa, left, a, b0, c0, s0),
+            || split(isa, threads - left, a, b1, c1, s1),
         );
     } else {
-        serial(isa, a, b, c, accumulate);
+        serial(isa, a, b, c, start);
     }
 }
 
@@ -212,9 +269,14 @@ fn serial<T: Element>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     mut c: ArrayViewMut2<'_, T>,
-    accumulate: bool,
+    start: Start<ArrayView2<'_, T>, T>,
 ) {
     let (a, b, c) = (Mat::of(&a), Mat::of(&b), MatMut::of(&mut c));
+    let start = match start {
+        Start::Overwrite => Start::Overwrite,
+        Start::Accumulate => Start::Accumulate,
+        Start::Scaled(x, s) => Start::Scaled(Mat::of(&x), s),
+    };
     let f32 = TypeId::of::<T>() == TypeId::of::<f32>();
     // AVX-512 has registers for a 12-row tile, but 8 rows fit more heights without padding
     // (64, 128, 200, 784, 1024): take whichever pads fewer rows of A.
@@ -231,44 +293,44 @@ fn serial<T: Element>(
         #[cfg(target_arch = "x86_64")]
         let (a32, b32, c32) = (a.cast::<f32>(), b.cast::<f32>(), c.cast::<f32>());
         #[cfg(target_arch = "x86_64")]
+        let s32 = start.cast::<f32>();
+        #[cfg(target_arch = "x86_64")]
         let (a64, b64, c64) = (a.cast::<f64>(), b.cast::<f64>(), c.cast::<f64>());
+        #[cfg(target_arch = "x86_64")]
+        let s64 = start.cast::<f64>();
         match isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 && tall => {
-                with_buffers::<simd::Avx512F32, 12>(avx512_f32_12, a32, b32, c32, accumulate)
+                with_buffers::<simd::Avx512F32, 12>(avx512_f32_12, a32, b32, c32, s32)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 => {
-                with_buffers::<simd::Avx512F32, 8>(avx512_f32_8, a32, b32, c32, accumulate)
+                with_buffers::<simd::Avx512F32, 8>(avx512_f32_8, a32, b32, c32, s32)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if tall => {
-                with_buffers::<simd::Avx512F64, 12>(avx512_f64_12, a64, b64, c64, accumulate)
+                with_buffers::<simd::Avx512F64, 12>(avx512_f64_12, a64, b64, c64, s64)
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => {
-                with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a64, b64, c64, accumulate)
-            }
+            Isa::Avx512 => with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a64, b64, c64, s64),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if f32 => {
-                with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a32, b32, c32, accumulate)
-            }
+            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a32, b32, c32, s32),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a64, b64, c64, accumulate),
+            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a64, b64, c64, s64),
             _ => with_buffers::<simd::Scalar<T>, 4>(
                 micro::product::<simd::Scalar<T>, 4, 4>,
                 a,
                 b,
                 c,
-                accumulate,
+                start,
             ),
         }
     }
 }
 
-/// A micro-kernel driver ([`micro::product`] for one instruction set): matrices, accumulate,
+/// A micro-kernel driver ([`micro::product`] for one instruction set): matrices, start,
 /// packing buffers.
-type Driver<E> = unsafe fn(Mat<E>, Mat<E>, MatMut<E>, bool, *mut E, *mut E);
+type Driver<E> = unsafe fn(Mat<E>, Mat<E>, MatMut<E>, Start<Mat<E>, E>, *mut E, *mut E);
 
 /// Calls `driver` with this thread's packing buffers, sized for `S` with `MR`-row panels. (The
 /// buffers are fetched here, outside the driver, whose target features would not reach into a
@@ -281,10 +343,10 @@ unsafe fn with_buffers<S: simd::Simd, const MR: usize>(
     a: Mat<S::E>,
     b: Mat<S::E>,
     c: MatMut<S::E>,
-    accumulate: bool,
+    start: Start<Mat<S::E>, S::E>,
 ) {
     let (a_len, b_len) = micro::buffer_lens::<S, MR>(a.rows, a.cols, b.cols);
-    scratch::with::<S::E, _>(a_len, b_len, |pa, pb| driver(a, b, c, accumulate, pa, pb));
+    scratch::with::<S::E, _>(a_len, b_len, |pa, pb| driver(a, b, c, start, pa, pb));
 }
 
 /// The SIMD instantiations, each compiled for its target features.
@@ -292,7 +354,7 @@ unsafe fn with_buffers<S: simd::Simd, const MR: usize>(
 mod variants {
     use super::micro::product;
     use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
-    use super::{Mat, MatMut};
+    use super::{Mat, MatMut, Start};
 
     /// Defines `$name`, [`product`] with `$simd` and an `$mr x $nv`-vector register tile,
     /// compiled with the target features `$features`.
@@ -305,11 +367,11 @@ mod variants {
                 a: Mat<$e>,
                 b: Mat<$e>,
                 c: MatMut<$e>,
-                acc: bool,
+                start: Start<Mat<$e>, $e>,
                 pa: *mut $e,
                 pb: *mut $e,
             ) {
-                product::<$simd, $mr, $nv>(a, b, c, acc, pa, pb)
+                product::<$simd, $mr, $nv>(a, b, c, start, pa, pb)
             }
         };
     }

@@ -54,28 +54,32 @@ pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
     }
 }
 
-/// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + nc` of `b` into `nr`-column panels at
+/// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + nc` of `b` into `NV · lanes`-column panels at
 /// `dst`; the last panel is `round_up(remaining columns, lanes)` wide.
 ///
 /// # Safety
 /// The block must lie inside `b`, and `dst` must be valid for `kc · round_up(nc, lanes)` writes.
 #[inline(always)]
-pub(crate) unsafe fn pack_b<T: Element>(
+pub(crate) unsafe fn pack_b<T: Element, const NV: usize>(
     b: Mat<T>,
     (p0, kc): (usize, usize),
     (j0, nc): (usize, usize),
-    nr: usize,
     lanes: usize,
     mut dst: *mut T,
 ) {
+    let nr = NV * lanes;
     for jr in (0..nc).step_by(nr) {
         let cols = nr.min(nc - jr);
         let width = cols.div_ceil(lanes) * lanes;
         let src = b.at(p0, j0 + jr);
-        if b.cs == 1 && cols == width {
+        if b.cs == 1 && cols == nr {
+            // A whole panel: copies of a size known at compile time, which stay inline.
             for p in 0..kc as isize {
-                std::ptr::copy_nonoverlapping(src.offset(p * b.rs), dst, width);
-                dst = dst.add(width);
+                let s = src.offset(p * b.rs);
+                for v in 0..NV {
+                    copy_lanes(s.add(v * lanes), dst.add(v * lanes), lanes);
+                }
+                dst = dst.add(nr);
             }
         } else {
             for p in 0..kc as isize {
@@ -89,5 +93,16 @@ pub(crate) unsafe fn pack_b<T: Element>(
                 dst = dst.add(width);
             }
         }
+    }
+}
+
+/// Copies one vector's `lanes` elements (1, 4, 8 or 16) with a copy of fixed size.
+#[inline(always)]
+unsafe fn copy_lanes<T>(src: *const T, dst: *mut T, lanes: usize) {
+    match lanes {
+        16 => std::ptr::copy_nonoverlapping(src, dst, 16),
+        8 => std::ptr::copy_nonoverlapping(src, dst, 8),
+        4 => std::ptr::copy_nonoverlapping(src, dst, 4),
+        _ => std::ptr::copy_nonoverlapping(src, dst, lanes),
     }
 }

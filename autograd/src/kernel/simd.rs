@@ -43,6 +43,8 @@ pub(crate) trait Simd {
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `a + b`.
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// `a · b`.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// Hints that the cache line holding `p` will be read and written soon (`p` may be any
     /// address).
     unsafe fn prefetch(p: *const Self::E);
@@ -83,13 +85,17 @@ impl<T: Element> Simd for Scalar<T> {
         a + b
     }
     #[inline(always)]
+    unsafe fn mul(a: T, b: T) -> T {
+        a * b
+    }
+    #[inline(always)]
     unsafe fn prefetch(_: *const T) {}
 }
 
 /// Defines a unit struct implementing [`Simd`] with the given intrinsics.
 macro_rules! x86_simd {
     ($name:ident, $doc:literal, $e:ty, $v:ty, $lanes:expr, kc = $kc:expr, mc = $mc:expr, nc = $nc:expr,
-     $zero:ident, $splat:ident, $load:ident, $store:ident, $fma:ident, $add:ident) => {
+     $zero:ident, $splat:ident, $load:ident, $store:ident, $fma:ident, $add:ident, $mul:ident) => {
         #[doc = $doc]
         #[cfg(target_arch = "x86_64")]
         pub(crate) struct $name;
@@ -127,6 +133,10 @@ macro_rules! x86_simd {
                 $add(a, b)
             }
             #[inline(always)]
+            unsafe fn mul(a: $v, b: $v) -> $v {
+                $mul(a, b)
+            }
+            #[inline(always)]
             unsafe fn prefetch(p: *const $e) {
                 _mm_prefetch::<_MM_HINT_T0>(p.cast())
             }
@@ -148,7 +158,8 @@ x86_simd!(
     _mm512_loadu_ps,
     _mm512_storeu_ps,
     _mm512_fmadd_ps,
-    _mm512_add_ps
+    _mm512_add_ps,
+    _mm512_mul_ps
 );
 x86_simd!(
     Avx512F64,
@@ -164,7 +175,8 @@ x86_simd!(
     _mm512_loadu_pd,
     _mm512_storeu_pd,
     _mm512_fmadd_pd,
-    _mm512_add_pd
+    _mm512_add_pd,
+    _mm512_mul_pd
 );
 x86_simd!(
     Avx2F32,
@@ -180,7 +192,8 @@ x86_simd!(
     _mm256_loadu_ps,
     _mm256_storeu_ps,
     _mm256_fmadd_ps,
-    _mm256_add_ps
+    _mm256_add_ps,
+    _mm256_mul_ps
 );
 x86_simd!(
     Avx2F64,
@@ -196,5 +209,6 @@ x86_simd!(
     _mm256_loadu_pd,
     _mm256_storeu_pd,
     _mm256_fmadd_pd,
-    _mm256_add_pd
+    _mm256_add_pd,
+    _mm256_mul_pd
 );

@@ -11,7 +11,8 @@ use crate::args::{BenchArgs, Dtype};
 use crate::failure::{Failure, Outcome};
 
 /// Times the tape step and the closed-form step (f32, or f64 with `--dtype f64`) at each shape and prints median
-/// milliseconds per step and GFLOP/s, as a table or as JSON lines.
+/// milliseconds per step and GFLOP/s, as a table or as JSON lines (which also name the step's
+/// FLOPs and the instruction set of the matrix kernel).
 pub fn run(args: &BenchArgs) -> Outcome {
     super::set_threads(args.threads);
     let shapes: Vec<StepShape> = match &args.shape {
@@ -53,7 +54,8 @@ pub fn run(args: &BenchArgs) -> Outcome {
                 "{}",
                 serde_json::json!({
                     "shape": shape.name, "n": shape.n, "d": shape.d, "h": shape.h, "c": shape.c,
-                    "dtype": dtype,
+                    "dtype": dtype, "flops": shape.flops(),
+                    "isa": format!("{:?}", tapegrad_autograd::Isa::best()),
                     "tape_ms": tape * 1e3, "tape_gflops": gflops(tape),
                     "closed_form_ms": closed * 1e3, "closed_form_gflops": gflops(closed),
                 })

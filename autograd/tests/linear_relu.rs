@@ -1,0 +1,115 @@
+//! `linear_relu`: the fused layer `relu(x · W + b)` gives the values and gradients of
+//! `x.matmul(w)?.add(b)?.relu()` bit for bit (NaN included), passes a gradient check, and
+//! refuses operands that do not fit with errors naming the op and the shapes.
+
+mod common;
+
+use common::{assert_error, away_from_zero, check_grad, rng, weighted_sum};
+use ndarray::{ArrayD, IxDyn};
+use rand::Rng;
+use tapegrad_autograd::{Element, Error, Tape};
+
+/// Value and gradients (x, W, b) of `Σ weights ⊙ layer`, fused or as three ops.
+fn layer<T: Element>(
+    fused: bool,
+    (x, w, b): (&ArrayD<T>, &ArrayD<T>, &ArrayD<T>),
+) -> [ArrayD<T>; 4] {
+    let tape = Tape::<T>::new();
+    let (xv, wv, bv) = (
+        tape.param(x.clone()),
+        tape.param(w.clone()),
+        tape.param(b.clone()),
+    );
+    let y = if fused {
+        xv.linear_relu(wv, bv).unwrap()
+    } else {
+        xv.matmul(wv).unwrap().add(bv).unwrap().relu()
+    };
+    let g = weighted_sum(y).unwrap().backward().unwrap();
+    [y.value(), g[xv].clone(), g[wv].clone(), g[bv].clone()]
+}
+
+fn random<T: Element>(seed: u64, shape: &[usize]) -> ArrayD<T> {
+    let mut r = rng(seed);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || T::cast(r.random_range(-1.0..1.0)))
+}
+
+fn same_bits<T: Element>(n: usize, d: usize, h: usize) {
+    let (x, w, mut b) = (
+        random::<T>(1, &[n, d]),
+        random::<T>(2, &[d, h]),
+        random::<T>(3, &[h]),
+    );
+    // A NaN bias makes a whole column NaN, whose gradient must be NaN as relu's is.
+    if h > 2 {
+        b[[1]] = T::nan();
+    }
+    let (fused, plain) = (layer(true, (&x, &w, &b)), layer(false, (&x, &w, &b)));
+    for (k, (f, p)) in fused.iter().zip(&plain).enumerate() {
+        let what = ["value", "dx", "dW", "db"][k];
+        let bits = |a: &ArrayD<T>| a.iter().map(|v| v.as_f64().to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(f), bits(p), "{} {n}x{d}x{h}: {what}", T::NAME);
+    }
+}
+
+#[test]
+fn fused_layer_gives_the_three_ops_values_and_gradients_bit_for_bit() {
+    for (n, d, h) in [(1, 1, 1), (3, 5, 4), (37, 29, 53), (64, 64, 100)] {
+        same_bits::<f32>(n, d, h);
+        same_bits::<f64>(n, d, h);
+    }
+}
+
+#[test]
+fn fused_layer_passes_the_gradient_check() {
+    let mut r = rng(11);
+    // Inputs away from zero and a bias that keeps most pre-activations away from relu's kink.
+    let inputs = [
+        away_from_zero(&mut r, &[4, 3], 0.2, 1.0),
+        away_from_zero(&mut r, &[3, 5], 0.2, 1.0),
+        away_from_zero(&mut r, &[5], 0.5, 1.5),
+    ];
+    check_grad("linear_relu", &inputs, |_, v| {
+        weighted_sum(v[0].linear_relu(v[1], v[2])?)
+    });
+}
+
+#[test]
+fn operands_that_do_not_fit_are_refused_naming_the_op_and_shapes() {
+    let tape = Tape::<f64>::new();
+    let x = tape.constant(ArrayD::zeros(IxDyn(&[2, 3])));
+    let w = tape.param(ArrayD::zeros(IxDyn(&[4, 5])));
+    let b = tape.param(ArrayD::zeros(IxDyn(&[5])));
+    assert_error(
+        x.linear_relu(w, b),
+        Error::ShapeMismatch {
+            op: "linear_relu",
+            lhs: vec![2, 3],
+            rhs: vec![4, 5],
+            reason: "the inner dimensions differ (3 vs 4)".into(),
+        },
+        "linear_relu: shapes [2, 3] and [4, 5] do not fit: the inner dimensions differ (3 vs 4)",
+    );
+    let w = tape.param(ArrayD::zeros(IxDyn(&[3, 5])));
+    let short = tape.param(ArrayD::zeros(IxDyn(&[4])));
+    assert_error(
+        x.linear_relu(w, short),
+        Error::ShapeMismatch {
+            op: "linear_relu",
+            lhs: vec![3, 5],
+            rhs: vec![4],
+            reason: "the bias needs one value per column of the weights (5), it has 4".into(),
+        },
+        "linear_relu: shapes [3, 5] and [4] do not fit: the bias needs one value per column of \
+         the weights (5), it has 4",
+    );
+    let matrix = tape.param(ArrayD::zeros(IxDyn(&[1, 5])));
+    assert!(matches!(
+        x.linear_relu(w, matrix),
+        Err(Error::WrongRank {
+            op: "linear_relu",
+            expected: 1,
+            ..
+        })
+    ));
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Times one SGD training step of tapegrad (`tapegrad bench`) beside NumPy, PyTorch and JAX, in
+# turns over several rounds, and prints the table of the README's Performance section: median
+# ms per step per shape, GFLOP/s, the ratio tape / best peer in every round, the CPU model, the
+# SIMD level the kernel dispatched to and the machine's FMA ceiling.
+#
+# usage: benches/peers/run.sh [--rounds 3] [--budget 1] [--threads 2]
+#                             [--shapes "tiny cifar mnist800 large"]
+# The peers run in a virtual environment made once from requirements.txt (about 6 GB, several
+# minutes), at $TAPEGRAD_PEERS_VENV or target/peers-venv. Results: target/peers/*.jsonl.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+HERE="$ROOT/benches/peers"
+ROUNDS=3 BUDGET=1 THREADS=2 SHAPES="tiny cifar mnist800 large"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --budget) BUDGET="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --shapes) SHAPES="$2"; shift 2 ;;
+    *) echo "run.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+
+VENV="${TAPEGRAD_PEERS_VENV:-$ROOT/target/peers-venv}"
+OUT="$ROOT/target/peers"
+mkdir -p "$OUT"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "making the peers' virtual environment in $VENV" >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r "$HERE/requirements.txt"
+fi
+(cd "$ROOT" && cargo build --release -q -p tapegrad-cli)
+TAPE="$ROOT/target/release/tapegrad"
+cc -O2 -fopenmp "$HERE/fma_peak.c" -o "$OUT/fma_peak" \
+  || { echo "run.sh: no C compiler with OpenMP; the FMA ceiling is not measured" >&2; rm -f "$OUT/fma_peak"; }
+
+# OpenBLAS tuning variables some machines set slow a current NumPy down; every engine gets the
+# same thread count.
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" JAX_PLATFORMS=cpu
+export TF_CPP_MIN_LOG_LEVEL=3
+
+RESULTS="$OUT/results-$(date +%Y%m%d-%H%M%S).jsonl"
+ENGINES=(tape numpy torch jax)
+for r in $(seq 1 "$ROUNDS"); do
+  # Rotate the order each round, so that no engine always runs after the same neighbour.
+  off=$(( (r - 1) % ${#ENGINES[@]} ))
+  order=("${ENGINES[@]:off}" "${ENGINES[@]:0:off}")
+  for shape in $SHAPES; do
+    for e in "${order[@]}"; do
+      echo "round $r/$ROUNDS  $shape  $e" >&2
+      if [ "$e" = tape ]; then
+        "$TAPE" bench --json --shape "$shape" --budget "$BUDGET" --threads "$THREADS" \
+          | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(json.dumps({"kind":"step","engine":"tape","round":'"$r"',"shape":d["shape"],"ms":d["tape_ms"],"flops":d["flops"],"isa":d["isa"]}))' >> "$RESULTS"
+      else
+        "$VENV/bin/python" "$HERE/py_peers.py" "$e" "$shape" --budget "$BUDGET" --threads "$THREADS" \
+          | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(json.dumps({"kind":"step","engine":"'"$e"'","round":'"$r"',"shape":d["shape"],"ms":d["ms"]}))' >> "$RESULTS"
+      fi
+    done
+  done
+done
+
+# The FMA ceiling: the best of one thread and $THREADS (two vCPUs may share one core's FMA units).
+FMA=0
+if [ -x "$OUT/fma_peak" ]; then
+  FMA=$( { "$OUT/fma_peak" 1; "$OUT/fma_peak" "$THREADS"; } | python3 -c 'import json,sys; print(max(json.loads(l)["f32_gflops"] for l in sys.stdin))')
+fi
+CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+ISA=$(grep -m1 '"isa"' "$RESULTS" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["isa"])')
+python3 -c 'import json,sys; print(json.dumps({"kind":"machine","cpu":sys.argv[1],"isa":sys.argv[2],"threads":int(sys.argv[3]),"fma_ceiling_gflops":float(sys.argv[4]),"rounds":int(sys.argv[5]),"date":sys.argv[6]}))' \
+  "$CPU" "$ISA" "$THREADS" "$FMA" "$ROUNDS" "$(date -u +%Y-%m-%d)" >> "$RESULTS"
+echo "results: $RESULTS" >&2
+python3 "$HERE/table.py" "$RESULTS"

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Prints the table of a benches/peers/run.sh results file (JSON lines): per shape the median
+over rounds of each engine's ms per step, with GFLOP/s and the per-round ratios tape / best peer.
+
+usage: table.py RESULTS.jsonl
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+PEERS = [("numpy", "NumPy f32"), ("torch", "PyTorch"), ("jax", "JAX jit")]
+
+
+def main(path):
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    meta = next(r for r in rows if r.get("kind") == "machine")
+    ms = defaultdict(dict)  # (shape, engine) -> {round: ms}
+    flops = {}
+    for r in rows:
+        if r.get("kind") == "step":
+            ms[(r["shape"], r["engine"])][r["round"]] = r["ms"]
+        if "flops" in r:
+            flops[r["shape"]] = r["flops"]
+    shapes = list(dict.fromkeys(r["shape"] for r in rows if r.get("kind") == "step"))
+    fma = meta["fma_ceiling_gflops"]
+    ceiling = f"{fma} GFLOP/s" if fma else "not measured"
+    print(f"CPU: {meta['cpu']}; SIMD: {meta['isa']}; threads: {meta['threads']}; "
+          f"FMA ceiling (f32): {ceiling}; {meta['rounds']} rounds; {meta['date']}")
+    print()
+    print("ms per step, median of the rounds (GFLOP/s of the step's matrix products)")
+    print()
+    head = ["shape", "tape"] + [name for _, name in PEERS] + ["tape / best peer, per round"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for s in shapes:
+        cells = [s]
+        for engine in ["tape"] + [p for p, _ in PEERS]:
+            v = ms[(s, engine)]
+            if not v:
+                cells.append("failed")
+                continue
+            med = statistics.median(v.values())
+            cell = f"{med:.4g}"
+            if s in flops:
+                cell += f" ({flops[s] / med / 1e6:.0f})"
+            cells.append(cell)
+        ratios = []
+        for rnd in sorted(ms[(s, "tape")]):
+            best = [ms[(s, p)][rnd] for p, _ in PEERS if rnd in ms[(s, p)]]
+            if best:
+                ratios.append(f"{ms[(s, 'tape')][rnd] / min(best):.2f}")
+        cells.append(" / ".join(ratios) or "-")
+        print("| " + " | ".join(cells) + " |")
+    if not fma:
+        return
+    print()
+    print(f"GFLOP/s against the FMA ceiling of {fma} GFLOP/s (fma_peak.c, best of 1 and "
+          f"{meta['threads']} threads): tape at " + ", ".join(
+              f"{s} {100 * flops[s] / statistics.median(ms[(s, 'tape')].values()) / 1e6 / fma:.0f}%"
+              for s in shapes if s in flops and ms[(s, "tape")]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
