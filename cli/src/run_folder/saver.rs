@@ -38,7 +38,9 @@ pub struct Saver {
     /// `config.toml`'s text, until it is written.
     config_toml: Option<String>,
     last_save: Instant,
-    /// The best net changed since the model file was written.
+    /// The model file does not hold the best net with this saver's metadata: true until the
+    /// first save (a resumed run's metadata, its `epochs` say, may differ from the file's even
+    /// when its best net does not change), then whenever the best net changes.
     model_stale: bool,
     /// The last finished epoch, when it is not saved yet (without its history, which only
     /// grows and is taken from the run when saving).
@@ -62,7 +64,7 @@ impl Saver {
             info,
             config_toml: Some(config_toml),
             last_save: Instant::now(),
-            model_stale: false,
+            model_stale: true,
             pending: None,
         }
     }

@@ -128,3 +128,32 @@ fn a_model_that_cannot_be_written_after_its_state_is_restored_from_the_state() {
         "then it is consistent"
     );
 }
+
+#[test]
+fn a_resumed_runs_first_save_rewrites_the_model_with_its_new_metadata_even_without_a_better_net() {
+    let dir = tempfile::tempdir().unwrap();
+    let (splits, config, mean, info) = setup(2);
+    let (run, _, error) = train(
+        dir.path(),
+        &(splits, config.clone(), mean.clone(), info.clone()),
+        None,
+    );
+    assert!(error.is_none());
+    // The run resumes with more epochs: its metadata changes, its best net not (yet).
+    let mut more = info.clone();
+    more.extra.insert("epochs".into(), "3".into());
+    let config = TrainConfig {
+        epochs: 2,
+        ..config
+    };
+    let mut saver = Saver::new(dir.path(), config, mean, more, String::new());
+    saver.epoch_done(&run, false).unwrap(); // epoch 2 of 2: saved at once
+    let model = checkpoint::load_model(&dir.path().join(MODEL_FILE)).unwrap();
+    let epochs = model.info.extra.get("epochs").map(String::as_str);
+    assert_eq!(
+        epochs,
+        Some("3"),
+        "the model file carries the resumed run's metadata"
+    );
+    assert!(model.net == run.best);
+}
