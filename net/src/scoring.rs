@@ -24,6 +24,7 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use tapegrad_autograd::Element;
 
+use crate::model::predicted_classes;
 use crate::{Mlp, NetError};
 
 /// The most numbers a block's widest matrix (its features, hidden units or scores) holds:
@@ -55,8 +56,9 @@ pub fn score_blocks<T: Element, E: From<NetError>>(
     let rows = (SCORING_BLOCK_VALUES / widest.max(1)).clamp(1, 1024);
     for (b, block) in x.axis_chunks_iter(Axis(0), rows).enumerate() {
         let xt: Array2<T> = block.mapv(|v| T::cast(f64::from(v)));
-        let predicted = net.predict(xt.view())?;
-        let mut log_probabilities = net.scores(xt.view())?.mapv(T::as_f64);
+        let scores = net.scores(xt.view())?;
+        let predicted = predicted_classes(scores.view());
+        let mut log_probabilities = scores.mapv(T::as_f64);
         for mut row in log_probabilities.rows_mut() {
             let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let lse = max + row.iter().map(|s| (s - max).exp()).sum::<f64>().ln();

@@ -332,33 +332,17 @@ impl<T: Element> Mlp<T> {
     /// The class scores `z_L`, computed directly (no tape).
     pub fn scores(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
         self.check(x.ncols(), x.nrows(), &[])?;
-        let (last, hidden) = self.layers.split_last().expect("a net has a layer");
-        let mut a = x.to_owned();
-        for layer in hidden {
-            a = layer.apply(a.view());
+        let mut a = self.layers[0].apply(x);
+        for layer in &self.layers[1..] {
             a.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() });
+            a = layer.apply(a.view());
         }
-        Ok(last.apply(a.view()))
+        Ok(a)
     }
 
     /// The most likely class of each example (the first one on ties).
     pub fn predict(&self, x: ArrayView2<'_, T>) -> Result<Vec<usize>> {
-        let scores = self.scores(x)?;
-        Ok(scores
-            .axis_iter(Axis(0))
-            .map(|row| {
-                row.iter()
-                    .enumerate()
-                    .fold((0, T::neg_infinity()), |best, (k, &v)| {
-                        if v > best.1 {
-                            (k, v)
-                        } else {
-                            best
-                        }
-                    })
-                    .0
-            })
-            .collect())
+        Ok(predicted_classes(self.scores(x)?.view()))
     }
 
     /// The fraction of examples whose predicted class is their label (0 for no examples).
@@ -409,6 +393,28 @@ impl<T: Element> Mlp<T> {
         }
         Ok(())
     }
+}
+
+/// The class each row of `scores` predicts: its first largest score (what [`Mlp::predict`]
+/// returns, for callers that already have the scores).
+pub fn predicted_classes<T: Element>(scores: ArrayView2<'_, T>) -> Vec<usize> {
+    scores
+        .axis_iter(Axis(0))
+        .map(|row| argmax(row.iter().copied()).0)
+        .collect()
+}
+
+/// The first largest value's index, and the value.
+pub(crate) fn argmax<T: Element>(row: impl IntoIterator<Item = T>) -> (usize, T) {
+    row.into_iter()
+        .enumerate()
+        .fold((0, T::neg_infinity()), |best, (k, v)| {
+            if v > best.1 {
+                (k, v)
+            } else {
+                best
+            }
+        })
 }
 
 /// Checks layer sizes before anything is allocated: 2 to `MAX_LAYERS + 1` sizes, each at least

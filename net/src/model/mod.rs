@@ -16,4 +16,5 @@ pub mod per_example;
 pub use gradients::{parameter_name, ParameterGradients};
 pub use linear::Linear;
 pub use loss::loss;
-pub use mlp::{Init, Mlp, Recorded};
+pub(crate) use mlp::argmax;
+pub use mlp::{predicted_classes, Init, Mlp, Recorded};

@@ -4,6 +4,7 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use tapegrad_autograd::Element;
 
+use crate::model::argmax;
 use crate::{Mlp, NetError, Result};
 
 /// Rows converted to the net's element type at a time, so that the converted copy stays a few
@@ -61,7 +62,7 @@ pub fn evaluate<T: Element>(
         let scores = scores(net, block)?;
         for (row, &label) in scores.axis_iter(Axis(0)).zip(labels.by_ref()) {
             let row: Vec<f64> = row.iter().map(|v| v.as_f64()).collect();
-            let (best, max) = argmax(&row);
+            let (best, max) = argmax(row.iter().copied());
             let sum: f64 = row.iter().map(|&z| (z - max).exp()).sum();
             cross_entropy += max + sum.ln() - row[label];
             right += usize::from(best == label);
@@ -111,17 +112,4 @@ pub fn predict<T: Element>(net: &Mlp<T>, x: ArrayView2<'_, f32>) -> Result<Vec<u
 fn scores<T: Element>(net: &Mlp<T>, block: ArrayView2<'_, f32>) -> Result<Array2<T>> {
     let xt: Array2<T> = block.mapv(|v| T::cast(f64::from(v)));
     net.scores(xt.view())
-}
-
-/// The first largest score's index and value, as [`Mlp::predict`] picks it.
-fn argmax(row: &[f64]) -> (usize, f64) {
-    row.iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |best, (k, &v)| {
-            if v > best.1 {
-                (k, v)
-            } else {
-                best
-            }
-        })
 }
