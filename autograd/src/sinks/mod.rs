@@ -9,12 +9,16 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
 
+mod unary;
+
+use unary::{ChainRule, InPlace};
+
 use crate::deferred::Deferred;
 use crate::kernel::gemm::{gemm, gemm_scaled_plus};
 use crate::ops::broadcast::{reduce_into, stretch};
 use crate::ops::custom::{with_views, STACK_INPUTS};
 use crate::ops::matmul::{as_matrix, matrix_mut};
-use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
+use crate::ops::unary::UnaryOp;
 use crate::pool::Pool;
 use crate::tape::Node;
 use crate::{CustomOp, Element, Result};
@@ -340,72 +344,5 @@ impl<T: Element> Sinks<'_, T> {
             }
         }
         Ok(())
-    }
-}
-
-/// A unary op's chain rule applied to a gradient in its own buffer.
-struct InPlace<'g, 'v, T> {
-    g: &'g mut ArrayD<T>,
-    v: &'v ArrayViewD<'v, T>,
-}
-
-impl<T: Element> UnaryKernel<T> for InPlace<'_, '_, T> {
-    type Output = ();
-    fn run<F, D>(self, _: &'static str, _: F, _: Reads, rule: D)
-    where
-        D: Fn(T, T) -> T,
-    {
-        Zip::from(self.g)
-            .and(self.v)
-            .for_each(|g, &v| *g = rule(*g, v));
-    }
-}
-
-/// The backward kernel of a unary op: input `x` gets `dx` of `g` and the value it reads.
-struct ChainRule<'s, 'a, 'v, T: Element> {
-    sinks: &'s mut Sinks<'a, T>,
-    x: usize,
-    g: &'s mut Upstream<T>,
-    xv: &'v ArrayViewD<'v, T>,
-    yv: &'v ArrayViewD<'v, T>,
-}
-
-impl<T: Element> UnaryKernel<T> for ChainRule<'_, '_, '_, T> {
-    type Output = ();
-    fn run<F, D>(self, _: &'static str, _: F, reads: Reads, rule: D)
-    where
-        D: Fn(T, T) -> T,
-    {
-        let ChainRule {
-            sinks,
-            x,
-            g,
-            xv,
-            yv,
-        } = self;
-        let v = match reads {
-            Reads::X => xv,
-            Reads::Y => yv,
-        };
-        match g.buf.take() {
-            Some(mut buf) if sinks.takes(x, buf.shape()) => {
-                Zip::from(&mut buf)
-                    .and(v)
-                    .for_each(|g, &v| *g = rule(*g, v));
-                sinks.slots[x] = Some(buf);
-            }
-            other => {
-                g.buf = other;
-                let g = g.view();
-                sinks.with(x, |mut dst, fresh, _| {
-                    let zip = Zip::from(&mut dst).and(&g).and(v);
-                    if fresh {
-                        zip.for_each(|d, &g, &v| *d = rule(g, v));
-                    } else {
-                        zip.for_each(|d, &g, &v| *d += rule(g, v));
-                    }
-                });
-            }
-        }
     }
 }
