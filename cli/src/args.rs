@@ -14,7 +14,7 @@ use tapegrad_net::monitor::Monitor;
 use tapegrad_net::schedule::SCHEDULE_KINDS;
 use tapegrad_net::train::TrainConfig;
 use tapegrad_net::tune::Shard;
-use tapegrad_net::OptimizerKind;
+use tapegrad_net::{Activation, OptimizerKind};
 
 /// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
 ///
@@ -181,6 +181,10 @@ pub struct HyperFlags {
     /// Stop when the monitored metric has not improved for N epochs [default: never].
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
+    /// The hidden units' nonlinearity: relu (the document's) | tanh | sigmoid | leaky_relu
+    /// (slope 0.01) [default: relu].
+    #[arg(long, value_name = "ACT", value_parser = parse_activation)]
+    pub activation: Option<Activation>,
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).
@@ -487,6 +491,11 @@ fn parse_monitor(s: &str) -> Result<Monitor, String> {
         .into_iter()
         .find(|m| m.name() == s)
         .ok_or_else(|| format!("'{s}' is not one of val_loss, val_accuracy"))
+}
+
+/// Parses an `--activation` value (`leaky-relu` and `leaky_relu` alike).
+fn parse_activation(s: &str) -> Result<Activation, String> {
+    s.replace('-', "_").parse()
 }
 
 /// Parses a `--schedule` value into its `kind` (`one-cycle` and `one_cycle` alike).

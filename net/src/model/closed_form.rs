@@ -19,7 +19,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
 use tapegrad_autograd::{sum_squares_f64, Element};
 
-use super::{Mlp, ParameterGradients};
+use super::{Activation, Mlp, ParameterGradients};
 use crate::{NetError, Result};
 
 /// A view of the document's net's parameters: `(W1, b1)` and `(W2, b2)`.
@@ -28,9 +28,16 @@ pub(crate) type DocumentParameters<'a, T> = (
     (ArrayView2<'a, T>, ArrayView1<'a, T>),
 );
 
-/// The parameters of the document's two-layer net; another number of layers is an error (the
-/// closed forms are the document's, for two layers only).
+/// The parameters of the document's two-layer ReLU net; another number of layers or another
+/// activation is an error (the closed forms are the document's, for that net only).
 pub(crate) fn document_parameters<T: Element>(net: &Mlp<T>) -> Result<DocumentParameters<'_, T>> {
+    if net.activation() != Activation::Relu {
+        return Err(NetError::Parameters(format!(
+            "the closed-form gradients are the document's, for a net with relu between its \
+             layers; this one has {}",
+            net.activation()
+        )));
+    }
     match net.layers() {
         [first, second] => Ok((
             (first.weight(), first.bias()),

@@ -2,12 +2,15 @@
 
 use tapegrad_autograd::{Element, Var};
 
-/// The loss of a net whose layers' parameters are `layers` (`(W_l, b_l)` in order) on inputs
-/// `x` with labels `y`, one line per formula; returns `(L, z_L)`:
+use super::Activation;
+
+/// The loss of a net whose layers' parameters are `layers` (`(W_l, b_l)` in order) with
+/// `activation` between them, on inputs `x` with labels `y`, one line per formula; returns
+/// `(L, z_L)`:
 ///
-/// `z_l = a_{l-1} W_l + b_l` from `a_0 = X`, `a_l = relu(z_l)` between layers,
+/// `z_l = a_{l-1} W_l + b_l` from `a_0 = X`, `a_l = act(z_l)` between layers,
 /// `p = softmax(z_L)`, `L = (1/n) Σ_i -ln p_{y_i} + λ Σ_l Σ W_l²` (biases not regularised).
-/// With two layers this is the document's `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)`.
+/// With two layers and [`Activation::Relu`] this is the document's `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)`.
 ///
 /// [`Mlp::record`](crate::Mlp::record) calls this with the net's parameters; it is public so
 /// that gradient checks can call it with any variables. Parameters are only recorded as the
@@ -16,12 +19,14 @@ use tapegrad_autograd::{Element, Var};
 /// ```
 /// use ndarray::{array, Array1, Array2};
 /// use tapegrad_autograd::gradcheck;
+/// use tapegrad_net::model::Activation;
 ///
 /// let (w1, w2) = (Array2::from_elem((2, 3), 0.3), Array2::from_elem((3, 2), -0.2));
 /// let params = [w1.into_dyn(), Array1::zeros(3).into_dyn(), w2.into_dyn(), Array1::zeros(2).into_dyn()];
 /// let report = gradcheck(&params, |tape, p| {
 ///     let x = tape.constant(array![[1.0, 2.0]]);
-///     Ok(tapegrad_net::loss(x, [(p[0], p[1]), (p[2], p[3])], &[1], 0.1)?.0)
+///     let layers = [(p[0], p[1]), (p[2], p[3])];
+///     Ok(tapegrad_net::loss(x, layers, Activation::Tanh, &[1], 0.1)?.0)
 /// })?;
 /// assert!(report.max_relative_error() < 1e-6);
 /// # Ok::<(), tapegrad_autograd::Error>(())
@@ -29,6 +34,7 @@ use tapegrad_autograd::{Element, Var};
 pub fn loss<'t, T: Element>(
     x: Var<'t, T>,
     layers: impl IntoIterator<Item = (Var<'t, T>, Var<'t, T>)>,
+    activation: Activation,
     y: &[usize],
     reg: T,
 ) -> tapegrad_autograd::Result<(Var<'t, T>, Var<'t, T>)> {
@@ -41,7 +47,11 @@ pub fn loss<'t, T: Element>(
             None => w2,
             Some(sum) => sum.add(w2)?, //                                 Σ_l Σ W_l²
         });
-        a = if layers.peek().is_some() { z.relu() } else { z }; //  a_l = relu(z_l)
+        a = if layers.peek().is_some() {
+            activation.record(z)
+        } else {
+            z
+        }; // a_l = act(z_l)
     }
     let scores = a;
     let data = scores.cross_entropy(y)?; //              (1/n) Σ -ln softmax(z_L)_{y_i}

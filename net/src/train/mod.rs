@@ -12,6 +12,7 @@ mod training;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Activation;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use crate::OptimizerKind;
@@ -51,6 +52,9 @@ pub struct TrainConfig {
     /// Stop when the monitored metric has not improved for this many epochs (none: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patience: Option<usize>,
+    /// The nonlinearity between layers (ReLU, the document's, when a file has none).
+    #[serde(default)]
+    pub activation: Activation,
 }
 
 impl Default for TrainConfig {

@@ -82,7 +82,7 @@ impl<T: Element> Training<T> {
             std: config.init_std,
             seed: config.seed,
         };
-        let net = Mlp::new(&sizes, init)?;
+        let net = Mlp::new(&sizes, init)?.with_activation(config.activation);
         Ok(Training {
             best: net.clone(),
             net,
