@@ -140,6 +140,11 @@ pub(crate) fn backprop<T: Element>(
             }
             d.linear(&mut g, [(*b, one)]);
         }
+        // dx = g ⊙ m, the mask recomputed from its seed, in g's own buffer.
+        Op::Dropout { x, mask } => {
+            g.map_indexed_in_place(|i, g| g * mask.factor(i));
+            d.linear(&mut g, [(*x, one)]);
+        }
         // Yours: CustomOp::backward, into pooled buffers of the inputs' shapes.
         Op::Custom { op, inputs } => {
             d.custom(op.as_ref(), &arenas.inputs[inputs.clone()], &y, &g.view())?;

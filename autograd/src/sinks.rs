@@ -48,6 +48,18 @@ impl<T: Element> Upstream<T> {
         op.apply(InPlace { g: buf, v });
     }
 
+    /// `g[i] = f(i, g[i])` for every element, `i` counted row-major, in the gradient's own
+    /// buffer.
+    pub fn map_indexed_in_place(&mut self, f: impl Fn(usize, T) -> T) {
+        let buf = self
+            .buf
+            .as_mut()
+            .expect("the upstream gradient is changed before it is handed on");
+        for (i, g) in buf.iter_mut().enumerate() {
+            *g = f(i, *g);
+        }
+    }
+
     /// Its single element (the gradient of a full reduction).
     pub fn scalar(&self) -> T {
         self.view().iter().next().copied().unwrap_or_else(T::zero)

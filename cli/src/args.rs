@@ -185,6 +185,10 @@ pub struct HyperFlags {
     /// (slope 0.01) [default: relu].
     #[arg(long, value_name = "ACT", value_parser = parse_activation)]
     pub activation: Option<Activation>,
+    /// Inverted dropout: the probability P (0 <= P < 1) of zeroing each hidden unit's output
+    /// in training; evaluation never drops [default: 0].
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f64>,
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).

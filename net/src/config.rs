@@ -28,6 +28,8 @@ pub enum Setting {
     Optimizer,
     /// [`TrainConfig::init_std`].
     InitStd,
+    /// [`TrainConfig::dropout`].
+    Dropout,
 }
 
 impl Setting {
@@ -42,6 +44,7 @@ impl Setting {
             Setting::Epochs => "epochs",
             Setting::Optimizer => "optimizer",
             Setting::InitStd => "init_std",
+            Setting::Dropout => "dropout",
         }
     }
 }
@@ -126,6 +129,10 @@ impl TrainConfig {
         if !non_negative(self.init_std) {
             let value = self.init_std.to_string();
             return bad(Setting::InitStd, value, "must be zero or positive");
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            let value = self.dropout.to_string();
+            return bad(Setting::Dropout, value, "must be at least 0 and below 1");
         }
         if let Err(problem) = self.optimizer.check() {
             return bad(

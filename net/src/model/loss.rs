@@ -2,7 +2,7 @@
 
 use tapegrad_autograd::{Element, Var};
 
-use super::Activation;
+use super::{Activation, Objective};
 
 /// The loss of a net whose layers' parameters are `layers` (`(W_l, b_l)` in order) with
 /// `activation` between them, on inputs `x` with labels `y`, one line per formula; returns
@@ -10,6 +10,9 @@ use super::Activation;
 ///
 /// `z_l = a_{l-1} W_l + b_l` from `a_0 = X`, `a_l = act(z_l)` between layers,
 /// `p = softmax(z_L)`, `L = (1/n) Σ_i -ln p_{y_i} + λ Σ_l Σ W_l²` (biases not regularised).
+/// `objective` gives `λ` (a plain number converts) and, for training, the
+/// [`Dropout`](super::Dropout) of hidden layer `l`'s outputs: `a_l = act(z_l) ⊙ m_l` with
+/// `m_l` its [`mask`](super::Dropout::mask)`(l - 1)`; dropout with `p = 0` records nothing.
 /// With two layers and [`Activation::Relu`] this is the document's `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)`.
 ///
 /// [`Mlp::record`](crate::Mlp::record) calls this with the net's parameters; it is public so
@@ -36,9 +39,12 @@ pub fn loss<'t, T: Element>(
     layers: impl IntoIterator<Item = (Var<'t, T>, Var<'t, T>)>,
     activation: Activation,
     y: &[usize],
-    reg: T,
+    objective: impl Into<Objective<T>>,
 ) -> tapegrad_autograd::Result<(Var<'t, T>, Var<'t, T>)> {
+    let objective = objective.into();
+    let dropout = objective.dropout.filter(|d| d.p() > 0.0);
     let mut layers = layers.into_iter().peekable();
+    let mut hidden = 0;
     let (mut a, mut l2): (_, Option<Var<'t, T>>) = (x, None);
     while let Some((w, b)) = layers.next() {
         let z = a.matmul(w)?.add(b)?; //                      z_l = a_{l-1} W_l + b_l
@@ -48,15 +54,20 @@ pub fn loss<'t, T: Element>(
             Some(sum) => sum.add(w2)?, //                                 Σ_l Σ W_l²
         });
         a = if layers.peek().is_some() {
-            activation.record(z)
+            let a = activation.record(z); //                          a_l = act(z_l)
+            hidden += 1;
+            match dropout {
+                Some(d) => a.dropout(d.mask(hidden - 1)), //          a_l ⊙ m_l
+                None => a,
+            }
         } else {
             z
-        }; // a_l = act(z_l)
+        };
     }
     let scores = a;
     let data = scores.cross_entropy(y)?; //              (1/n) Σ -ln softmax(z_L)_{y_i}
     let loss = match l2 {
-        Some(l2) => data.add(l2.scale(reg))?, //                    L = data + λ l2
+        Some(l2) => data.add(l2.scale(objective.reg))?, //          L = data + λ l2
         None => data,
     };
     Ok((loss, scores))

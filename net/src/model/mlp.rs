@@ -14,6 +14,7 @@ use super::activation::Activation;
 use super::gradients::{parameter_name, ParameterGradients};
 use super::linear::Linear;
 use super::loss::loss;
+use super::objective::Objective;
 use crate::limits::MAX_LAYERS;
 use crate::optim::{OptimError, Optimizer};
 use crate::{NetError, Result};
@@ -281,7 +282,7 @@ impl<T: Element> Mlp<T> {
     }
 
     /// Records the loss on `tape`, one line per formula ([`loss`](crate::loss)) with the net's
-    /// activation, with the
+    /// activation and `objective` (a plain `λ`, or an [`Objective`] with dropout), with the
     /// parameters recorded in order under their names.
     ///
     /// `x` is moved or shared onto the tape (an owned array or an `Arc` of one), never copied.
@@ -290,7 +291,7 @@ impl<T: Element> Mlp<T> {
         tape: &'t Tape<T>,
         x: impl Into<Leaf<T>>,
         y: &[usize],
-        reg: T,
+        objective: impl Into<Objective<T>>,
     ) -> Result<Recorded<'t, T>> {
         let x = tape.constant_named("X", x);
         let dims = x.with_value(|v| match *v.shape() {
@@ -310,11 +311,12 @@ impl<T: Element> Mlp<T> {
         let params = self.layers.iter().enumerate().map(|(l, layer)| {
             layer.record_parameters(tape, parameter_name(2 * l), parameter_name(2 * l + 1))
         });
-        let (loss, scores) = loss(x, params, self.activation, y, reg)?;
+        let (loss, scores) = loss(x, params, self.activation, y, objective)?;
         Ok(Recorded { loss, scores })
     }
 
-    /// The loss and its gradients through the tape. `tape` is cleared before and after, so its
+    /// The loss and its gradients through the tape, for `objective` (a plain `λ`, or an
+    /// [`Objective`] with dropout). `tape` is cleared before and after, so its
     /// buffers are reused from call to call.
     ///
     /// ```
@@ -334,10 +336,10 @@ impl<T: Element> Mlp<T> {
         tape: &mut Tape<T>,
         x: impl Into<Leaf<T>>,
         y: &[usize],
-        reg: T,
+        objective: impl Into<Objective<T>>,
     ) -> Result<(T, ParameterGradients<T>)> {
         let mut grads = Vec::with_capacity(2 * self.layers.len());
-        let loss = self.loss_and_gradients_into(tape, x, y, reg, &mut grads)?;
+        let loss = self.loss_and_gradients_into(tape, x, y, objective.into(), &mut grads)?;
         Ok((loss, ParameterGradients::from_vec(grads)))
     }
 
@@ -348,12 +350,12 @@ impl<T: Element> Mlp<T> {
         tape: &mut Tape<T>,
         x: impl Into<Leaf<T>>,
         y: &[usize],
-        reg: T,
+        objective: Objective<T>,
         grads: &mut Vec<ArrayD<T>>,
     ) -> Result<T> {
         tape.clear();
         let loss = {
-            let rec = self.record(tape, x, y, reg)?;
+            let rec = self.record(tape, x, y, objective)?;
             let mut g = rec.loss.backward()?;
             for v in tape.params() {
                 grads.push(g.take(v).unwrap_or_else(|| ArrayD::zeros(v.shape())));

@@ -12,6 +12,7 @@ mod gradients;
 mod linear;
 mod loss;
 mod mlp;
+mod objective;
 pub mod per_example;
 
 pub use activation::Activation;
@@ -20,3 +21,4 @@ pub use linear::Linear;
 pub use loss::loss;
 pub(crate) use mlp::argmax;
 pub use mlp::{predicted_classes, Init, Mlp, Recorded};
+pub use objective::{Dropout, Objective};

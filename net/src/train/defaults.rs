@@ -49,6 +49,7 @@ impl TrainConfig {
             monitor: Monitor::ValLoss,
             patience: None,
             activation: Activation::Relu,
+            dropout: 0.0,
         };
         match data.name() {
             "digits" => digits,

@@ -12,7 +12,7 @@ mod training;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Activation;
+use crate::model::{Activation, Dropout};
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use crate::OptimizerKind;
@@ -55,6 +55,21 @@ pub struct TrainConfig {
     /// The nonlinearity between layers (ReLU, the document's, when a file has none).
     #[serde(default)]
     pub activation: Activation,
+    /// The probability of dropping each hidden unit's output during training (inverted
+    /// dropout; 0: none, the document's net). Evaluation never drops.
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+impl TrainConfig {
+    /// The run's [`Dropout`] of hidden units, keyed by [`seed`](Self::seed) (none when
+    /// [`dropout`](Self::dropout) is 0); an error when `dropout` is not in `[0, 1)`.
+    pub fn hidden_dropout(&self) -> crate::Result<Option<Dropout>> {
+        if self.dropout == 0.0 {
+            return Ok(None);
+        }
+        Dropout::new(self.dropout, self.seed).map(Some)
+    }
 }
 
 impl Default for TrainConfig {
