@@ -2,7 +2,7 @@
 //! the step allocate nothing. That includes the matrix kernel, whose packing buffers are kept
 //! per thread across products: the test also runs the step's five products through the kernel
 //! alone and requires zero allocations from each of the three. A step with dropout of the
-//! hidden units (a deeper net, tanh) allocates nothing either.
+//! hidden units and label smoothing (a deeper net, tanh) allocates nothing either.
 //!
 //! This test binary counts every heap allocation through a global allocator, so it holds only
 //! this test (other tests' allocations would be counted too).
@@ -54,7 +54,7 @@ fn allocations(mut step: impl FnMut(), warmup: usize, steps: usize) -> usize {
     ALLOCATIONS.load(Ordering::Relaxed) - before
 }
 
-/// Allocations of 5 tape steps with dropout of the hidden units, on a tanh net with two hidden
+/// Allocations of 5 tape steps with dropout of the hidden units and label smoothing, on a tanh net with two hidden
 /// layers of `shape.h` units.
 fn regularised_step_allocations<T: Element>(shape: StepShape) -> usize {
     let (n, d, h, c) = (shape.n, shape.d, shape.h, shape.c);
@@ -63,6 +63,7 @@ fn regularised_step_allocations<T: Element>(shape: StepShape) -> usize {
         .with_activation(Activation::Tanh);
     let mut step = TrainStep::new(Adam::default());
     step.set_dropout(Some(Dropout::new(0.5, 2).unwrap()), 0);
+    step.set_label_smoothing(T::cast(0.1));
     let x = Arc::new(Array2::from_shape_fn((n, d), |(i, j)| {
         T::cast(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5)
     }));
@@ -150,7 +151,10 @@ fn training_steps_allocate_nothing_in_steady_state() {
             ("f32", regularised_step_allocations::<f32>(shape)),
             ("f64", regularised_step_allocations::<f64>(shape)),
         ] {
-            let at = format!("{} ({dtype}), 5 steps with dropout", shape.name);
+            let at = format!(
+                "{} ({dtype}), 5 steps with dropout and label smoothing",
+                shape.name
+            );
             assert_eq!(regularised, 0, "allocations at {at}");
         }
     }

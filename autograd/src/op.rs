@@ -40,6 +40,13 @@ pub(crate) enum Op<T: Element> {
     LogSoftmax { x: usize, axis: usize },
     /// `x[i, labels[i]]`; `labels` is a range into the tape's label arena.
     Pick { x: usize, labels: Range<usize> },
+    /// Mean cross-entropy of scores `x` against labels smoothed by `smoothing`; `labels` is a
+    /// range into the tape's label arena.
+    SmoothedCrossEntropy {
+        x: usize,
+        labels: Range<usize>,
+        smoothing: T,
+    },
     /// The matrix product `a · b`.
     MatMul { a: usize, b: usize },
     /// `relu(x · w + b)`, a layer in one op.
@@ -67,6 +74,7 @@ impl<T: Element> Op<T> {
             Op::Permute { .. } => "permute",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::Pick { .. } => "pick",
+            Op::SmoothedCrossEntropy { .. } => "cross_entropy_smoothed",
             Op::MatMul { .. } => "matmul",
             Op::LinearRelu { .. } => "linear_relu",
             Op::Dropout { .. } => "dropout",
@@ -95,6 +103,7 @@ impl<T: Element> Op<T> {
             | Op::Permute { x, .. }
             | Op::LogSoftmax { x, .. }
             | Op::Dropout { x, .. }
+            | Op::SmoothedCrossEntropy { x, .. }
             | Op::Pick { x, .. } => f(*x),
             Op::Custom { inputs, .. } => arena[inputs.clone()].iter().copied().for_each(f),
         }

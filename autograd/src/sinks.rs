@@ -7,7 +7,7 @@
 //! function of it elementwise, the upstream buffer is handed on (updated in place) instead of
 //! copied.
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Axis, Ix1, Ix2, Zip};
 
 use crate::deferred::Deferred;
 use crate::kernel::gemm::{gemm, gemm_scaled_plus};
@@ -268,6 +268,28 @@ impl<T: Element> Sinks<'_, T> {
                     .for_each(|g, &y| *g = rule(*g, y, s));
             });
         self.slots[i] = Some(buf);
+    }
+
+    /// Input `i`, a matrix, gets row by row what `share(r, out)` writes into `out` for row `r`
+    /// (all of `out`: its contents on entry are undefined).
+    pub fn rows(&mut self, i: usize, share: impl Fn(usize, ArrayViewMut1<'_, T>)) {
+        self.with(i, |mut dst, fresh, pool| {
+            let mut dst = (dst.view_mut().into_dimensionality::<Ix2>())
+                .expect("a row-wise share goes to a matrix, as its rule checked");
+            if fresh {
+                for (r, row) in dst.rows_mut().into_iter().enumerate() {
+                    share(r, row);
+                }
+            } else {
+                let mut tmp = pool.dirty(&[dst.ncols()]);
+                for (r, mut row) in dst.rows_mut().into_iter().enumerate() {
+                    let mut t = tmp.view_mut().into_dimensionality::<Ix1>().expect("1-D");
+                    share(r, t.view_mut());
+                    row += &t;
+                }
+                pool.give(tmp);
+            }
+        });
     }
 
     /// Input `i`, a matrix, gets `g_k` at `[k, labels[k]]` and zero elsewhere.

@@ -189,6 +189,10 @@ pub struct HyperFlags {
     /// in training; evaluation never drops [default: 0].
     #[arg(long, value_name = "P")]
     pub dropout: Option<f64>,
+    /// Label smoothing E (0 <= E <= 1) of the training loss, PyTorch's definition: targets
+    /// (1-E) onehot + E/c. The reported val_loss stays the plain cross-entropy [default: 0].
+    #[arg(long, value_name = "E")]
+    pub label_smoothing: Option<f64>,
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).

@@ -30,6 +30,8 @@ pub enum Setting {
     InitStd,
     /// [`TrainConfig::dropout`].
     Dropout,
+    /// [`TrainConfig::label_smoothing`].
+    LabelSmoothing,
 }
 
 impl Setting {
@@ -45,6 +47,7 @@ impl Setting {
             Setting::Optimizer => "optimizer",
             Setting::InitStd => "init_std",
             Setting::Dropout => "dropout",
+            Setting::LabelSmoothing => "label_smoothing",
         }
     }
 }
@@ -133,6 +136,10 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             let value = self.dropout.to_string();
             return bad(Setting::Dropout, value, "must be at least 0 and below 1");
+        }
+        if !(0.0..=1.0).contains(&self.label_smoothing) {
+            let value = self.label_smoothing.to_string();
+            return bad(Setting::LabelSmoothing, value, "must be between 0 and 1");
         }
         if let Err(problem) = self.optimizer.check() {
             return bad(

@@ -42,6 +42,8 @@ pub struct TrainStep<T: Element> {
     dropout: Option<Dropout>,
     /// The run's count of steps taken, which keys each step's dropout masks.
     iteration: u64,
+    /// Label smoothing `ε` in [`step`](TrainStep::step) (0: the document's loss).
+    label_smoothing: T,
 }
 
 impl<T: Element> TrainStep<T> {
@@ -59,7 +61,14 @@ impl<T: Element> TrainStep<T> {
             grads: Vec::new(),
             dropout: None,
             iteration: 0,
+            label_smoothing: T::zero(),
         }
+    }
+
+    /// Smooths the labels by `epsilon` in every following [`step`](TrainStep::step) (0: the
+    /// document's cross-entropy; see [`Objective`]).
+    pub fn set_label_smoothing(&mut self, epsilon: T) {
+        self.label_smoothing = epsilon;
     }
 
     /// Drops hidden units with `dropout` in every following [`step`](TrainStep::step) (none:
@@ -104,8 +113,9 @@ impl<T: Element> TrainStep<T> {
     }
 
     /// One step of `net` on the batch `x`, `y` with regularisation `reg` and learning rate
-    /// `lr` (and the dropout of [`set_dropout`](TrainStep::set_dropout)); returns the loss
-    /// before the update.
+    /// `lr` (and the dropout of [`set_dropout`](TrainStep::set_dropout) and label smoothing
+    /// of [`set_label_smoothing`](TrainStep::set_label_smoothing)); returns the loss before
+    /// the update.
     pub fn step(
         &mut self,
         net: &mut Mlp<T>,
@@ -117,6 +127,7 @@ impl<T: Element> TrainStep<T> {
         let objective = Objective {
             reg,
             dropout: self.dropout.map(|d| d.at_step(self.iteration)),
+            label_smoothing: self.label_smoothing,
         };
         self.iteration += 1;
         let loss = net.loss_and_gradients_into(&mut self.tape, x, y, objective, &mut self.grads);
@@ -189,10 +200,11 @@ impl<T: Element> TrainStep<T> {
 }
 
 impl<T: Element> Clone for TrainStep<T> {
-    /// The same optimizer state, dropout and step count on a new tape.
+    /// The same optimizer state, dropout, label smoothing and step count on a new tape.
     fn clone(&self) -> Self {
         let mut step = Self::with_boxed(self.optimizer.clone());
         step.set_dropout(self.dropout, self.iteration);
+        step.set_label_smoothing(self.label_smoothing);
         step
     }
 }

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! With dropout of the hidden units (mask `M`, entries `0` or `1/(1-p)`), `a1 = relu(z1) ⊙ M`
-//! and `dz1 = da1 ⊙ M ⊙ [z1 > 0]`; the rest is unchanged.
+//! and `dz1 = da1 ⊙ M ⊙ [z1 > 0]`; the rest is unchanged. With label smoothing `ε`, `Y` becomes
+//! the smoothed targets `(1-ε) Y + ε/c`, so `dz2 = (P - (1-ε) Y - ε/c) / n`.
 //!
 //! Row `i` of `dz1` is the document's first-layer factor for example `i` summed over all
 //! classes `j`: `Σ_j (p_j - [j = y_i]) W2(j)ᵀ`, masked by unit. See [`per_example`](crate::per_example)
@@ -56,7 +57,8 @@ pub(crate) fn document_parameters<T: Element>(net: &Mlp<T>) -> Result<DocumentPa
 /// The loss `L = (1/n) Σ -ln p_{y_i} + λ(ΣW1² + ΣW2²)` and its four gradients, computed in
 /// closed form without a tape. `objective` is `λ` (a plain number converts) and optionally
 /// the [`Dropout`](super::Dropout) whose [`mask`](super::Dropout::mask)`(0)` multiplies the
-/// hidden units, as on the tape.
+/// hidden units, as on the tape, and the label smoothing `ε` (data term
+/// `(1/n) Σ_i [(1-ε)(-ln p_{y_i}) + (ε/c) Σ_k (-ln p_k)]`).
 ///
 /// ```
 /// use ndarray::array;
@@ -93,15 +95,30 @@ pub fn gradients<T: Element>(
     }
     let z2 = a1.dot(&w2) + b2;
 
-    // dz2 = (P - Y) / n, and the data loss from the same stable log-softmax.
+    // dz2 = (P - Y) / n (Y smoothed when ε > 0), and the data loss from the same stable
+    // log-softmax.
     let mut dz2 = z2;
     let mut data_loss = 0.0;
+    let eps = objective.label_smoothing;
+    let per_class = eps / T::cast(dz2.ncols() as f64);
     for (mut row, &label) in dz2.axis_iter_mut(Axis(0)).zip(y) {
         let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
         let lse = m + row.fold(T::zero(), |s, &v| s + (v - m).exp()).ln();
-        data_loss -= (row[label] - lse).as_f64();
+        if eps == T::zero() {
+            data_loss -= (row[label] - lse).as_f64();
+        } else {
+            // (1-ε)(lse - z_y) + (ε/c) Σ_k (lse - z_k)
+            let all: f64 = row.iter().map(|&v| (lse - v).as_f64()).sum();
+            let e = eps.as_f64();
+            data_loss += (1.0 - e) * (lse - row[label]).as_f64() + per_class.as_f64() * all;
+        }
         row.mapv_inplace(|v| (v - lse).exp());
-        row[label] -= T::one();
+        if eps == T::zero() {
+            row[label] -= T::one();
+        } else {
+            row.mapv_inplace(|v| v - per_class);
+            row[label] -= T::one() - eps;
+        }
         row.mapv_inplace(|v| v / n);
     }
     let l2 = sum_squares(w1) + sum_squares(w2);

@@ -13,6 +13,8 @@ use super::{Activation, Objective};
 /// `objective` gives `λ` (a plain number converts) and, for training, the
 /// [`Dropout`](super::Dropout) of hidden layer `l`'s outputs: `a_l = act(z_l) ⊙ m_l` with
 /// `m_l` its [`mask`](super::Dropout::mask)`(l - 1)`; dropout with `p = 0` records nothing.
+/// With label smoothing `ε > 0` the data term is PyTorch's smoothed cross-entropy
+/// `(1/n) Σ_i [ (1-ε)(-ln p_{y_i}) + (ε/c) Σ_k (-ln p_k) ]`; `ε = 0` records the plain one.
 /// With two layers and [`Activation::Relu`] this is the document's `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)`.
 ///
 /// [`Mlp::record`](crate::Mlp::record) calls this with the net's parameters; it is public so
@@ -65,7 +67,8 @@ pub fn loss<'t, T: Element>(
         };
     }
     let scores = a;
-    let data = scores.cross_entropy(y)?; //              (1/n) Σ -ln softmax(z_L)_{y_i}
+    // (1/n) Σ -ln softmax(z_L)_{y_i}, against targets smoothed by ε when ε > 0.
+    let data = scores.cross_entropy_smoothed(y, objective.label_smoothing)?;
     let loss = match l2 {
         Some(l2) => data.add(l2.scale(objective.reg))?, //          L = data + λ l2
         None => data,

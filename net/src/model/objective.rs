@@ -1,5 +1,6 @@
 //! [`Objective`]: what a training step minimises beyond the document's loss: the
-//! regularisation strength, and the training-only [`Dropout`] of hidden units.
+//! regularisation strength, the training-only [`Dropout`] of hidden units, and label
+//! smoothing.
 
 use tapegrad_autograd::{DropoutMask, Element};
 
@@ -65,8 +66,11 @@ fn mix(seed: u64, k: u64) -> u64 {
 }
 
 /// What the loss of a training step is made of besides the data: the regularisation strength
-/// `λ` of `λ Σ_l Σ W_l²`, and optionally dropout of the hidden units. A plain `λ` converts
-/// into the document's objective (no dropout), so `net.loss_and_gradients(&mut tape, x, &y,
+/// `λ` of `λ Σ_l Σ W_l²`, optionally dropout of the hidden units, and the label smoothing `ε`
+/// of the data term (PyTorch's definition,
+/// [`cross_entropy_smoothed`](tapegrad_autograd::Var::cross_entropy_smoothed)):
+/// `L_data = (1/n) Σ_i [ (1-ε)(-ln p_{y_i}) + (ε/c) Σ_k (-ln p_k) ]`. A plain `λ` converts
+/// into the document's objective (no dropout, `ε = 0`), so `net.loss_and_gradients(&mut tape, x, &y,
 /// 1e-3)` trains the document's loss.
 ///
 /// ```
@@ -83,17 +87,30 @@ pub struct Objective<T> {
     pub reg: T,
     /// Dropout of the hidden units' outputs (none: the document's net).
     pub dropout: Option<Dropout>,
+    /// Label smoothing `ε` in `[0, 1]` (0: the document's cross-entropy).
+    pub label_smoothing: T,
 }
 
 impl<T: Element> Objective<T> {
     /// The document's objective with regularisation `reg`: nothing dropped.
     pub fn new(reg: T) -> Self {
-        Objective { reg, dropout: None }
+        Objective {
+            reg,
+            dropout: None,
+            label_smoothing: T::zero(),
+        }
     }
 
     /// The same objective with `dropout` of the hidden units.
     pub fn with_dropout(mut self, dropout: Dropout) -> Self {
         self.dropout = Some(dropout);
+        self
+    }
+
+    /// The same objective with label smoothing `ε` (checked when the loss is recorded: `ε`
+    /// outside `[0, 1]` is an error then).
+    pub fn with_label_smoothing(mut self, epsilon: T) -> Self {
+        self.label_smoothing = epsilon;
         self
     }
 }

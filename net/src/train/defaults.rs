@@ -50,6 +50,7 @@ impl TrainConfig {
             patience: None,
             activation: Activation::Relu,
             dropout: 0.0,
+            label_smoothing: 0.0,
         };
         match data.name() {
             "digits" => digits,

@@ -59,6 +59,10 @@ pub struct TrainConfig {
     /// dropout; 0: none, the document's net). Evaluation never drops.
     #[serde(default)]
     pub dropout: f64,
+    /// Label smoothing `ε` of the training loss (PyTorch's definition; 0: the document's
+    /// cross-entropy). The validation loss is never smoothed.
+    #[serde(default)]
+    pub label_smoothing: f64,
 }
 
 impl TrainConfig {
@@ -127,10 +131,12 @@ pub struct EpochStats {
     /// Optimizer steps taken so far in the run.
     pub iteration: usize,
     /// Mean training loss over the epoch's minibatches (each weighted by its size), regularisation
-    /// included.
+    /// included: the objective trained, with label smoothing and dropout when they are on.
     pub loss: f64,
-    /// Loss of the net at the epoch's end on the validation set (the training objective:
-    /// mean cross-entropy plus the regularisation term).
+    /// Loss of the net at the epoch's end on the validation set: the document's objective,
+    /// mean cross-entropy plus the regularisation term, never smoothed and never dropped
+    /// (comparable across label smoothing and dropout settings; [`loss`](Self::loss) is the
+    /// objective trained, with them).
     pub val_loss: f64,
     /// Accuracy on (up to the first [`TRAIN_ACCURACY_SAMPLE`]) training examples.
     pub train_accuracy: f64,
