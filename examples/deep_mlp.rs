@@ -12,20 +12,19 @@
 //! [`ACCURACY_BAR`] on the held-out test points at every depth, and `sigmoid` (whose slope is at
 //! most 1/4) needs more steps than `tanh` to bring the loss below [`TARGET_LOSS`].
 //!
-//! The parameters of any depth live in one `Vec<Arc<ArrayD<f64>>>` (weights and biases
-//! alternating), so one closure records them and one `TrainStep` (Adam) updates them.
+//! The nets are the library's [`Mlp`] with a chosen [`Activation`]: one `TrainStep` (Adam)
+//! trains any depth, and `Mlp::accuracy` scores it without a tape.
 
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayD, IxDyn};
+use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tapegrad::autograd::{Result, Tape, Var};
 use tapegrad::net::data::{spiral_splits, Dataset};
 use tapegrad::net::optim::Adam;
-use tapegrad::net::TrainStep;
+use tapegrad::net::{Activation, Linear, Mlp, NetError, TrainStep};
 
 /// Seed of the data, its split and the initial weights.
 const SEED: u64 = 1;
@@ -44,106 +43,32 @@ const TARGET_LOSS: f64 = 0.1;
 /// The depths (number of linear layers) in the table.
 const DEPTHS: [usize; 3] = [3, 4, 5];
 
-/// The hidden units' nonlinearity: the choice this example is about.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Activation {
-    Tanh,
-    Sigmoid,
-    Relu,
-}
+/// The activations compared, in the table's order.
+const ACTIVATIONS: [Activation; 3] = [Activation::Tanh, Activation::Sigmoid, Activation::Relu];
 
-impl Activation {
-    const ALL: [Activation; 3] = [Activation::Tanh, Activation::Sigmoid, Activation::Relu];
-
-    fn name(self) -> &'static str {
-        match self {
-            Activation::Tanh => "tanh",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Relu => "relu",
-        }
-    }
-
-    /// Records the activation on `v`'s tape.
-    fn apply(self, v: Var<'_, f64>) -> Var<'_, f64> {
-        match self {
-            Activation::Tanh => v.tanh(),
-            Activation::Sigmoid => v.sigmoid(),
-            Activation::Relu => v.relu(),
-        }
-    }
-
-    /// Standard deviation of the initial weights for `fan_in` inputs: `1/√n` (LeCun) for the
-    /// saturating units, He's `√(2/n)` for relu.
-    fn init_std(self, fan_in: usize) -> f64 {
-        let n = fan_in as f64;
-        match self {
-            Activation::Tanh | Activation::Sigmoid => (1.0 / n).sqrt(),
-            Activation::Relu => (2.0 / n).sqrt(),
-        }
+/// Standard deviation of the initial weights for `fan_in` inputs: `1/√n` (LeCun) for the
+/// saturating units, He's `√(2/n)` for the rectifiers.
+fn init_std(activation: Activation, fan_in: usize) -> f64 {
+    let n = fan_in as f64;
+    match activation {
+        Activation::Tanh | Activation::Sigmoid => (1.0 / n).sqrt(),
+        Activation::Relu | Activation::LeakyRelu => (2.0 / n).sqrt(),
     }
 }
 
-/// An MLP: `params` holds `W_0, b_0, W_1, b_1, ...`.
-struct Mlp {
-    activation: Activation,
-    params: Vec<Arc<ArrayD<f64>>>,
-}
-
-impl Mlp {
-    /// An MLP with layer sizes `sizes` (inputs, hidden..., classes); normal weights, zero biases.
-    fn new(sizes: &[usize], activation: Activation, rng: &mut StdRng) -> Self {
-        let mut params = Vec::new();
-        for pair in sizes.windows(2) {
-            let std = activation.init_std(pair[0]);
-            let w = ArrayD::from_shape_simple_fn(IxDyn(pair), || std * normal(rng));
-            params.push(Arc::new(w));
-            params.push(Arc::new(ArrayD::zeros(IxDyn(&[pair[1]]))));
-        }
-        Mlp { activation, params }
-    }
-
-    /// Number of linear layers.
-    #[cfg(test)]
-    fn depth(&self) -> usize {
-        self.params.len() / 2
-    }
-
-    /// Records the parameters on `tape` (shared, not copied) and the scores of `x` through
-    /// them.
-    fn record<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>> {
-        let vars: Vec<_> = self.params.iter().map(|p| tape.param(p)).collect();
-        scores(self.activation, x, &vars)
-    }
-
-    /// The fraction of `data` classified correctly.
-    fn accuracy(&self, data: &Dataset) -> Result<f64> {
-        let tape = Tape::new();
-        let scores = self.record(&tape, tape.constant(data.features_as::<f64>()))?;
-        let predicted = scores.argmax()?; // per row, the first highest score
-        let correct = predicted
-            .iter()
-            .zip(data.labels())
-            .filter(|(p, y)| p == y)
-            .count();
-        Ok(correct as f64 / data.len() as f64)
-    }
-}
-
-/// The scores of `x` through the layers whose weights and biases are `vars` (`W_0, b_0, ...`).
-fn scores<'t>(
-    activation: Activation,
-    x: Var<'t, f64>,
-    vars: &[Var<'t, f64>],
-) -> Result<Var<'t, f64>> {
-    let depth = vars.len() / 2;
-    let mut h = x;
-    for (k, layer) in vars.chunks(2).enumerate() {
-        h = h.matmul(layer[0])?.add(layer[1])?;
-        if k + 1 < depth {
-            h = activation.apply(h);
-        }
-    }
-    Ok(h)
+/// The library's [`Mlp`] with layer sizes `sizes` (inputs, hidden..., classes) and
+/// `activation` between layers; each layer's weights normal with [`init_std`] of its fan-in,
+/// biases zero.
+fn mlp(sizes: &[usize], activation: Activation, rng: &mut StdRng) -> Result<Mlp<f64>, NetError> {
+    let layers = sizes
+        .windows(2)
+        .map(|io| {
+            let std = init_std(activation, io[0]);
+            let w = Array2::from_shape_simple_fn((io[0], io[1]), || std * normal(rng));
+            Linear::from_parameters(w, Array1::zeros(io[1]))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Mlp::from_layers(layers)?.with_activation(activation))
 }
 
 /// One row of the table.
@@ -171,17 +96,14 @@ fn train(
     let mut sizes = vec![train.dim()];
     sizes.extend(std::iter::repeat_n(WIDTH, depth - 1));
     sizes.push(train.classes());
-    let mut mlp = Mlp::new(&sizes, activation, &mut rng);
+    let mut net = mlp(&sizes, activation, &mut rng)?;
     let mut adam = TrainStep::new(Adam::default());
 
     let x: Arc<Array2<f64>> = Arc::new(train.features_as());
     let (mut first_loss, mut last_loss) = (f64::NAN, f64::NAN);
     let mut steps_to_target = None;
     for step in 0..STEPS {
-        let activation = mlp.activation;
-        last_loss = adam.step_params(&mut mlp.params, LR, |tape, vars| {
-            scores(activation, tape.constant(&x), vars)?.cross_entropy(train.labels())
-        })?;
+        last_loss = adam.step(&mut net, Arc::clone(&x), train.labels(), 0.0, LR)?;
         if step == 0 {
             first_loss = last_loss;
         }
@@ -195,10 +117,15 @@ fn train(
         first_loss,
         last_loss,
         steps_to_target,
-        train_accuracy: mlp.accuracy(train)?,
-        test_accuracy: mlp.accuracy(test)?,
+        train_accuracy: accuracy(&net, train)?,
+        test_accuracy: accuracy(&net, test)?,
         millis: start.elapsed().as_millis(),
     })
+}
+
+/// The fraction of `data` that `net` classifies correctly.
+fn accuracy(net: &Mlp<f64>, data: &Dataset) -> Result<f64, NetError> {
+    net.accuracy(data.features_as::<f64>().view(), data.labels())
 }
 
 /// Every activation at every depth in `depths`.
@@ -209,7 +136,7 @@ fn table(depths: &[usize]) -> Result<Vec<Run>, Box<dyn Error>> {
         .as_ref()
         .ok_or("the spiral split has a test set")?;
     let mut runs = Vec::new();
-    for activation in Activation::ALL {
+    for activation in ACTIVATIONS {
         for &depth in depths {
             runs.push(train(activation, depth, &splits.train, test)?);
         }
@@ -308,11 +235,12 @@ mod tests {
     }
 
     #[test]
-    fn the_mlp_has_the_layers_asked_for() {
+    fn the_mlp_has_the_layers_and_activation_asked_for() {
         let mut rng = StdRng::seed_from_u64(0);
-        let mlp = Mlp::new(&[2, 8, 8, 3], Activation::Sigmoid, &mut rng);
-        assert_eq!(mlp.depth(), 3);
-        let shapes: Vec<_> = mlp.params.iter().map(|p| p.shape().to_vec()).collect();
+        let net = mlp(&[2, 8, 8, 3], Activation::Sigmoid, &mut rng).unwrap();
+        assert_eq!(net.layers().len(), 3);
+        assert_eq!(net.activation(), Activation::Sigmoid);
+        let shapes: Vec<_> = net.parameters().map(|(_, p)| p.shape().to_vec()).collect();
         assert_eq!(
             shapes,
             [

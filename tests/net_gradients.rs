@@ -7,6 +7,7 @@ use ndarray::{Array1, Array2, ArrayD, Zip};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::autograd::{gradcheck, numeric_gradients, relative_error, GradcheckReport, Tape};
+use tapegrad::net::model::Activation;
 use tapegrad::net::{closed_form, per_example, Init, Mlp, ParameterGradients};
 
 /// One random case: a net, a batch and λ.
@@ -192,7 +193,14 @@ fn all_three_forms_match_central_differences_within_1e_6() {
         let params: Vec<ArrayD<f64>> = c.net.parameters().map(|(_, p)| p.to_owned()).collect();
         let report = gradcheck(&params, |tape, p| {
             let x = tape.constant(c.x.clone());
-            Ok(tapegrad::net::loss(x, [(p[0], p[1]), (p[2], p[3])], &c.y, c.reg)?.0)
+            Ok(tapegrad::net::loss(
+                x,
+                [(p[0], p[1]), (p[2], p[3])],
+                Activation::Relu,
+                &c.y,
+                c.reg,
+            )?
+            .0)
         })
         .unwrap();
         worst[0] = worst[0].max(report.max_relative_error());

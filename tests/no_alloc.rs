@@ -1,7 +1,8 @@
 //! A training step reuses its tape and buffers: in steady state the tape, the optimizer and
 //! the step allocate nothing. That includes the matrix kernel, whose packing buffers are kept
 //! per thread across products: the test also runs the step's five products through the kernel
-//! alone and requires zero allocations from each of the three.
+//! alone and requires zero allocations from each of the three. A step with dropout of the
+//! hidden units and label smoothing (a deeper net, tanh) allocates nothing either.
 //!
 //! This test binary counts every heap allocation through a global allocator, so it holds only
 //! this test (other tests' allocations would be counted too).
@@ -9,8 +10,13 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::sync::Arc;
+
 use ndarray::Array2;
 use tapegrad::autograd::{gemm, set_threads, Element};
+use tapegrad::net::model::Dropout;
+use tapegrad::net::optim::Adam;
+use tapegrad::net::{Activation, Init, Mlp, TrainStep};
 use tapegrad_benchmark::{StepBench, StepShape};
 
 /// The system allocator, counting allocations.
@@ -46,6 +52,30 @@ fn allocations(mut step: impl FnMut(), warmup: usize, steps: usize) -> usize {
         step();
     }
     ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// Allocations of 5 tape steps with dropout of the hidden units and label smoothing, on a tanh net with two hidden
+/// layers of `shape.h` units.
+fn regularised_step_allocations<T: Element>(shape: StepShape) -> usize {
+    let (n, d, h, c) = (shape.n, shape.d, shape.h, shape.c);
+    let mut net = Mlp::<T>::new(&[d, h, h, c], Init { std: 0.1, seed: 1 })
+        .unwrap()
+        .with_activation(Activation::Tanh);
+    let mut step = TrainStep::new(Adam::default());
+    step.set_dropout(Some(Dropout::new(0.5, 2).unwrap()), 0);
+    step.set_label_smoothing(T::cast(0.1));
+    let x = Arc::new(Array2::from_shape_fn((n, d), |(i, j)| {
+        T::cast(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5)
+    }));
+    let y: Vec<usize> = (0..n).map(|i| i % c).collect();
+    allocations(
+        || {
+            step.step(&mut net, Arc::clone(&x), &y, T::cast(1e-3), 1e-3)
+                .unwrap();
+        },
+        10,
+        5,
+    )
 }
 
 /// Allocations of 5 steps of the tape and of the closed form, and of the kernel alone doing
@@ -116,6 +146,16 @@ fn training_steps_allocate_nothing_in_steady_state() {
                 [0, 0, 0],
                 "allocations at {at}: tape step, closed-form step, the kernel alone"
             );
+        }
+        for (dtype, regularised) in [
+            ("f32", regularised_step_allocations::<f32>(shape)),
+            ("f64", regularised_step_allocations::<f64>(shape)),
+        ] {
+            let at = format!(
+                "{} ({dtype}), 5 steps with dropout and label smoothing",
+                shape.name
+            );
+            assert_eq!(regularised, 0, "allocations at {at}");
         }
     }
 }

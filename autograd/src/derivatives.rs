@@ -11,6 +11,7 @@ use ndarray::{ArrayD, Axis, Dimension, IxDyn};
 
 use crate::op::Op;
 use crate::ops::binary::BinaryOp;
+use crate::ops::losses::log_sum_exp;
 use crate::ops::matmul::as_matrix;
 use crate::ops::reduce::Reduction;
 use crate::ops::unary::UnaryOp;
@@ -115,6 +116,26 @@ pub(crate) fn backprop<T: Element>(
         }
         // dx[i, labels[i]] = g[i], 0 elsewhere.
         Op::Pick { x, labels } => d.scatter(*x, &g.view(), &arenas.labels[labels.clone()]),
+        // dz_i = g (softmax(z_i) - (1-ε) onehot(y_i) - ε/c) / n, softmax recomputed per row.
+        Op::SmoothedCrossEntropy {
+            x,
+            labels,
+            smoothing,
+        } => {
+            let z = as_matrix("cross_entropy_smoothed", val(*x))?;
+            let labels = &arenas.labels[labels.clone()];
+            let (n, c) = z.dim();
+            let gn = g.scalar() / T::cast(n as f64);
+            let (eps, per_class) = (*smoothing, *smoothing / T::cast(c as f64));
+            d.rows(*x, |i, mut dz| {
+                let row = z.row(i);
+                let lse = log_sum_exp(row);
+                for (k, (d, &zk)) in dz.iter_mut().zip(row).enumerate() {
+                    let target = if k == labels[i] { one - eps } else { T::zero() };
+                    *d = gn * ((zk - lse).exp() - target - per_class);
+                }
+            });
+        }
         // dA = G Bᵀ, dB = Aᵀ G (the transposes are views).
         Op::MatMul { a, b } => {
             let (av, bv) = (as_matrix("matmul", val(*a))?, as_matrix("matmul", val(*b))?);
@@ -139,6 +160,11 @@ pub(crate) fn backprop<T: Element>(
                 d.product(*x, dz, wv.t());
             }
             d.linear(&mut g, [(*b, one)]);
+        }
+        // dx = g ⊙ m, the mask recomputed from its seed, in g's own buffer.
+        Op::Dropout { x, mask } => {
+            g.map_indexed_in_place(|i, g| g * mask.factor(i));
+            d.linear(&mut g, [(*x, one)]);
         }
         // Yours: CustomOp::backward, into pooled buffers of the inputs' shapes.
         Op::Custom { op, inputs } => {

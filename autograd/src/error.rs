@@ -118,6 +118,14 @@ pub enum Error {
         /// The upper bound, as `f64`.
         hi: f64,
     },
+    /// A probability outside its range: dropout's `p` must be in `[0, 1)`.
+    #[error("{op}: the probability p = {p} is not in [0, 1)")]
+    BadProbability {
+        /// The op.
+        op: &'static str,
+        /// The probability given.
+        p: f64,
+    },
     /// Variables of two different tapes were combined, or gradients were looked up with a
     /// variable of another tape.
     #[error("{op}: the variables belong to different tapes; record every variable of a computation on the same tape")]

@@ -97,6 +97,8 @@ pub use leaf::{Leaf, SharedArray};
 /// The `ndarray` version the tape's tensors are made of (0.17), for callers that don't depend
 /// on it themselves.
 pub use ndarray;
+pub use ops::dropout::DropoutMask;
+pub use ops::unary::sigmoid;
 pub use subnormals::FlushSubnormals;
 pub use summation::{sum_f64, sum_squares_f64};
 pub use tape::Tape;

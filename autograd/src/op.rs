@@ -9,7 +9,7 @@ use ndarray::IxDyn;
 use crate::ops::binary::BinaryOp;
 use crate::ops::reduce::Reduction;
 use crate::ops::unary::UnaryOp;
-use crate::{CustomOp, Element};
+use crate::{CustomOp, DropoutMask, Element};
 
 /// One recorded operation. Inputs are indices of earlier nodes on the same tape, so the
 /// recording order is a topological order and backward can walk it in reverse. The derivative
@@ -40,10 +40,19 @@ pub(crate) enum Op<T: Element> {
     LogSoftmax { x: usize, axis: usize },
     /// `x[i, labels[i]]`; `labels` is a range into the tape's label arena.
     Pick { x: usize, labels: Range<usize> },
+    /// Mean cross-entropy of scores `x` against labels smoothed by `smoothing`; `labels` is a
+    /// range into the tape's label arena.
+    SmoothedCrossEntropy {
+        x: usize,
+        labels: Range<usize>,
+        smoothing: T,
+    },
     /// The matrix product `a · b`.
     MatMul { a: usize, b: usize },
     /// `relu(x · w + b)`, a layer in one op.
     LinearRelu { x: usize, w: usize, b: usize },
+    /// Inverted dropout `x ⊙ m`, the mask recomputed from its seed.
+    Dropout { x: usize, mask: DropoutMask },
     /// A user-defined op; `inputs` is a range into the tape's input arena.
     Custom {
         op: Box<dyn CustomOp<T>>,
@@ -65,8 +74,10 @@ impl<T: Element> Op<T> {
             Op::Permute { .. } => "permute",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::Pick { .. } => "pick",
+            Op::SmoothedCrossEntropy { .. } => "cross_entropy_smoothed",
             Op::MatMul { .. } => "matmul",
             Op::LinearRelu { .. } => "linear_relu",
+            Op::Dropout { .. } => "dropout",
             Op::Custom { op, .. } => op.name(),
         }
     }
@@ -91,6 +102,8 @@ impl<T: Element> Op<T> {
             | Op::Reshape { x }
             | Op::Permute { x, .. }
             | Op::LogSoftmax { x, .. }
+            | Op::Dropout { x, .. }
+            | Op::SmoothedCrossEntropy { x, .. }
             | Op::Pick { x, .. } => f(*x),
             Op::Custom { inputs, .. } => arena[inputs.clone()].iter().copied().for_each(f),
         }

@@ -14,7 +14,7 @@ use tapegrad_net::monitor::Monitor;
 use tapegrad_net::schedule::SCHEDULE_KINDS;
 use tapegrad_net::train::TrainConfig;
 use tapegrad_net::tune::Shard;
-use tapegrad_net::OptimizerKind;
+use tapegrad_net::{Activation, OptimizerKind};
 
 /// Train and inspect a two-layer neural net (tapegrad's autodiff tape on ndarray).
 ///
@@ -181,6 +181,18 @@ pub struct HyperFlags {
     /// Stop when the monitored metric has not improved for N epochs [default: never].
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
+    /// The hidden units' nonlinearity: relu (the document's) | tanh | sigmoid | leaky_relu
+    /// (slope 0.01) [default: relu].
+    #[arg(long, value_name = "ACT", value_parser = parse_activation)]
+    pub activation: Option<Activation>,
+    /// Inverted dropout: the probability P (0 <= P < 1) of zeroing each hidden unit's output
+    /// in training; evaluation never drops [default: 0].
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f64>,
+    /// Label smoothing E (0 <= E <= 1) of the training loss, PyTorch's definition: targets
+    /// (1-E) onehot + E/c. The reported val_loss stays the plain cross-entropy [default: 0].
+    #[arg(long, value_name = "E")]
+    pub label_smoothing: Option<f64>,
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).
@@ -487,6 +499,11 @@ fn parse_monitor(s: &str) -> Result<Monitor, String> {
         .into_iter()
         .find(|m| m.name() == s)
         .ok_or_else(|| format!("'{s}' is not one of val_loss, val_accuracy"))
+}
+
+/// Parses an `--activation` value (`leaky-relu` and `leaky_relu` alike).
+fn parse_activation(s: &str) -> Result<Activation, String> {
+    s.replace('-', "_").parse()
 }
 
 /// Parses a `--schedule` value into its `kind` (`one-cycle` and `one_cycle` alike).

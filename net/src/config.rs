@@ -28,6 +28,10 @@ pub enum Setting {
     Optimizer,
     /// [`TrainConfig::init_std`].
     InitStd,
+    /// [`TrainConfig::dropout`].
+    Dropout,
+    /// [`TrainConfig::label_smoothing`].
+    LabelSmoothing,
 }
 
 impl Setting {
@@ -42,6 +46,8 @@ impl Setting {
             Setting::Epochs => "epochs",
             Setting::Optimizer => "optimizer",
             Setting::InitStd => "init_std",
+            Setting::Dropout => "dropout",
+            Setting::LabelSmoothing => "label_smoothing",
         }
     }
 }
@@ -126,6 +132,14 @@ impl TrainConfig {
         if !non_negative(self.init_std) {
             let value = self.init_std.to_string();
             return bad(Setting::InitStd, value, "must be zero or positive");
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            let value = self.dropout.to_string();
+            return bad(Setting::Dropout, value, "must be at least 0 and below 1");
+        }
+        if !(0.0..=1.0).contains(&self.label_smoothing) {
+            let value = self.label_smoothing.to_string();
+            return bad(Setting::LabelSmoothing, value, "must be between 0 and 1");
         }
         if let Err(problem) = self.optimizer.check() {
             return bad(

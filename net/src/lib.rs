@@ -78,7 +78,7 @@ pub mod tune;
 
 pub use error::{NetError, Result};
 pub use model::{closed_form, per_example};
-pub use model::{loss, Init, Linear, Mlp, ParameterGradients, Recorded};
+pub use model::{loss, Activation, Init, Linear, Mlp, ParameterGradients, Recorded};
 /// The `ndarray` version the net's arrays are made of (0.17).
 pub use ndarray;
 pub use optim::{Optimizer, OptimizerKind};

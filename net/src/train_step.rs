@@ -7,6 +7,7 @@ use std::sync::Arc;
 use ndarray::ArrayD;
 use tapegrad_autograd::{Element, Leaf, Tape, Var};
 
+use crate::model::{Dropout, Objective};
 use crate::optim::{update_parameter, Optimizer};
 use crate::{Mlp, Result};
 
@@ -37,6 +38,12 @@ pub struct TrainStep<T: Element> {
     optimizer: Box<dyn Optimizer<T>>,
     /// The gradients of the step, kept for the list's capacity.
     grads: Vec<ArrayD<T>>,
+    /// Dropout of the hidden units in [`step`](TrainStep::step) (none: the document's loss).
+    dropout: Option<Dropout>,
+    /// The run's count of steps taken, which keys each step's dropout masks.
+    iteration: u64,
+    /// Label smoothing `ε` in [`step`](TrainStep::step) (0: the document's loss).
+    label_smoothing: T,
 }
 
 impl<T: Element> TrainStep<T> {
@@ -52,7 +59,41 @@ impl<T: Element> TrainStep<T> {
             tape: Tape::new(),
             optimizer,
             grads: Vec::new(),
+            dropout: None,
+            iteration: 0,
+            label_smoothing: T::zero(),
         }
+    }
+
+    /// Smooths the labels by `epsilon` in every following [`step`](TrainStep::step) (0: the
+    /// document's cross-entropy; see [`Objective`]).
+    pub fn set_label_smoothing(&mut self, epsilon: T) {
+        self.label_smoothing = epsilon;
+    }
+
+    /// Drops hidden units with `dropout` in every following [`step`](TrainStep::step) (none:
+    /// never), whose masks are keyed by `iteration`, the run's steps taken so far (counted on
+    /// by each step), so that a resumed run draws the masks an uninterrupted one would.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_net::model::Dropout;
+    /// use tapegrad_net::optim::Sgd;
+    /// use tapegrad_net::{Init, Mlp, TrainStep};
+    ///
+    /// let net = Mlp::<f64>::new(&[2, 16, 2], Init { std: 0.5, seed: 0 })?;
+    /// let (x, y) = (array![[1.0, 0.0], [0.0, 1.0]], [0, 1]);
+    /// let mut plain = TrainStep::new(Sgd::default());
+    /// let mut dropping = TrainStep::new(Sgd::default());
+    /// dropping.set_dropout(Some(Dropout::new(0.5, 1)?), 0);
+    /// let a = plain.step(&mut net.clone(), x.clone(), &y, 0.0, 0.1)?;
+    /// let b = dropping.step(&mut net.clone(), x, &y, 0.0, 0.1)?;
+    /// assert_ne!(a, b); // half the hidden units were dropped
+    /// # Ok::<(), tapegrad_net::NetError>(())
+    /// ```
+    pub fn set_dropout(&mut self, dropout: Option<Dropout>, iteration: u64) {
+        self.dropout = dropout;
+        self.iteration = iteration;
     }
 
     /// The optimizer, for its state.
@@ -72,7 +113,9 @@ impl<T: Element> TrainStep<T> {
     }
 
     /// One step of `net` on the batch `x`, `y` with regularisation `reg` and learning rate
-    /// `lr`; returns the loss before the update.
+    /// `lr` (and the dropout of [`set_dropout`](TrainStep::set_dropout) and label smoothing
+    /// of [`set_label_smoothing`](TrainStep::set_label_smoothing)); returns the loss before
+    /// the update.
     pub fn step(
         &mut self,
         net: &mut Mlp<T>,
@@ -81,7 +124,13 @@ impl<T: Element> TrainStep<T> {
         reg: T,
         lr: f64,
     ) -> Result<T> {
-        let loss = net.loss_and_gradients_into(&mut self.tape, x, y, reg, &mut self.grads);
+        let objective = Objective {
+            reg,
+            dropout: self.dropout.map(|d| d.at_step(self.iteration)),
+            label_smoothing: self.label_smoothing,
+        };
+        self.iteration += 1;
+        let loss = net.loss_and_gradients_into(&mut self.tape, x, y, objective, &mut self.grads);
         let update = match loss {
             Ok(loss) if loss.is_finite() => {
                 net.update_from(self.optimizer.as_mut(), &self.grads, lr)
@@ -151,9 +200,12 @@ impl<T: Element> TrainStep<T> {
 }
 
 impl<T: Element> Clone for TrainStep<T> {
-    /// The same optimizer state on a new tape.
+    /// The same optimizer state, dropout, label smoothing and step count on a new tape.
     fn clone(&self) -> Self {
-        Self::with_boxed(self.optimizer.clone())
+        let mut step = Self::with_boxed(self.optimizer.clone());
+        step.set_dropout(self.dropout, self.iteration);
+        step.set_label_smoothing(self.label_smoothing);
+        step
     }
 }
 

@@ -384,8 +384,14 @@ impl<'t, T: Element> Var<'t, T> {
     }
 }
 
-/// The logistic function, evaluated so that `exp` never overflows.
-pub(crate) fn sigmoid<T: Element>(x: T) -> T {
+/// The logistic function `σ(x) = 1 / (1 + e^-x)` on one number, evaluated so that `exp` never
+/// overflows: what [`Var::sigmoid`] computes elementwise.
+///
+/// ```
+/// assert_eq!(tapegrad_autograd::sigmoid(0.0f64), 0.5);
+/// assert_eq!(tapegrad_autograd::sigmoid(-1000.0f64), 0.0);
+/// ```
+pub fn sigmoid<T: Element>(x: T) -> T {
     let one = T::one();
     if x >= T::zero() {
         one / (one + (-x).exp())

@@ -7,7 +7,7 @@
 //! function of it elementwise, the upstream buffer is handed on (updated in place) instead of
 //! copied.
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Axis, Ix1, Ix2, Zip};
 
 mod unary;
 
@@ -50,6 +50,18 @@ impl<T: Element> Upstream<T> {
             .as_mut()
             .expect("the upstream gradient is changed before it is handed on");
         op.apply(InPlace { g: buf, v });
+    }
+
+    /// `g[i] = f(i, g[i])` for every element, `i` counted row-major, in the gradient's own
+    /// buffer.
+    pub fn map_indexed_in_place(&mut self, f: impl Fn(usize, T) -> T) {
+        let buf = self
+            .buf
+            .as_mut()
+            .expect("the upstream gradient is changed before it is handed on");
+        for (i, g) in buf.iter_mut().enumerate() {
+            *g = f(i, *g);
+        }
     }
 
     /// Its single element (the gradient of a full reduction).
@@ -260,6 +272,28 @@ impl<T: Element> Sinks<'_, T> {
                     .for_each(|g, &y| *g = rule(*g, y, s));
             });
         self.slots[i] = Some(buf);
+    }
+
+    /// Input `i`, a matrix, gets row by row what `share(r, out)` writes into `out` for row `r`
+    /// (all of `out`: its contents on entry are undefined).
+    pub fn rows(&mut self, i: usize, share: impl Fn(usize, ArrayViewMut1<'_, T>)) {
+        self.with(i, |mut dst, fresh, pool| {
+            let mut dst = (dst.view_mut().into_dimensionality::<Ix2>())
+                .expect("a row-wise share goes to a matrix, as its rule checked");
+            if fresh {
+                for (r, row) in dst.rows_mut().into_iter().enumerate() {
+                    share(r, row);
+                }
+            } else {
+                let mut tmp = pool.dirty(&[dst.ncols()]);
+                for (r, mut row) in dst.rows_mut().into_iter().enumerate() {
+                    let mut t = tmp.view_mut().into_dimensionality::<Ix1>().expect("1-D");
+                    share(r, t.view_mut());
+                    row += &t;
+                }
+                pool.give(tmp);
+            }
+        });
     }
 
     /// Input `i`, a matrix, gets `g_k` at `[k, labels[k]]` and zero elsewhere.

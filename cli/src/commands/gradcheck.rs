@@ -7,6 +7,7 @@ use ndarray::{Array1, Array2, ArrayD};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad_autograd::{gradcheck, numeric_gradients, GradcheckReport, Tape};
+use tapegrad_net::model::Activation;
 use tapegrad_net::{closed_form, per_example, Init, Linear, Mlp, ParameterGradients};
 
 use crate::args::GradcheckArgs;
@@ -59,7 +60,7 @@ pub fn run(args: &GradcheckArgs) -> Outcome {
         let params: Vec<ArrayD<f64>> = net.parameters().map(|(_, p)| p.to_owned()).collect();
         let report = gradcheck(&params, |tape, p| {
             let xv = tape.constant(x.clone());
-            Ok(tapegrad_net::loss(xv, [(p[0], p[1]), (p[2], p[3])], &y, reg)?.0)
+            Ok(tapegrad_net::loss(xv, [(p[0], p[1]), (p[2], p[3])], Activation::Relu, &y, reg)?.0)
         })?;
         let doc_numeric = numeric_error(&doc, &params, |net| {
             closed_form::gradients(net, x.view(), &y, reg).map(|r| r.0)

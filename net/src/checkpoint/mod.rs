@@ -19,6 +19,7 @@
 //! | `classes` | `10` | the class count, `c` (must equal the last layer's columns) |
 //! | `input_scale` | `0.0625` | the factor the training data's numbers were multiplied by before `mean` was subtracted: 1/16 for digits, 1/255 for CIFAR-10 and MNIST, 1 for CSV and spiral |
 //! | `image` | `8,8,1,false` | optional: `height,width,channels,channel_major`, for data sets of images (`height x width x channels = d`) |
+//! | `activation` | `tanh` | optional: the nonlinearity between layers (`relu`, `tanh`, `sigmoid`, `leaky_relu`); a file without it is a ReLU net |
 //! | `seed` | `7` | the seed the data was split with (also that of the initial weights); `eval` and `predict` default to it |
 //! | `tapegrad_version` | `0.1.0` | the version that wrote the file |
 //!
@@ -38,7 +39,7 @@ use thiserror::Error;
 use crate::config::ConfigError;
 use crate::data::{DataError, DataSpec, ImageShape, MeanImage};
 use crate::limits::{check_classes, quote, MAX_LAYERS};
-use crate::model::parameter_name;
+use crate::model::{parameter_name, Activation};
 use crate::tensor_file::{TensorFile, TensorFileError};
 use crate::Mlp;
 
@@ -195,9 +196,28 @@ pub fn load_model(path: &Path) -> Result<SavedModel, CheckpointError> {
     })
 }
 
+/// The metadata key of the nets' activation (one for every net of a file: a run state's net
+/// and best net share it).
+const ACTIVATION_KEY: &str = "activation";
+
 fn put_net(ck: &mut TensorFile, prefix: &str, net: &Mlp<f32>) {
     for (name, value) in net.parameters() {
         ck.insert(format!("{prefix}{name}"), value);
+    }
+    ck.set_metadata(ACTIVATION_KEY, net.activation().name());
+}
+
+/// The nets' activation: ReLU when the file has none (files written before there was a
+/// choice), an error naming the value when it is not one tapegrad knows.
+fn get_activation(ck: &TensorFile, path: &Path) -> Result<Activation, CheckpointError> {
+    match ck.metadata().get(ACTIVATION_KEY) {
+        None => Ok(Activation::Relu),
+        Some(text) => text.parse().map_err(|_| CheckpointError::Metadata {
+            path: path.display().to_string(),
+            key: ACTIVATION_KEY.into(),
+            value: quote(text),
+            expected: "an activation: relu, tanh, sigmoid or leaky_relu",
+        }),
     }
 }
 
@@ -244,7 +264,9 @@ fn get_net(ck: &TensorFile, prefix: &str, path: &Path) -> Result<Mlp<f32>, Check
     if ck.contains(&name(2 * MAX_LAYERS)) {
         return Err(shapes(format!("more than {MAX_LAYERS} layers")));
     }
-    let net = Mlp::from_parameters(parameters).map_err(|e| shapes(e.to_string()))?;
+    let net = Mlp::from_parameters(parameters)
+        .map_err(|e| shapes(e.to_string()))?
+        .with_activation(get_activation(ck, path)?);
     let sizes = net.sizes();
     if sizes[..sizes.len() - 1].contains(&0) {
         let what = format!(
@@ -361,7 +383,8 @@ fn get_info(ck: &TensorFile, net: &Mlp<f32>, path: &Path) -> Result<ModelInfo, C
         .iter()
         .filter(|(k, _)| {
             !k.starts_with("state.")
-                && !["dataset", "classes", "image", "input_scale"].contains(&k.as_str())
+                && !["dataset", "classes", "image", "input_scale", ACTIVATION_KEY]
+                    .contains(&k.as_str())
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();

@@ -12,14 +12,18 @@
 //! db1 = Σ_rows dz1                        [h]
 //! ```
 //!
+//! With dropout of the hidden units (mask `M`, entries `0` or `1/(1-p)`), `a1 = relu(z1) ⊙ M`
+//! and `dz1 = da1 ⊙ M ⊙ [z1 > 0]`; the rest is unchanged. With label smoothing `ε`, `Y` becomes
+//! the smoothed targets `(1-ε) Y + ε/c`, so `dz2 = (P - (1-ε) Y - ε/c) / n`.
+//!
 //! Row `i` of `dz1` is the document's first-layer factor for example `i` summed over all
 //! classes `j`: `Σ_j (p_j - [j = y_i]) W2(j)ᵀ`, masked by unit. See [`per_example`](crate::per_example)
 //! for the term-by-term form and the note on the document's index typos.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
-use tapegrad_autograd::{sum_squares_f64, Element};
+use tapegrad_autograd::{sum_squares_f64, DropoutMask, Element};
 
-use super::{Mlp, ParameterGradients};
+use super::{Activation, Mlp, Objective, ParameterGradients};
 use crate::{NetError, Result};
 
 /// A view of the document's net's parameters: `(W1, b1)` and `(W2, b2)`.
@@ -28,9 +32,16 @@ pub(crate) type DocumentParameters<'a, T> = (
     (ArrayView2<'a, T>, ArrayView1<'a, T>),
 );
 
-/// The parameters of the document's two-layer net; another number of layers is an error (the
-/// closed forms are the document's, for two layers only).
+/// The parameters of the document's two-layer ReLU net; another number of layers or another
+/// activation is an error (the closed forms are the document's, for that net only).
 pub(crate) fn document_parameters<T: Element>(net: &Mlp<T>) -> Result<DocumentParameters<'_, T>> {
+    if net.activation() != Activation::Relu {
+        return Err(NetError::Parameters(format!(
+            "the closed-form gradients are the document's, for a net with relu between its \
+             layers; this one has {}",
+            net.activation()
+        )));
+    }
     match net.layers() {
         [first, second] => Ok((
             (first.weight(), first.bias()),
@@ -44,7 +55,10 @@ pub(crate) fn document_parameters<T: Element>(net: &Mlp<T>) -> Result<DocumentPa
 }
 
 /// The loss `L = (1/n) Σ -ln p_{y_i} + λ(ΣW1² + ΣW2²)` and its four gradients, computed in
-/// closed form without a tape.
+/// closed form without a tape. `objective` is `λ` (a plain number converts) and optionally
+/// the [`Dropout`](super::Dropout) whose [`mask`](super::Dropout::mask)`(0)` multiplies the
+/// hidden units, as on the tape, and the label smoothing `ε` (data term
+/// `(1/n) Σ_i [(1-ε)(-ln p_{y_i}) + (ε/c) Σ_k (-ln p_k)]`).
 ///
 /// ```
 /// use ndarray::array;
@@ -64,26 +78,47 @@ pub fn gradients<T: Element>(
     net: &Mlp<T>,
     x: ArrayView2<'_, T>,
     y: &[usize],
-    reg: T,
+    objective: impl Into<Objective<T>>,
 ) -> Result<(T, ParameterGradients<T>)> {
     let ((w1, b1), (w2, b2)) = document_parameters(net)?;
     net.check_batch(x, y)?;
+    let objective = objective.into();
+    let reg = objective.reg;
+    let mask = objective.dropout.filter(|d| d.p() > 0.0).map(|d| d.mask(0));
     let n = T::cast(x.nrows() as f64);
     let two_reg = reg + reg;
 
     let z1 = x.dot(&w1) + b1;
-    let a1 = z1.mapv(|v| if v > T::zero() { v } else { T::zero() });
+    let mut a1 = z1.mapv(|v| if v > T::zero() { v } else { T::zero() });
+    if let Some(m) = mask {
+        times_mask(&mut a1, m); //                         a1 = relu(z1) ⊙ M
+    }
     let z2 = a1.dot(&w2) + b2;
 
-    // dz2 = (P - Y) / n, and the data loss from the same stable log-softmax.
+    // dz2 = (P - Y) / n (Y smoothed when ε > 0), and the data loss from the same stable
+    // log-softmax.
     let mut dz2 = z2;
     let mut data_loss = 0.0;
+    let eps = objective.label_smoothing;
+    let per_class = eps / T::cast(dz2.ncols() as f64);
     for (mut row, &label) in dz2.axis_iter_mut(Axis(0)).zip(y) {
         let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
         let lse = m + row.fold(T::zero(), |s, &v| s + (v - m).exp()).ln();
-        data_loss -= (row[label] - lse).as_f64();
+        if eps == T::zero() {
+            data_loss -= (row[label] - lse).as_f64();
+        } else {
+            // (1-ε)(lse - z_y) + (ε/c) Σ_k (lse - z_k)
+            let all: f64 = row.iter().map(|&v| (lse - v).as_f64()).sum();
+            let e = eps.as_f64();
+            data_loss += (1.0 - e) * (lse - row[label]).as_f64() + per_class.as_f64() * all;
+        }
         row.mapv_inplace(|v| (v - lse).exp());
-        row[label] -= T::one();
+        if eps == T::zero() {
+            row[label] -= T::one();
+        } else {
+            row.mapv_inplace(|v| v - per_class);
+            row[label] -= T::one() - eps;
+        }
         row.mapv_inplace(|v| v / n);
     }
     let l2 = sum_squares(w1) + sum_squares(w2);
@@ -92,6 +127,9 @@ pub fn gradients<T: Element>(
     let dw2 = a1.t().dot(&dz2) + &w2.mapv(|v| two_reg * v);
     let db2 = column_sums(&dz2);
     let mut dz1 = dz2.dot(&w2.t());
+    if let Some(m) = mask {
+        times_mask(&mut dz1, m); //                        da1 ⊙ M
+    }
     Zip::from(&mut dz1).and(&z1).for_each(|d, &z| {
         if z <= T::zero() {
             *d = T::zero()
@@ -106,6 +144,13 @@ pub fn gradients<T: Element>(
         db2.into_dyn(),
     ];
     Ok((loss, ParameterGradients::from_vec(grads.into())))
+}
+
+/// `a = a ⊙ M`, `M`'s entries taken row-major from `mask`.
+fn times_mask<T: Element>(a: &mut Array2<T>, mask: DropoutMask) {
+    for (i, v) in a.iter_mut().enumerate() {
+        *v = *v * mask.factor(i);
+    }
 }
 
 /// `Σ w²`, accumulated in `f64`.

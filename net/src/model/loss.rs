@@ -2,12 +2,20 @@
 
 use tapegrad_autograd::{Element, Var};
 
-/// The loss of a net whose layers' parameters are `layers` (`(W_l, b_l)` in order) on inputs
-/// `x` with labels `y`, one line per formula; returns `(L, z_L)`:
+use super::{Activation, Objective};
+
+/// The loss of a net whose layers' parameters are `layers` (`(W_l, b_l)` in order) with
+/// `activation` between them, on inputs `x` with labels `y`, one line per formula; returns
+/// `(L, z_L)`:
 ///
-/// `z_l = a_{l-1} W_l + b_l` from `a_0 = X`, `a_l = relu(z_l)` between layers,
+/// `z_l = a_{l-1} W_l + b_l` from `a_0 = X`, `a_l = act(z_l)` between layers,
 /// `p = softmax(z_L)`, `L = (1/n) Σ_i -ln p_{y_i} + λ Σ_l Σ W_l²` (biases not regularised).
-/// With two layers this is the document's `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)`.
+/// `objective` gives `λ` (a plain number converts) and, for training, the
+/// [`Dropout`](super::Dropout) of hidden layer `l`'s outputs: `a_l = act(z_l) ⊙ m_l` with
+/// `m_l` its [`mask`](super::Dropout::mask)`(l - 1)`; dropout with `p = 0` records nothing.
+/// With label smoothing `ε > 0` the data term is PyTorch's smoothed cross-entropy
+/// `(1/n) Σ_i [ (1-ε)(-ln p_{y_i}) + (ε/c) Σ_k (-ln p_k) ]`; `ε = 0` records the plain one.
+/// With two layers and [`Activation::Relu`] this is the document's `L = (1/n) Σ_i -ln p_{y_i} + λ (Σ W1² + Σ W2²)`.
 ///
 /// [`Mlp::record`](crate::Mlp::record) calls this with the net's parameters; it is public so
 /// that gradient checks can call it with any variables. Parameters are only recorded as the
@@ -16,12 +24,14 @@ use tapegrad_autograd::{Element, Var};
 /// ```
 /// use ndarray::{array, Array1, Array2};
 /// use tapegrad_autograd::gradcheck;
+/// use tapegrad_net::model::Activation;
 ///
 /// let (w1, w2) = (Array2::from_elem((2, 3), 0.3), Array2::from_elem((3, 2), -0.2));
 /// let params = [w1.into_dyn(), Array1::zeros(3).into_dyn(), w2.into_dyn(), Array1::zeros(2).into_dyn()];
 /// let report = gradcheck(&params, |tape, p| {
 ///     let x = tape.constant(array![[1.0, 2.0]]);
-///     Ok(tapegrad_net::loss(x, [(p[0], p[1]), (p[2], p[3])], &[1], 0.1)?.0)
+///     let layers = [(p[0], p[1]), (p[2], p[3])];
+///     Ok(tapegrad_net::loss(x, layers, Activation::Tanh, &[1], 0.1)?.0)
 /// })?;
 /// assert!(report.max_relative_error() < 1e-6);
 /// # Ok::<(), tapegrad_autograd::Error>(())
@@ -29,10 +39,14 @@ use tapegrad_autograd::{Element, Var};
 pub fn loss<'t, T: Element>(
     x: Var<'t, T>,
     layers: impl IntoIterator<Item = (Var<'t, T>, Var<'t, T>)>,
+    activation: Activation,
     y: &[usize],
-    reg: T,
+    objective: impl Into<Objective<T>>,
 ) -> tapegrad_autograd::Result<(Var<'t, T>, Var<'t, T>)> {
+    let objective = objective.into();
+    let dropout = objective.dropout.filter(|d| d.p() > 0.0);
     let mut layers = layers.into_iter().peekable();
+    let mut hidden = 0;
     let (mut a, mut l2): (_, Option<Var<'t, T>>) = (x, None);
     while let Some((w, b)) = layers.next() {
         let z = a.matmul(w)?.add(b)?; //                      z_l = a_{l-1} W_l + b_l
@@ -41,12 +55,22 @@ pub fn loss<'t, T: Element>(
             None => w2,
             Some(sum) => sum.add(w2)?, //                                 Σ_l Σ W_l²
         });
-        a = if layers.peek().is_some() { z.relu() } else { z }; //  a_l = relu(z_l)
+        a = if layers.peek().is_some() {
+            let a = activation.record(z); //                          a_l = act(z_l)
+            hidden += 1;
+            match dropout {
+                Some(d) => a.dropout(d.mask(hidden - 1)), //          a_l ⊙ m_l
+                None => a,
+            }
+        } else {
+            z
+        };
     }
     let scores = a;
-    let data = scores.cross_entropy(y)?; //              (1/n) Σ -ln softmax(z_L)_{y_i}
+    // (1/n) Σ -ln softmax(z_L)_{y_i}, against targets smoothed by ε when ε > 0.
+    let data = scores.cross_entropy_smoothed(y, objective.label_smoothing)?;
     let loss = match l2 {
-        Some(l2) => data.add(l2.scale(reg))?, //                    L = data + λ l2
+        Some(l2) => data.add(l2.scale(objective.reg))?, //          L = data + λ l2
         None => data,
     };
     Ok((loss, scores))

@@ -1,5 +1,6 @@
-//! [`Mlp`]: a stack of [`Linear`] layers with ReLU between them, trained on the document's
-//! loss; the document's net is the `Mlp` of two layers.
+//! [`Mlp`]: a stack of [`Linear`] layers with an [`Activation`] between them (ReLU unless
+//! chosen otherwise), trained on the document's loss; the document's net is the ReLU `Mlp` of
+//! two layers.
 
 use std::borrow::Cow;
 
@@ -9,9 +10,11 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use tapegrad_autograd::{Element, Leaf, Tape, Var};
 
+use super::activation::Activation;
 use super::gradients::{parameter_name, ParameterGradients};
 use super::linear::Linear;
 use super::loss::loss;
+use super::objective::Objective;
 use crate::limits::MAX_LAYERS;
 use crate::optim::{OptimError, Optimizer};
 use crate::{NetError, Result};
@@ -34,7 +37,9 @@ impl Default for Init {
 }
 
 /// A multi-layer perceptron: layers `1..=L` compute `z_l = a_{l-1} W_l + b_l` from
-/// `a_0 = X`, with `a_l = relu(z_l)` between layers and the last `z_L` the class scores. Its
+/// `a_0 = X`, with `a_l = act(z_l)` between layers (`act` its [`Activation`], ReLU unless
+/// [`with_activation`](Mlp::with_activation) chose another) and the last `z_L` the class
+/// scores. Its
 /// parameters are an ordered list `W1, b1, W2, b2, ...` (see
 /// [`parameter_name`](crate::model::parameter_name)); that order is the one of the gradients,
 /// the optimizer state and the model file.
@@ -57,6 +62,8 @@ impl Default for Init {
 pub struct Mlp<T: Element> {
     /// At least one layer; each takes as many inputs as the one before has outputs.
     layers: Vec<Linear<T>>,
+    /// The nonlinearity between layers.
+    activation: Activation,
 }
 
 /// The net's forward pass and loss as recorded on a tape. The parameters' variables are the
@@ -88,10 +95,15 @@ impl<T: Element> Mlp<T> {
                 Linear::from_parameters(w, Array1::zeros(io[1]))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Mlp { layers })
+        Ok(Mlp {
+            layers,
+            activation: Activation::Relu,
+        })
     }
 
-    /// A net of the given layers, checking that each takes the outputs of the one before.
+    /// A net of the given layers with ReLU between them (see
+    /// [`with_activation`](Mlp::with_activation)), checking that each takes the outputs of the
+    /// one before.
     pub fn from_layers(layers: Vec<Linear<T>>) -> Result<Self> {
         if layers.is_empty() || layers.len() > MAX_LAYERS {
             return Err(NetError::Parameters(format!(
@@ -112,10 +124,34 @@ impl<T: Element> Mlp<T> {
                 )));
             }
         }
-        Ok(Mlp { layers })
+        Ok(Mlp {
+            layers,
+            activation: Activation::Relu,
+        })
     }
 
-    /// A net from its parameters in order (`W1, b1, W2, b2, ...`: 2-D weights, 1-D biases).
+    /// The same net with `activation` between its layers instead.
+    ///
+    /// ```
+    /// use tapegrad_net::model::Activation;
+    /// use tapegrad_net::{Init, Mlp};
+    ///
+    /// let net = Mlp::<f64>::new(&[4, 5, 3], Init::default())?.with_activation(Activation::Tanh);
+    /// assert_eq!(net.activation(), Activation::Tanh);
+    /// # Ok::<(), tapegrad_net::NetError>(())
+    /// ```
+    pub fn with_activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// The nonlinearity between the layers.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// A net from its parameters in order (`W1, b1, W2, b2, ...`: 2-D weights, 1-D biases),
+    /// with ReLU between its layers (see [`with_activation`](Mlp::with_activation)).
     pub fn from_parameters(parameters: Vec<ArrayD<T>>) -> Result<Self> {
         if !parameters.len().is_multiple_of(2) {
             return Err(NetError::Parameters(format!(
@@ -245,7 +281,8 @@ impl<T: Element> Mlp<T> {
         Ok(())
     }
 
-    /// Records the loss on `tape`, one line per formula ([`loss`](crate::loss)), with the
+    /// Records the loss on `tape`, one line per formula ([`loss`](crate::loss)) with the net's
+    /// activation and `objective` (a plain `λ`, or an [`Objective`] with dropout), with the
     /// parameters recorded in order under their names.
     ///
     /// `x` is moved or shared onto the tape (an owned array or an `Arc` of one), never copied.
@@ -254,7 +291,7 @@ impl<T: Element> Mlp<T> {
         tape: &'t Tape<T>,
         x: impl Into<Leaf<T>>,
         y: &[usize],
-        reg: T,
+        objective: impl Into<Objective<T>>,
     ) -> Result<Recorded<'t, T>> {
         let x = tape.constant_named("X", x);
         let dims = x.with_value(|v| match *v.shape() {
@@ -274,11 +311,12 @@ impl<T: Element> Mlp<T> {
         let params = self.layers.iter().enumerate().map(|(l, layer)| {
             layer.record_parameters(tape, parameter_name(2 * l), parameter_name(2 * l + 1))
         });
-        let (loss, scores) = loss(x, params, y, reg)?;
+        let (loss, scores) = loss(x, params, self.activation, y, objective)?;
         Ok(Recorded { loss, scores })
     }
 
-    /// The loss and its gradients through the tape. `tape` is cleared before and after, so its
+    /// The loss and its gradients through the tape, for `objective` (a plain `λ`, or an
+    /// [`Objective`] with dropout). `tape` is cleared before and after, so its
     /// buffers are reused from call to call.
     ///
     /// ```
@@ -298,10 +336,10 @@ impl<T: Element> Mlp<T> {
         tape: &mut Tape<T>,
         x: impl Into<Leaf<T>>,
         y: &[usize],
-        reg: T,
+        objective: impl Into<Objective<T>>,
     ) -> Result<(T, ParameterGradients<T>)> {
         let mut grads = Vec::with_capacity(2 * self.layers.len());
-        let loss = self.loss_and_gradients_into(tape, x, y, reg, &mut grads)?;
+        let loss = self.loss_and_gradients_into(tape, x, y, objective.into(), &mut grads)?;
         Ok((loss, ParameterGradients::from_vec(grads)))
     }
 
@@ -312,12 +350,12 @@ impl<T: Element> Mlp<T> {
         tape: &mut Tape<T>,
         x: impl Into<Leaf<T>>,
         y: &[usize],
-        reg: T,
+        objective: Objective<T>,
         grads: &mut Vec<ArrayD<T>>,
     ) -> Result<T> {
         tape.clear();
         let loss = {
-            let rec = self.record(tape, x, y, reg)?;
+            let rec = self.record(tape, x, y, objective)?;
             let mut g = rec.loss.backward()?;
             for v in tape.params() {
                 grads.push(g.take(v).unwrap_or_else(|| ArrayD::zeros(v.shape())));
@@ -334,7 +372,7 @@ impl<T: Element> Mlp<T> {
         self.check(x.ncols(), x.nrows(), &[])?;
         let mut a = self.layers[0].apply(x);
         for layer in &self.layers[1..] {
-            a.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() });
+            self.activation.apply_in_place(a.view_mut());
             a = layer.apply(a.view());
         }
         Ok(a)

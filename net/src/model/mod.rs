@@ -6,15 +6,19 @@
 //! A deeper net is the same type with more sizes: `Mlp::new(&[784, 512, 256, 10], init)`
 //! trains, saves and evaluates through the same code as the document's `[d, h, c]`.
 
+mod activation;
 pub mod closed_form;
 mod gradients;
 mod linear;
 mod loss;
 mod mlp;
+mod objective;
 pub mod per_example;
 
+pub use activation::Activation;
 pub use gradients::{parameter_name, ParameterGradients};
 pub use linear::Linear;
 pub use loss::loss;
 pub(crate) use mlp::argmax;
 pub use mlp::{predicted_classes, Init, Mlp, Recorded};
+pub use objective::{Dropout, Objective};

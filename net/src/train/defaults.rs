@@ -2,6 +2,7 @@
 
 use super::TrainConfig;
 use crate::data::DataSpec;
+use crate::model::Activation;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use crate::OptimizerKind;
@@ -47,6 +48,9 @@ impl TrainConfig {
             seed: 0,
             monitor: Monitor::ValLoss,
             patience: None,
+            activation: Activation::Relu,
+            dropout: 0.0,
+            label_smoothing: 0.0,
         };
         match data.name() {
             "digits" => digits,

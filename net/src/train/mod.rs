@@ -12,6 +12,7 @@ mod training;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::{Activation, Dropout};
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use crate::OptimizerKind;
@@ -51,6 +52,28 @@ pub struct TrainConfig {
     /// Stop when the monitored metric has not improved for this many epochs (none: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patience: Option<usize>,
+    /// The nonlinearity between layers (ReLU, the document's, when a file has none).
+    #[serde(default)]
+    pub activation: Activation,
+    /// The probability of dropping each hidden unit's output during training (inverted
+    /// dropout; 0: none, the document's net). Evaluation never drops.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Label smoothing `ε` of the training loss (PyTorch's definition; 0: the document's
+    /// cross-entropy). The validation loss is never smoothed.
+    #[serde(default)]
+    pub label_smoothing: f64,
+}
+
+impl TrainConfig {
+    /// The run's [`Dropout`] of hidden units, keyed by [`seed`](Self::seed) (none when
+    /// [`dropout`](Self::dropout) is 0); an error when `dropout` is not in `[0, 1)`.
+    pub fn hidden_dropout(&self) -> crate::Result<Option<Dropout>> {
+        if self.dropout == 0.0 {
+            return Ok(None);
+        }
+        Dropout::new(self.dropout, self.seed).map(Some)
+    }
 }
 
 impl Default for TrainConfig {
@@ -108,10 +131,12 @@ pub struct EpochStats {
     /// Optimizer steps taken so far in the run.
     pub iteration: usize,
     /// Mean training loss over the epoch's minibatches (each weighted by its size), regularisation
-    /// included.
+    /// included: the objective trained, with label smoothing and dropout when they are on.
     pub loss: f64,
-    /// Loss of the net at the epoch's end on the validation set (the training objective:
-    /// mean cross-entropy plus the regularisation term).
+    /// Loss of the net at the epoch's end on the validation set: the document's objective,
+    /// mean cross-entropy plus the regularisation term, never smoothed and never dropped
+    /// (comparable across label smoothing and dropout settings; [`loss`](Self::loss) is the
+    /// objective trained, with them).
     pub val_loss: f64,
     /// Accuracy on (up to the first [`TRAIN_ACCURACY_SAMPLE`]) training examples.
     pub train_accuracy: f64,

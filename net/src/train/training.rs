@@ -82,7 +82,7 @@ impl<T: Element> Training<T> {
             std: config.init_std,
             seed: config.seed,
         };
-        let net = Mlp::new(&sizes, init)?;
+        let net = Mlp::new(&sizes, init)?.with_activation(config.activation);
         Ok(Training {
             best: net.clone(),
             net,
@@ -136,6 +136,11 @@ impl<T: Element> Training<T> {
         let steps_per_epoch = train.len().div_ceil(batch_size);
         let mut labels = Vec::with_capacity(batch_size);
         let reg = T::cast(config.reg);
+        // Dropout and label smoothing as configured, the masks keyed by (seed, step) so a resumed run draws the same.
+        let dropout = config.hidden_dropout()?;
+        self.step.set_dropout(dropout, self.iteration as u64);
+        self.step
+            .set_label_smoothing(T::cast(config.label_smoothing));
         while self.epoch < config.epochs {
             if self.patience_exhausted(config) {
                 return Ok(Finish::EarlyStopped);
