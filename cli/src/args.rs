@@ -181,6 +181,19 @@ pub struct HyperFlags {
     /// Stop when the monitored metric has not improved for N epochs [default: never].
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
+    /// Validate and save an exponential moving average of the weights with this decay (0 <
+    /// DECAY < 1, e.g. 0.999), updated after every step with the warm-up decay min(DECAY, (1 +
+    /// t) / (10 + t)); training steps the raw weights [default: no average].
+    #[arg(long, value_name = "DECAY")]
+    pub ema: Option<f64>,
+    /// Validate and save the equal-weight average of the weights at the end of each epoch from
+    /// epoch N on (stochastic weight averaging) [default: no average].
+    #[arg(long, value_name = "N")]
+    pub swa_start: Option<usize>,
+    /// With --swa-start: a constant learning rate for the averaged epochs [default: the
+    /// schedule's].
+    #[arg(long)]
+    pub swa_lr: Option<f64>,
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).

@@ -28,6 +28,8 @@ pub enum Setting {
     Optimizer,
     /// [`TrainConfig::init_std`].
     InitStd,
+    /// One setting of the weight averaging, by its key (`ema`, `swa_start`, `swa_lr`).
+    Averaging(&'static str),
 }
 
 impl Setting {
@@ -42,6 +44,7 @@ impl Setting {
             Setting::Epochs => "epochs",
             Setting::Optimizer => "optimizer",
             Setting::InitStd => "init_std",
+            Setting::Averaging(key) => key,
         }
     }
 }
@@ -133,6 +136,9 @@ impl TrainConfig {
                 self.optimizer.name().to_owned(),
                 &problem,
             );
+        }
+        if let Err((key, value, problem)) = self.check_averaging() {
+            return bad(Setting::Averaging(key), value, &problem);
         }
         Ok(())
     }

@@ -47,6 +47,9 @@ impl TrainConfig {
             seed: 0,
             monitor: Monitor::ValLoss,
             patience: None,
+            ema: None,
+            swa_start: None,
+            swa_lr: None,
         };
         match data.name() {
             "digits" => digits,
