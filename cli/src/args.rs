@@ -194,6 +194,12 @@ pub struct HyperFlags {
     /// schedule's].
     #[arg(long)]
     pub swa_lr: Option<f64>,
+    /// After subtracting the mean image, divide the inputs by the training split's standard
+    /// deviation: none | feature (each feature's own, at least 0.1 x the global one, so blank
+    /// pixels do not blow up) | global (one over all features). Stored in the model file;
+    /// eval and predict apply it [default: none].
+    #[arg(long, value_name = "KIND")]
+    pub standardize: Option<tapegrad_net::data::Standardize>,
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).

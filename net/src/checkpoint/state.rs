@@ -7,7 +7,8 @@ use std::path::Path;
 use ndarray::Array1;
 
 use super::{
-    check_finite, get_info, get_mean, get_net, put_info, put_net, CheckpointError, ModelInfo,
+    check_finite, get_info, get_mean, get_net, put_info, put_mean, put_net, CheckpointError,
+    ModelInfo,
 };
 use crate::data::MeanImage;
 use crate::limits::quote;
@@ -31,7 +32,7 @@ pub fn save_state(
         put_net(&mut ck, "avg.", &average.net);
         ck.set_metadata("state.average_count", average.count.to_string());
     }
-    ck.insert("mean", mean.as_array());
+    put_mean(&mut ck, mean);
     let optimizer = run.step.optimizer();
     let state = optimizer.state();
     for (name, buffers) in optimizer.buffer_names().iter().zip(&state.buffers) {

@@ -50,6 +50,7 @@ impl TrainConfig {
             ema: None,
             swa_start: None,
             swa_lr: None,
+            standardize: crate::data::Standardize::None,
         };
         match data.name() {
             "digits" => digits,

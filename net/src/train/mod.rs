@@ -66,6 +66,10 @@ pub struct TrainConfig {
     /// schedule's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swa_lr: Option<f64>,
+    /// Input standardisation after the mean image is subtracted: none, feature or global
+    /// ([`Standardize`](crate::data::Standardize)).
+    #[serde(default, skip_serializing_if = "crate::data::Standardize::is_none")]
+    pub standardize: crate::data::Standardize,
 }
 
 impl Default for TrainConfig {
