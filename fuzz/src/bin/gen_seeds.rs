@@ -11,12 +11,12 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use ndarray::Array1;
 use tapegrad_fuzz::framing::join;
+use tapegrad_net::checkpoint::{save_model, save_state, ModelInfo, SavedModel};
 use tapegrad_net::data::{
     ImageShape, MeanImage, Standardize, CIFAR10_RECORD, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
 };
-use tapegrad_net::checkpoint::{save_model, save_state, ModelInfo, SavedModel};
-use tapegrad_net::train::{EpochStats, TrainConfig, Training};
 use tapegrad_net::optim::OptimizerState;
+use tapegrad_net::train::{EpochStats, TrainConfig, Training};
 use tapegrad_net::{Init, Mlp, OptimizerKind};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -229,7 +229,9 @@ fn main() {
     );
     add("model_file", "plain", model(tiny_model(3, 3, None)));
     let mut standardized = tiny_model(3, 2, None);
-    standardized.mean = standardized.mean.with_std(Array1::from(vec![0.25, 1.0, 4.0]));
+    standardized.mean = standardized
+        .mean
+        .with_std(Array1::from(vec![0.25, 1.0, 4.0]));
     add("model_file", "standardized", model(standardized));
     add(
         "run_state",
@@ -249,7 +251,13 @@ fn main() {
     add(
         "run_state",
         "ema-standardized",
-        run_state_seed_with(&tmp, OptimizerKind::ADAM, 2, Some(0.99), Standardize::Feature),
+        run_state_seed_with(
+            &tmp,
+            OptimizerKind::ADAM,
+            2,
+            Some(0.99),
+            Standardize::Feature,
+        ),
     );
     std::fs::remove_dir_all(&tmp).expect("the temporary directory can be removed");
 
