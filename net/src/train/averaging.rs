@@ -164,7 +164,13 @@ impl<T: Element> WeightAverage<T> {
     /// `avg ← avg + weight · (raw − avg)` for every parameter (`weight = 1` copies `raw`
     /// exactly), and one more update counted.
     fn blend(&mut self, raw: &Mlp<T>, weight: T) {
-        debug_assert_eq!(self.net.sizes(), raw.sizes(), "an average of another net");
+        // Checked layer by layer: `sizes()` would allocate.
+        debug_assert!(
+            self.net.layers().len() == raw.layers().len()
+                && (self.net.layers().iter().zip(raw.layers()))
+                    .all(|(a, r)| a.weight().dim() == r.weight().dim()),
+            "an average of another net"
+        );
         for (avg, raw) in self.net.layers_mut().iter_mut().zip(raw.layers()) {
             let (w, b) = avg.parameters_mut();
             if weight == T::one() {
