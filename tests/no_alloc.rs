@@ -2,7 +2,8 @@
 //! the step allocate nothing. That includes the matrix kernel, whose packing buffers are kept
 //! per thread across products: the test also runs the step's five products through the kernel
 //! alone and requires zero allocations from each of the three. A step with dropout of the
-//! hidden units and label smoothing (a deeper net, tanh) allocates nothing either.
+//! hidden units and label smoothing (a deeper net, tanh) allocates nothing either, nor does the
+//! weight average's update after each step (`--ema`, outside the step).
 //!
 //! This test binary counts every heap allocation through a global allocator, so it holds only
 //! this test (other tests' allocations would be counted too).
@@ -16,6 +17,7 @@ use ndarray::Array2;
 use tapegrad::autograd::{gemm, set_threads, Element};
 use tapegrad::net::model::Dropout;
 use tapegrad::net::optim::Adam;
+use tapegrad::net::train::WeightAverage;
 use tapegrad::net::{Activation, Init, Mlp, TrainStep};
 use tapegrad_benchmark::{StepBench, StepShape};
 
@@ -78,9 +80,9 @@ fn regularised_step_allocations<T: Element>(shape: StepShape) -> usize {
     )
 }
 
-/// Allocations of 5 steps of the tape and of the closed form, and of the kernel alone doing
-/// 5 steps' worth of the step's matrix products.
-fn steady_state_allocations<T: Element>(shape: StepShape) -> [usize; 3] {
+/// Allocations of 5 steps of the tape and of the closed form, of the kernel alone doing
+/// 5 steps' worth of the step's matrix products, and of 5 EMA updates of a net's average.
+fn steady_state_allocations<T: Element>(shape: StepShape) -> [usize; 4] {
     let mut bench = StepBench::<T>::new(shape);
     let tape = allocations(
         || {
@@ -111,7 +113,10 @@ fn steady_state_allocations<T: Element>(shape: StepShape) -> [usize; 3] {
         3,
         5,
     );
-    [tape, closed, kernel]
+    let net = Mlp::<T>::new(&[d, h, c], Init { std: 0.1, seed: 1 }).unwrap();
+    let mut average = WeightAverage::new(&net);
+    let ema = allocations(|| average.ema_update(&net, 0.999), 2, 5);
+    [tape, closed, kernel, ema]
 }
 
 #[test]
@@ -136,15 +141,15 @@ fn training_steps_allocate_nothing_in_steady_state() {
         },
     ];
     for shape in shapes {
-        for (dtype, [tape, closed, kernel]) in [
+        for (dtype, [tape, closed, kernel, ema]) in [
             ("f32", steady_state_allocations::<f32>(shape)),
             ("f64", steady_state_allocations::<f64>(shape)),
         ] {
             let at = format!("{} ({dtype}), 5 steps", shape.name);
             assert_eq!(
-                [tape, closed, kernel],
-                [0, 0, 0],
-                "allocations at {at}: tape step, closed-form step, the kernel alone"
+                [tape, closed, kernel, ema],
+                [0, 0, 0, 0],
+                "allocations at {at}: tape step, closed-form step, the kernel alone, EMA update"
             );
         }
         for (dtype, regularised) in [

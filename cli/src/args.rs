@@ -193,6 +193,25 @@ pub struct HyperFlags {
     /// (1-E) onehot + E/c. The reported val_loss stays the plain cross-entropy [default: 0].
     #[arg(long, value_name = "E")]
     pub label_smoothing: Option<f64>,
+    /// Validate and save an exponential moving average of the weights with this decay (0 <
+    /// DECAY < 1, e.g. 0.999), updated after every step with the warm-up decay min(DECAY, (1 +
+    /// t) / (10 + t)); training steps the raw weights [default: no average].
+    #[arg(long, value_name = "DECAY")]
+    pub ema: Option<f64>,
+    /// Validate and save the equal-weight average of the weights at the end of each epoch from
+    /// epoch N on (stochastic weight averaging) [default: no average].
+    #[arg(long, value_name = "N")]
+    pub swa_start: Option<usize>,
+    /// With --swa-start: a constant learning rate for the averaged epochs [default: the
+    /// schedule's].
+    #[arg(long)]
+    pub swa_lr: Option<f64>,
+    /// After subtracting the mean image, divide the inputs by the training split's standard
+    /// deviation: none | feature (each feature's own, at least 0.1 x the global one, so blank
+    /// pixels do not blow up) | global (one over all features). Stored in the model file;
+    /// eval and predict apply it [default: none].
+    #[arg(long, value_name = "KIND")]
+    pub standardize: Option<tapegrad_net::data::Standardize>,
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).

@@ -219,3 +219,32 @@ fn eval_on_mnist_reads_the_gzipped_test_files() {
         "MNIST's split has no seed: {stdout}"
     );
 }
+
+#[test]
+fn eval_of_a_standardized_or_averaged_model_gives_the_training_runs_test_accuracy() {
+    let tmp = tempdir();
+    for (name, flags) in [
+        ("feature", ["--standardize", "feature"]),
+        ("global", ["--standardize", "global"]),
+        ("ema", ["--ema", "0.99"]),
+        ("swa", ["--swa-start", "3"]),
+    ] {
+        let dir = tmp.path().join(name);
+        train_quietly(&dir, 5, &flags);
+        let expected = summary(&dir)["test_accuracy"]
+            .as_f64()
+            .expect("test accuracy");
+        let model = dir.join("model.safetensors");
+        let stdout = tapegrad(["eval", "--model", &s(&model)]).ok().to_owned();
+        let (right, n) = eval_counts(&stdout);
+        assert!(
+            (right as f64 / n as f64 - expected).abs() < 1e-9,
+            "{name}: eval says {stdout}, summary.json says {expected}"
+        );
+        let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+        assert!(
+            config.contains(&flags[0][2..].replace('-', "_")),
+            "{name}: {config}"
+        );
+    }
+}

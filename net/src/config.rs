@@ -32,6 +32,8 @@ pub enum Setting {
     Dropout,
     /// [`TrainConfig::label_smoothing`].
     LabelSmoothing,
+    /// One setting of the weight averaging, by its key (`ema`, `swa_start`, `swa_lr`).
+    Averaging(&'static str),
 }
 
 impl Setting {
@@ -48,6 +50,7 @@ impl Setting {
             Setting::InitStd => "init_std",
             Setting::Dropout => "dropout",
             Setting::LabelSmoothing => "label_smoothing",
+            Setting::Averaging(key) => key,
         }
     }
 }
@@ -147,6 +150,9 @@ impl TrainConfig {
                 self.optimizer.name().to_owned(),
                 &problem,
             );
+        }
+        if let Err((key, value, problem)) = self.check_averaging() {
+            return bad(Setting::Averaging(key), value, &problem);
         }
         Ok(())
     }

@@ -68,7 +68,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
         None => {
             let (d, c) = (splits.train.dim(), splits.train.classes());
             config.check_fits(d, c, splits.train.len())?;
-            let mean = MeanImage::fit_apply(&mut splits)?;
+            let mean = MeanImage::fit_apply_with(&mut splits, config.standardize)?;
             let run = Training::new(config, d, c)?;
             (run, mean, model_info(&settings, &splits))
         }

@@ -71,7 +71,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
         };
         config.check_fits(d, c, n)?;
     }
-    let mean = MeanImage::fit_apply(&mut splits)?;
+    let mean = MeanImage::fit_apply_with(&mut splits, study.base.standardize)?;
     let mut stdout = io::stdout().lock();
     writeln!(
         stdout,

@@ -151,6 +151,7 @@ fn without_history(run: &Training<f32>) -> Training<f32> {
     Training {
         net: run.net.clone(),
         best: run.best.clone(),
+        average: run.average.clone(),
         step: run.step.clone(),
         epoch: run.epoch,
         iteration: run.iteration,

@@ -11,12 +11,12 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use ndarray::Array1;
 use tapegrad_fuzz::framing::join;
-use tapegrad_net::data::{
-    ImageShape, MeanImage, CIFAR10_RECORD, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
-};
 use tapegrad_net::checkpoint::{save_model, save_state, ModelInfo, SavedModel};
-use tapegrad_net::train::{EpochStats, TrainConfig, Training};
+use tapegrad_net::data::{
+    ImageShape, MeanImage, Standardize, CIFAR10_RECORD, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
+};
 use tapegrad_net::optim::OptimizerState;
+use tapegrad_net::train::{EpochStats, TrainConfig, Training};
 use tapegrad_net::{Init, Mlp, OptimizerKind};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -79,10 +79,23 @@ fn saved_bytes(dir: &Path, save: impl FnOnce(&Path)) -> Vec<u8> {
 }
 
 fn run_state_seed(dir: &Path, kind: OptimizerKind, epochs_done: usize) -> Vec<u8> {
+    run_state_seed_with(dir, kind, epochs_done, None, Standardize::None)
+}
+
+/// A run state whose config averages with `ema` and standardises as `standardize`.
+fn run_state_seed_with(
+    dir: &Path,
+    kind: OptimizerKind,
+    epochs_done: usize,
+    ema: Option<f64>,
+    standardize: Standardize,
+) -> Vec<u8> {
     let config = TrainConfig {
         hidden: vec![3],
         epochs: 5,
         optimizer: kind,
+        ema,
+        standardize,
         ..TrainConfig::default()
     };
     let (d, c) = (4, 3);
@@ -116,7 +129,13 @@ fn run_state_seed(dir: &Path, kind: OptimizerKind, epochs_done: usize) -> Vec<u8
             seconds: 0.01,
         })
         .collect();
-    let mean = MeanImage::from_array(Array1::zeros(d));
+    if let Some(average) = run.average.as_mut() {
+        average.count = run.iteration as u64;
+    }
+    let mut mean = MeanImage::from_array(Array1::zeros(d));
+    if !standardize.is_none() {
+        mean = mean.with_std(Array1::from_iter((0..d).map(|i| 0.5 + i as f32)));
+    }
     let info = tiny_model(d, c, None).info;
     saved_bytes(dir, |path| {
         save_state(path, &run, &config, &mean, &info).expect("the state can be saved")
@@ -209,6 +228,11 @@ fn main() {
         model(tiny_model(4, 2, Some(ImageShape::grey(2, 2)))),
     );
     add("model_file", "plain", model(tiny_model(3, 3, None)));
+    let mut standardized = tiny_model(3, 2, None);
+    standardized.mean = standardized
+        .mean
+        .with_std(Array1::from(vec![0.25, 1.0, 4.0]));
+    add("model_file", "standardized", model(standardized));
     add(
         "run_state",
         "sgd-fresh",
@@ -223,6 +247,17 @@ fn main() {
         "run_state",
         "momentum",
         run_state_seed(&tmp, OptimizerKind::Momentum { mu: 0.9 }, 1),
+    );
+    add(
+        "run_state",
+        "ema-standardized",
+        run_state_seed_with(
+            &tmp,
+            OptimizerKind::ADAM,
+            2,
+            Some(0.99),
+            Standardize::Feature,
+        ),
     );
     std::fs::remove_dir_all(&tmp).expect("the temporary directory can be removed");
 

@@ -6,7 +6,8 @@ use crate::contract::bounded;
 use crate::scratch::Scratch;
 
 /// Replays one input; returns whether the reader accepted it: no panic, memory bound, and an `Ok` model has finite tensors (W1, b1,
-/// W2, b2, mean) and as many classes as W2 has columns.
+/// W2, b2, mean), positive finite standard deviations (std, if any) and as many classes as W2
+/// has columns.
 pub fn run(data: &[u8]) -> bool {
     let scratch = Scratch::new("model_file");
     let path = scratch.write("model.safetensors", data);
@@ -19,5 +20,6 @@ pub fn run(data: &[u8]) -> bool {
     };
     super::nets::check("model file", "", &model.net, model.info.classes);
     super::nets::check_finite("model file", "mean", model.mean.as_array().iter());
+    super::nets::check_std("model file", &model.mean);
     true
 }

@@ -11,6 +11,22 @@ pub fn check_finite<'a>(reader: &str, name: &str, values: impl IntoIterator<Item
     );
 }
 
+/// Panics unless the standard deviations of a standardised model (tensor `std`) are positive
+/// and finite.
+pub fn check_std(reader: &str, mean: &tapegrad_net::data::MeanImage) {
+    if let Some(std) = mean.std() {
+        assert!(
+            std.iter().all(|s| s.is_finite() && *s > 0.0),
+            "{reader}: Ok with a standard deviation that is not positive and finite in tensor std"
+        );
+        assert_eq!(
+            std.len(),
+            mean.dim(),
+            "{reader}: Ok with std and mean of other lengths"
+        );
+    }
+}
+
 /// Panics unless `net`'s tensors (named with `prefix`) are finite and it has `classes`
 /// classes (the last layer's columns).
 pub fn check(reader: &str, prefix: &str, net: &Mlp<f32>, classes: usize) {

@@ -6,7 +6,8 @@ use crate::contract::bounded;
 use crate::scratch::Scratch;
 
 /// Replays one input; returns whether the reader accepted it: no panic, memory bound, and an `Ok` state has finite tensors (both
-/// nets, the mean, the optimizer's buffers) and as many classes as W2 has columns.
+/// nets and the weight average, the mean, the optimizer's buffers), positive finite standard
+/// deviations (std, if any) and as many classes as W2 has columns.
 pub fn run(data: &[u8]) -> bool {
     let scratch = Scratch::new("run_state");
     let path = scratch.write("state.safetensors", data);
@@ -21,6 +22,10 @@ pub fn run(data: &[u8]) -> bool {
     super::nets::check("run state", "", &saved.run.net, classes);
     super::nets::check("run state", "best.", &saved.run.best, classes);
     super::nets::check_finite("run state", "mean", saved.mean.as_array().iter());
+    super::nets::check_std("run state", &saved.mean);
+    if let Some(average) = &saved.run.average {
+        super::nets::check("run state", "avg.", &average.net, classes);
+    }
     let optimizer = saved.run.step.optimizer();
     let state = optimizer.state();
     for (name, buffers) in optimizer.buffer_names().iter().zip(&state.buffers) {

@@ -12,6 +12,7 @@
 //! | `b2` | `c` | second layer's biases |
 //! | `W3`, `b3`, ... | | further layers of a deeper net ([`Mlp`]), in order; the last layer's columns are the classes |
 //! | `mean` | `d` | the training set's mean input (after `input_scale`), subtracted from every input |
+//! | `std` | `d` | optional (`--standardize feature` or `global`): positive standard deviations the centred inputs are divided by; absent: none |
 //!
 //! | metadata key | example | what |
 //! |---|---|---|
@@ -24,7 +25,7 @@
 //! | `tapegrad_version` | `0.1.0` | the version that wrote the file |
 //!
 //! Training also records every other hyperparameter (`hidden`, `lr`, `optimizer.kind`, ...).
-//! A net's input is `x * input_scale - mean`, where `x` is a row in the data file's own units
+//! A net's input is `x * input_scale - mean` (divided by `std` when there is one), where `x` is a row in the data file's own units
 //! ([`SavedModel::preprocess`]). Files written before `input_scale` existed are read with the
 //! scale of the reader of their recorded data set (what it was trained on); a file without
 //! `input_scale` whose `dataset` is not a source tapegrad reads is refused
@@ -83,6 +84,19 @@ pub enum CheckpointError {
         /// The first non-finite element's index, counted row by row.
         index: usize,
         /// The value (`NaN`, `inf` or `-inf`).
+        value: f32,
+    },
+    /// A standard deviation that is zero, negative or not a number: dividing by it would make
+    /// the inputs infinite or flip their sign.
+    #[error("model file {path}: tensor '{tensor}' holds {value} at element {index}; standard deviations must be positive and finite")]
+    NotPositive {
+        /// The file.
+        path: String,
+        /// The tensor.
+        tensor: String,
+        /// The first bad element's index.
+        index: usize,
+        /// The value.
         value: f32,
     },
     /// A file without `input_scale` whose data set is not one tapegrad reads, so that its
@@ -180,7 +194,7 @@ impl SavedModel {
 pub fn save_model(path: &Path, model: &SavedModel) -> Result<(), CheckpointError> {
     let mut ck = TensorFile::new();
     put_net(&mut ck, "", &model.net);
-    ck.insert("mean", model.mean.as_array());
+    put_mean(&mut ck, &model.mean);
     put_info(&mut ck, &model.info);
     Ok(ck.save(path)?)
 }
@@ -281,11 +295,37 @@ fn get_net(ck: &TensorFile, prefix: &str, path: &Path) -> Result<Mlp<f32>, Check
     Ok(net)
 }
 
-/// The mean image: one finite number per input of `net`.
+/// Stores the mean image as `mean`, and its standard deviations, if any, as `std`.
+fn put_mean(ck: &mut TensorFile, mean: &MeanImage) {
+    ck.insert("mean", mean.as_array());
+    if let Some(std) = mean.std() {
+        ck.insert("std", std);
+    }
+}
+
+/// The mean image: one finite number per input of `net`; and, if the file has `std` (files
+/// without it are not standardised), one positive finite standard deviation per input.
 fn get_mean(ck: &TensorFile, net: &Mlp<f32>, path: &Path) -> Result<MeanImage, CheckpointError> {
     let mean: Array1<f32> = ck.get_with_shape("mean", net.inputs())?;
     check_finite(path, "mean", mean.iter())?;
-    Ok(MeanImage::from_array(mean))
+    let mean = MeanImage::from_array(mean);
+    if !ck.contains("std") {
+        return Ok(mean);
+    }
+    let std: Array1<f32> = ck.get_with_shape("std", net.inputs())?;
+    if let Some((index, &value)) = std
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v > 0.0))
+    {
+        return Err(CheckpointError::NotPositive {
+            path: path.display().to_string(),
+            tensor: "std".into(),
+            index,
+            value,
+        });
+    }
+    Ok(mean.with_std(std))
 }
 
 fn put_info(ck: &mut TensorFile, info: &ModelInfo) {

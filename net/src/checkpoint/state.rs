@@ -1,4 +1,5 @@
-//! The resumable run state (`state.safetensors`): both nets, the optimizer's buffers, the
+//! The resumable run state (`state.safetensors`): both nets (and the weight average, under
+//! `avg.` with its update count in `state.average_count`), the optimizer's buffers, the
 //! counters, the history and the hyperparameters, each checked on load.
 
 use std::path::Path;
@@ -6,13 +7,14 @@ use std::path::Path;
 use ndarray::Array1;
 
 use super::{
-    check_finite, get_info, get_mean, get_net, put_info, put_net, CheckpointError, ModelInfo,
+    check_finite, get_info, get_mean, get_net, put_info, put_mean, put_net, CheckpointError,
+    ModelInfo,
 };
 use crate::data::MeanImage;
 use crate::limits::quote;
 use crate::optim::OptimizerState;
 use crate::tensor_file::TensorFile;
-use crate::train::{TrainConfig, Training};
+use crate::train::{TrainConfig, Training, WeightAverage};
 
 /// Writes everything needed to continue a run: the current and best nets, the optimizer's
 /// state, the counters and the history, plus the model's mean image and info.
@@ -26,7 +28,11 @@ pub fn save_state(
     let mut ck = TensorFile::new();
     put_net(&mut ck, "", &run.net);
     put_net(&mut ck, "best.", &run.best);
-    ck.insert("mean", mean.as_array());
+    if let Some(average) = &run.average {
+        put_net(&mut ck, "avg.", &average.net);
+        ck.set_metadata("state.average_count", average.count.to_string());
+    }
+    put_mean(&mut ck, mean);
     let optimizer = run.step.optimizer();
     let state = optimizer.state();
     for (name, buffers) in optimizer.buffer_names().iter().zip(&state.buffers) {
@@ -138,10 +144,31 @@ pub fn load_state(path: &Path) -> Result<SavedRun, CheckpointError> {
         let value = ck.require_metadata(key)?;
         value.parse().map_err(|_| bad(key, value, "a whole number"))
     };
+    let average = match config.averaging() {
+        None => None,
+        Some(_) => {
+            let average = get_net(&ck, "avg.", path)?;
+            if average.sizes() != net.sizes() {
+                return Err(CheckpointError::Shapes {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "the averaged net has layer sizes {:?} but the current one {:?}",
+                        average.sizes(),
+                        net.sizes()
+                    ),
+                });
+            }
+            Some(WeightAverage {
+                net: average,
+                count: count("state.average_count")?,
+            })
+        }
+    };
     let history_text = ck.require_metadata("state.history")?;
     let run = Training {
         net,
         best,
+        average,
         step,
         epoch: whole("state.epoch")?,
         iteration: whole("state.iteration")?,

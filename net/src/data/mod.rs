@@ -30,8 +30,9 @@
 //! **Preprocessing.** Each reader scales the file's numbers by its source's
 //! [`DataSpec::input_scale`] (the table's "scaling" column). Then, as in CS231n: fit a
 //! [`MeanImage`] (the mean training example, summed in `f64`) on the training set and
-//! subtract it from train, val and test ([`MeanImage::fit_apply`]). A model file stores both
-//! (`input_scale` and `mean`, see [`crate::checkpoint`]) so that evaluation and prediction
+//! subtract it from train, val and test ([`MeanImage::fit_apply`]); optionally divide by the
+//! training standard deviation too ([`Standardize`], [`MeanImage::fit_apply_with`]). A model
+//! file stores them (`input_scale`, `mean` and `std`, see [`crate::checkpoint`]) so that evaluation and prediction
 //! bring any input, in its file's own units, to the net's inputs the same way.
 //!
 //! **Scoring new data.** [`read_inputs`] reads the rows of a CSV file (labelled or not) or
@@ -72,6 +73,7 @@ mod mnist;
 mod preprocess;
 mod spec;
 mod spiral;
+mod standardize;
 
 pub use cifar10::{
     cifar10, cifar10_with_val, CIFAR10_DEFAULT_VAL, CIFAR10_MAX_RECORDS, CIFAR10_RECORD,
@@ -91,3 +93,4 @@ pub use spec::{load, DataSpec};
 pub use spiral::{
     spiral, spiral_splits, SPIRAL_DEFAULT_CLASSES, SPIRAL_DEFAULT_POINTS, SPIRAL_MAX_POINTS,
 };
+pub use standardize::{Standardize, STD_FLOOR_OF_GLOBAL};

@@ -1,15 +1,17 @@
-//! Mean-image subtraction, as CS231n preprocesses its data.
+//! Mean-image subtraction, as CS231n preprocesses its data, and the optional division by the
+//! training standard deviation ([`Standardize`]).
 
 use ndarray::{Array1, ArrayViewMut2, Axis};
 
-use super::{DataError, Dataset, Splits};
+use super::{DataError, Dataset, Splits, Standardize};
 
 /// The mean of the training features ("the mean image"), to subtract from every example the
 /// model sees: training, validation, test, and later anything `eval`/`predict` is given.
 ///
 /// Store it with a model ([`MeanImage::as_array`] / [`MeanImage::into_array`]) and rebuild it
 /// with [`MeanImage::from_array`], so that inference centres its inputs exactly as training
-/// did.
+/// did. With standardisation ([`MeanImage::fit_with`]) it also holds the standard deviations
+/// each centred feature is divided by ([`MeanImage::std`], [`MeanImage::with_std`]).
 ///
 /// ```
 /// use ndarray::array;
@@ -24,6 +26,8 @@ use super::{DataError, Dataset, Splits};
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeanImage {
     mean: Array1<f32>,
+    /// Positive, one per feature, when the inputs are standardised.
+    std: Option<Array1<f32>>,
 }
 
 impl MeanImage {
@@ -40,12 +44,36 @@ impl MeanImage {
         let n = features.nrows().max(1) as f64;
         Self {
             mean: sums.into_iter().map(|s| (s / n) as f32).collect(),
+            std: None,
         }
+    }
+
+    /// The mean of `train`'s features and, as `standardize` asks, their standard deviations
+    /// ([`Standardize::fit`]).
+    pub fn fit_with(train: &Dataset, standardize: Standardize) -> Self {
+        let mean = Self::fit(train);
+        let std = standardize.fit(train, &mean);
+        Self { std, ..mean }
     }
 
     /// Rebuilds a mean image stored with a model.
     pub fn from_array(mean: Array1<f32>) -> Self {
-        Self { mean }
+        Self { mean, std: None }
+    }
+
+    /// The same mean, and the centred features divided by `std` (one positive, finite number
+    /// per feature; a model file's reader checks them first).
+    pub fn with_std(self, std: Array1<f32>) -> Self {
+        debug_assert_eq!(std.len(), self.mean.len(), "one std per feature");
+        Self {
+            std: Some(std),
+            ..self
+        }
+    }
+
+    /// The standard deviations the centred features are divided by, if standardised.
+    pub fn std(&self) -> Option<&Array1<f32>> {
+        self.std.as_ref()
     }
 
     /// The mean, one value per feature (to store with a model).
@@ -63,7 +91,8 @@ impl MeanImage {
         self.mean.len()
     }
 
-    /// Subtracts the mean from every row of a feature matrix (`n x dim`).
+    /// Subtracts the mean from every row of a feature matrix (`n x dim`), then divides by the
+    /// standard deviations if there are any.
     ///
     /// Errors if the matrix has a different number of columns than the mean.
     pub fn apply_to(&self, mut features: ArrayViewMut2<'_, f32>) -> Result<(), DataError> {
@@ -76,6 +105,9 @@ impl MeanImage {
         }
         for mut row in features.axis_iter_mut(Axis(0)) {
             row -= &self.mean;
+            if let Some(std) = &self.std {
+                row /= std;
+            }
         }
         Ok(())
     }
@@ -92,7 +124,16 @@ impl MeanImage {
     /// Fits the mean on `splits.train` and subtracts it from the training, validation and
     /// test sets; returns it for storing with the model.
     pub fn fit_apply(splits: &mut Splits) -> Result<Self, DataError> {
-        let mean = Self::fit(&splits.train);
+        Self::fit_apply_with(splits, Standardize::None)
+    }
+
+    /// [`fit_apply`](Self::fit_apply) with the standard deviations `standardize` asks for,
+    /// fitted on the training split only.
+    pub fn fit_apply_with(
+        splits: &mut Splits,
+        standardize: Standardize,
+    ) -> Result<Self, DataError> {
+        let mean = Self::fit_with(&splits.train, standardize);
         mean.apply(&mut splits.train)?;
         mean.apply(&mut splits.val)?;
         if let Some(test) = splits.test.as_mut() {

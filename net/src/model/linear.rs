@@ -57,6 +57,15 @@ impl<T: Element> Linear<T> {
         self.bias.view()
     }
 
+    /// `W` and `b` to change in place (copied first if a tape or another net shares them), for
+    /// weight averaging ([`WeightAverage`](crate::train::WeightAverage)).
+    pub(crate) fn parameters_mut(&mut self) -> (&mut Array2<T>, &mut Array1<T>) {
+        (
+            Arc::make_mut(&mut self.weight),
+            Arc::make_mut(&mut self.bias),
+        )
+    }
+
     /// Inputs per example (rows of `W`).
     pub fn inputs(&self) -> usize {
         self.weight.nrows()

@@ -190,6 +190,11 @@ impl<T: Element> Mlp<T> {
         &self.layers
     }
 
+    /// The layers, to change their parameters in place (their sizes stay).
+    pub(crate) fn layers_mut(&mut self) -> &mut [Linear<T>] {
+        &mut self.layers
+    }
+
     /// `[d, h1, ..., c]`: inputs, each hidden layer's units, classes.
     pub fn sizes(&self) -> Vec<usize> {
         let mut sizes = vec![self.inputs()];

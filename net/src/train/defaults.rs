@@ -51,6 +51,10 @@ impl TrainConfig {
             activation: Activation::Relu,
             dropout: 0.0,
             label_smoothing: 0.0,
+            ema: None,
+            swa_start: None,
+            swa_lr: None,
+            standardize: crate::data::Standardize::None,
         };
         match data.name() {
             "digits" => digits,

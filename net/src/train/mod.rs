@@ -6,6 +6,7 @@
 //! data source), [`Training`] the state of a run, and [`evaluate`] measures a net's loss and
 //! accuracy without a tape.
 
+mod averaging;
 mod defaults;
 mod evaluate;
 mod training;
@@ -17,6 +18,7 @@ use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use crate::OptimizerKind;
 
+pub use averaging::{Averaging, WeightAverage};
 pub use evaluate::{accuracy, evaluate, predict, Evaluation};
 pub use training::{Finish, Progress, Training, TRAIN_ACCURACY_SAMPLE};
 
@@ -63,6 +65,23 @@ pub struct TrainConfig {
     /// cross-entropy). The validation loss is never smoothed.
     #[serde(default)]
     pub label_smoothing: f64,
+    /// Exponential moving average of the parameters with this decay in (0, 1), used for
+    /// validation and the saved model ([`WeightAverage`]); none: no average.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ema: Option<f64>,
+    /// Stochastic weight averaging: the equal-weight average of the nets at the end of
+    /// epochs `swa_start, swa_start + 1, ...` (from 1), used for validation and the saved
+    /// model from then on ([`WeightAverage`]); none: no average.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swa_start: Option<usize>,
+    /// With `swa_start`: the constant learning rate of the averaged epochs (none: the
+    /// schedule's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swa_lr: Option<f64>,
+    /// Input standardisation after the mean image is subtracted: none, feature or global
+    /// ([`Standardize`](crate::data::Standardize)).
+    #[serde(default, skip_serializing_if = "crate::data::Standardize::is_none")]
+    pub standardize: crate::data::Standardize,
 }
 
 impl TrainConfig {

@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use tapegrad_autograd::{Element, FlushSubnormals};
 
-use super::{evaluate, EpochStats, TrainConfig};
+use super::{evaluate, Averaging, EpochStats, TrainConfig, WeightAverage};
 use crate::data::Dataset;
 use crate::schedule::Position;
 use crate::{Init, Mlp, NetError, Result, TrainStep};
@@ -59,8 +59,11 @@ pub struct Training<T: Element> {
     /// The current model.
     pub net: Mlp<T>,
     /// The model at the end of the best epoch so far by the monitored metric (the initial net
-    /// before the first epoch).
+    /// before the first epoch): the averaged net ([`measured`](Self::measured)) when the
+    /// configuration averages.
     pub best: Mlp<T>,
+    /// The average of the parameters, with `ema` or `swa_start` ([`WeightAverage`]).
+    pub average: Option<WeightAverage<T>>,
     /// The tape and the optimizer (with its state) that take each step.
     pub step: TrainStep<T>,
     /// Epochs completed.
@@ -85,12 +88,22 @@ impl<T: Element> Training<T> {
         let net = Mlp::new(&sizes, init)?.with_activation(config.activation);
         Ok(Training {
             best: net.clone(),
+            average: config.averaging().map(|_| WeightAverage::new(&net)),
             net,
             step: TrainStep::with_boxed(config.optimizer.build()),
             epoch: 0,
             iteration: 0,
             history: Vec::new(),
         })
+    }
+
+    /// The net that validation measures and [`best`](Self::best) keeps: the average once it
+    /// holds an update, else the net being trained.
+    pub fn measured(&self) -> &Mlp<T> {
+        match &self.average {
+            Some(average) if average.count > 0 => &average.net,
+            _ => &self.net,
+        }
     }
 
     /// The statistics of the epoch [`best`](Self::best) was taken from, by `config`'s monitor.
@@ -141,6 +154,10 @@ impl<T: Element> Training<T> {
         self.step.set_dropout(dropout, self.iteration as u64);
         self.step
             .set_label_smoothing(T::cast(config.label_smoothing));
+        let averaging = config.averaging();
+        if averaging.is_some() && self.average.is_none() {
+            self.average = Some(WeightAverage::new(&self.net));
+        }
         while self.epoch < config.epochs {
             if self.patience_exhausted(config) {
                 return Ok(Finish::EarlyStopped);
@@ -165,6 +182,7 @@ impl<T: Element> Training<T> {
                 lr = config
                     .schedule
                     .lr(config.lr, at, &self.history, config.monitor);
+                lr = config.averaged_lr(epoch, lr);
                 let mut x = self.step.tape().take_buffer(&[batch.len(), d]);
                 gather(features, batch, &mut x);
                 labels.clear();
@@ -178,6 +196,11 @@ impl<T: Element> Training<T> {
                     });
                 }
                 self.iteration += 1;
+                if let (Some(Averaging::Ema { decay }), Some(average)) =
+                    (averaging, self.average.as_mut())
+                {
+                    average.ema_update(&self.net, decay);
+                }
                 total += loss * batch.len() as f64;
                 let flow = observe(Progress::Step {
                     iteration: self.iteration,
@@ -190,14 +213,22 @@ impl<T: Element> Training<T> {
                 }
             }
             let seconds = start.elapsed().as_secs_f64();
+            if let (Some(Averaging::Swa { start: first, .. }), Some(average)) =
+                (averaging, self.average.as_mut())
+            {
+                if epoch >= first {
+                    average.add_snapshot(&self.net);
+                }
+            }
             let sample = train.len().min(TRAIN_ACCURACY_SAMPLE);
+            let measured = self.measured();
             let train_sample = evaluate(
-                &self.net,
+                measured,
                 features.slice(s![..sample, ..]),
                 &train.labels()[..sample],
                 config.reg,
             )?;
-            let on_val = evaluate(&self.net, val.features(), val.labels(), config.reg)?;
+            let on_val = evaluate(measured, val.features(), val.labels(), config.reg)?;
             let stats = EpochStats {
                 epoch,
                 iteration: self.iteration,
@@ -212,7 +243,7 @@ impl<T: Element> Training<T> {
             self.history.push(stats.clone());
             let improved = self.best_epoch(config).is_some_and(|b| b.epoch == epoch);
             if improved {
-                self.best = self.net.clone();
+                self.best = self.measured().clone();
             }
             let flow = observe(Progress::Epoch {
                 stats: &stats,
