@@ -21,7 +21,8 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
-/// The table of a collection: `rank`, `trial`, every hyperparameter
+/// The table of a collection: `rank`, `trial`, `rung` (the rung it reached), every
+/// hyperparameter
 /// ([`TrainConfig::fields`](crate::train::TrainConfig::fields)), then `outcome`, `best_epoch`,
 /// `epochs_run`, `train_accuracy`, `val_accuracy`, `val_loss` (empty for a diverged trial) and
 /// `seconds`; one row per ranked trial, lines ending in CRLF as RFC 4180 has them.
@@ -33,7 +34,7 @@ pub fn results_csv(collection: &Collection) -> String {
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    let mut header = vec!["rank".to_owned(), "trial".to_owned()];
+    let mut header = vec!["rank".to_owned(), "trial".to_owned(), "rung".to_owned()];
     header.extend(names.iter().cloned());
     for name in [
         "outcome",
@@ -52,7 +53,11 @@ pub fn results_csv(collection: &Collection) -> String {
     for (rank, (_, result)) in collection.ranked.iter().enumerate() {
         let fields = result.config.fields();
         let m = &result.metrics;
-        let mut row = vec![(rank + 1).to_string(), result.trial.to_string()];
+        let mut row = vec![
+            (rank + 1).to_string(),
+            result.trial.to_string(),
+            result.rung.to_string(),
+        ];
         // The same study, so the same fields; looked up by name all the same.
         for name in &names {
             let value = fields

@@ -9,6 +9,7 @@ use tapegrad_net::atomic_write::write_atomic;
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::tune::{self, results_csv, Collection, TrialOutcome, TRIAL_MODEL_FILE};
 
+use super::numbers;
 use crate::args::CollectArgs;
 use crate::failure::{Failure, Outcome};
 use crate::run_folder::{CONFIG_FILE, MODEL_FILE, RESULTS_FILE, SUMMARY_FILE};
@@ -91,6 +92,17 @@ pub fn collect_into(dirs: &[PathBuf], out: &Path) -> Outcome {
             numbers(&collection.duplicates)
         )?;
     }
+    if let Some((rung, trials)) = &collection.unfinished {
+        let what = match trials.is_empty() {
+            true => "is not decided yet (a rung before it is unfinished)".to_owned(),
+            false => format!("has trials to run: {}", numbers(trials)),
+        };
+        return Err(Failure::incomplete(format!(
+            "the study is incomplete: rung {rung} of {} {what}; run the shards again with \
+             --resume (finished rungs are kept) and collect again",
+            study.rungs().len()
+        )));
+    }
     if !collection.missing.is_empty() {
         return Err(Failure::incomplete(format!(
             "the study is incomplete: {} of {} trials missing: {}; run their shards (--resume \
@@ -116,15 +128,6 @@ fn summary(collection: &Collection, out: &Path) -> String {
         "out": out.display().to_string(),
     });
     format!("{value:#}\n")
-}
-
-/// Trial numbers as `3, 7, 11` (the first 20, then how many more).
-fn numbers(trials: &[usize]) -> String {
-    let shown: Vec<String> = trials.iter().take(20).map(usize::to_string).collect();
-    match trials.len() {
-        n if n > 20 => format!("{} and {} more", shown.join(", "), n - 20),
-        _ => shown.join(", "),
-    }
 }
 
 /// Folders as one line.
