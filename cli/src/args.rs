@@ -333,7 +333,7 @@ pub struct TuneArgs {
     /// (also `uniform = [MIN, MAX]`); over the default space, under the flags below.
     #[arg(long, value_name = "FILE")]
     pub space: Option<PathBuf>,
-    /// Learning rates are drawn log-uniformly from this range [default: 1e-4 1e-2].
+    /// Learning rates are drawn log-uniformly from this range [default: 1e-4 1e-1].
     #[arg(long, num_args = 2, value_names = ["MIN", "MAX"])]
     pub lr: Option<Vec<f64>>,
     /// Regularisation strengths are drawn log-uniformly from this range [default: 1e-6 1e-2].

@@ -37,7 +37,7 @@ pub use space::{
 };
 pub use study::Study;
 pub use trial::{
-    is_trial_dir, rung_file, run_trial, trial_dir, FinishedTrial, TrialMetrics, TrialOutcome,
+    is_trial_dir, is_trial_file, rung_file, run_trial, trial_dir, FinishedTrial, TrialMetrics, TrialOutcome,
     TrialResult, TrialStep, RESULT_FILE, TRIAL_DIR_PREFIX, TRIAL_MODEL_FILE, TRIAL_STATE_FILE,
 };
 

@@ -1,5 +1,6 @@
 //! `results.csv`: one row per finished trial, best first.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::Collection;
@@ -23,15 +24,14 @@ pub fn csv_field(value: &str) -> String {
 
 /// The table of a collection: `rank`, `trial`, `rung` (the rung it reached), every
 /// hyperparameter
-/// ([`TrainConfig::fields`](crate::train::TrainConfig::fields)), then `outcome`, `best_epoch`,
+/// of any trial ([`TrainConfig::fields`](crate::train::TrainConfig::fields)), then `outcome`, `best_epoch`,
 /// `epochs_run`, `train_accuracy`, `val_accuracy`, `val_loss` (empty for a diverged trial) and
 /// `seconds`; one row per ranked trial, lines ending in CRLF as RFC 4180 has them.
 pub fn results_csv(collection: &Collection) -> String {
-    let names: Vec<String> = collection
-        .study
-        .base
-        .fields()
-        .into_iter()
+    // Every field any trial has (a momentum trial has `optimizer.mu`, an Adam one
+    // `optimizer.beta1`), in alphabetical order; a trial without one leaves it empty.
+    let names: BTreeSet<String> = (collection.ranked.iter())
+        .flat_map(|(_, r)| r.config.fields())
         .map(|(n, _)| n)
         .collect();
     let mut header = vec!["rank".to_owned(), "trial".to_owned(), "rung".to_owned()];
@@ -58,7 +58,6 @@ pub fn results_csv(collection: &Collection) -> String {
             result.trial.to_string(),
             result.rung.to_string(),
         ];
-        // The same study, so the same fields; looked up by name all the same.
         for name in &names {
             let value = fields
                 .iter()

@@ -121,7 +121,7 @@ pub struct Hyperparameter {
 pub const HYPERPARAMETERS: &[Hyperparameter] = &[
     Hyperparameter {
         name: "lr",
-        default: || Some(Distribution::log_uniform(1e-4, 1e-2)),
+        default: || Some(Distribution::log_uniform(1e-4, 1e-1)),
         about: "learning rate (the peak, for schedules that rise)",
     },
     Hyperparameter {

@@ -42,6 +42,14 @@ pub fn is_trial_dir(name: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Whether `name` is a file a trial writes into its folder: `result.json`, `rung-K.json`,
+/// its model or its run state.
+pub fn is_trial_file(name: &str) -> bool {
+    let rung = (name.strip_prefix("rung-").and_then(|n| n.strip_suffix(".json")))
+        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+    rung || [RESULT_FILE, TRIAL_MODEL_FILE, TRIAL_STATE_FILE].contains(&name)
+}
+
 /// How a trial ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -276,6 +284,13 @@ mod tests {
         assert!(is_trial_dir("trial-0007") && is_trial_dir("trial-12345"));
         for name in ["trial-", "trial-7a", "trial0007", "results.csv"] {
             assert!(!is_trial_dir(name), "{name}");
+        }
+        assert!(rung_file(&dir, 2).ends_with("trial-0007/rung-2.json"));
+        for name in ["rung-2.json", "result.json", "state.safetensors", "model.safetensors"] {
+            assert!(is_trial_file(name), "{name}");
+        }
+        for name in ["rung-.json", "rung-x.json", "notes.txt", "config.toml"] {
+            assert!(!is_trial_file(name), "{name}");
         }
     }
 }

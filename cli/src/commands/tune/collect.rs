@@ -1,5 +1,6 @@
 //! `tapegrad tune collect DIR...`: merges finished trials into one ranked `results.csv`, the
-//! best trial's model and `config.toml`, and `summary.json`; names the trials missing.
+//! best trial's model and `config.toml`, `summary.json` and `tune.png`; names the trials
+//! missing.
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -12,7 +13,8 @@ use tapegrad_net::tune::{self, results_csv, Collection, TrialOutcome, TRIAL_MODE
 use super::numbers;
 use crate::args::CollectArgs;
 use crate::failure::{Failure, Outcome};
-use crate::run_folder::{CONFIG_FILE, MODEL_FILE, RESULTS_FILE, SUMMARY_FILE};
+use crate::plot;
+use crate::run_folder::{CONFIG_FILE, MODEL_FILE, RESULTS_FILE, SUMMARY_FILE, TUNE_PICTURE};
 use crate::settings::Settings;
 
 /// Runs `tune collect`: into `--out`, else the first folder given.
@@ -33,6 +35,8 @@ pub fn collect_into(dirs: &[PathBuf], out: &Path) -> Outcome {
         &out.join(SUMMARY_FILE),
         summary(&collection, out).as_bytes(),
     )?;
+    let picture = out.join(TUNE_PICTURE);
+    plot::tune_picture(&picture, &collection).map_err(|e| Failure::running(e.to_string()))?;
     let mut stdout = io::stdout().lock();
     let study = &collection.study;
     writeln!(
@@ -123,6 +127,7 @@ fn summary(collection: &Collection, out: &Path) -> String {
         "finished": collection.ranked.len(),
         "missing": collection.missing,
         "duplicates": collection.duplicates,
+        "unfinished": collection.unfinished,
         "best": best.map(|(_, r)| r),
         "best_folder": best.map(|(d, _)| d.display().to_string()),
         "out": out.display().to_string(),
