@@ -91,6 +91,10 @@ pub fn run(args: &TuneArgs) -> Outcome {
     // a random search's shard runs its own trials only.
     let halving = matches!(study.search, Search::Halving { .. });
     let (mut ran, mut waiting) = (0, None);
+    // What --resume skips: this shard's finished trials (all finished rungs, for halving).
+    let skipped: usize = (Ladder::read(&dir, &study)?.results.iter())
+        .map(|rung| rung.keys().filter(|&&t| halving || shard.contains(t)).count())
+        .sum();
     loop {
         let ladder = Ladder::read(&dir, &study)?;
         let mut progressed = false;
@@ -145,6 +149,10 @@ pub fn run(args: &TuneArgs) -> Outcome {
         if interrupt.requested() {
             return Err(interrupted(args, &dir));
         }
+    }
+    if skipped > 0 {
+        let what = if halving { "rungs" } else { "trials" };
+        writeln!(stdout, "{skipped} finished {what} skipped (--resume)")?;
     }
     if args.shard.is_some() {
         writeln!(

@@ -182,7 +182,9 @@ impl SearchSpace {
         })?;
         let mut space = BTreeMap::new();
         for (key, value) in table {
-            known(&key).map_err(|e| bad(e.to_string()))?;
+            if let Err(TuneError::Space { problem, .. }) = known(&key) {
+                return Err(bad(problem));
+            }
             let distribution: Distribution = value.try_into().map_err(|e: toml::de::Error| {
                 bad(format!(
                     "key '{key}': {}; write {key} = {{ log_uniform = [MIN, MAX] }}, \

@@ -1,0 +1,287 @@
+//! `tune --search halving`, `--space` and `tune.png`: successive halving promotes exactly the
+//! best third of each rung, continues promoted trials from their saved state, gives the same
+//! study in one process or in shards, survives Ctrl-C, and its best trial's config.toml
+//! retrains the same model.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+/// 9 trials of at most 9 epochs on the built-in digits: rungs of 1, 3 and 9 epochs holding
+/// 9, 3 and 1 trials.
+fn halving_args(out: &Path, extra: &[&str]) -> Vec<String> {
+    halving_epochs(out, 9, extra)
+}
+
+/// 9 trials of at most `epochs` epochs, rung 0 of 1 epoch.
+fn halving_epochs(out: &Path, epochs: usize, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "tune", "--trials", "9", "--search", "halving", "--min-epochs", "1", "--hidden", "16",
+        "24,12", "--batch-size", "64", "--threads", "1", "--out",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(s(out));
+    args.extend(["--epochs".to_owned(), epochs.to_string()]);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+/// Every result file of every trial folder of `dir` (`trial-0003/rung-1.json`, ...) without
+/// its seconds (the one figure that differs between runs), by trial folder and file name.
+fn rung_results(dir: &Path) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for trial in fs::read_dir(dir).unwrap() {
+        let trial = trial.unwrap().path();
+        if !trial.is_dir() {
+            continue;
+        }
+        for file in fs::read_dir(&trial).unwrap() {
+            let file = file.unwrap().path();
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".json") {
+                continue;
+            }
+            let mut value: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+            value["metrics"].as_object_mut().unwrap().remove("seconds");
+            let trial = trial.file_name().unwrap().to_string_lossy();
+            out.insert(format!("{trial}/{name}"), value);
+        }
+    }
+    out
+}
+
+/// The results of rung `rung`, by trial.
+fn rung(results: &BTreeMap<String, Value>, rung: usize) -> BTreeMap<u64, Value> {
+    let suffix = format!("/rung-{rung}.json");
+    (results.iter())
+        .filter(|(k, _)| k.ends_with(&suffix))
+        .map(|(_, v)| (v["trial"].as_u64().unwrap(), v.clone()))
+        .collect()
+}
+
+/// results.csv without its seconds column.
+fn table(dir: &Path) -> Vec<String> {
+    let text = fs::read_to_string(dir.join("results.csv")).unwrap();
+    let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let seconds = header.iter().position(|h| *h == "seconds").unwrap();
+    assert_eq!(seconds, header.len() - 1, "seconds is the last column");
+    (lines.map(|l| l.rsplit_once(',').unwrap().0.to_owned())).collect()
+}
+
+#[test]
+fn halving_promotes_the_brute_force_top_third_of_each_rung_and_continues_them_to_the_max() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("study");
+    tapegrad(halving_args(&dir, &[])).ok();
+    let results = rung_results(&dir);
+    let sizes = [9, 3, 1];
+    let epochs = [1, 3, 9];
+    for k in 0..3 {
+        let here = rung(&results, k);
+        assert_eq!(here.len(), sizes[k], "rung {k}: {:?}", here.keys());
+        for r in here.values() {
+            assert_eq!(r["metrics"]["epochs_run"], epochs[k], "{r}");
+        }
+        if k == 0 {
+            continue;
+        }
+        // Brute force: the rung before sorted by validation accuracy, then loss, then index.
+        let mut before: Vec<(f64, f64, u64)> = (rung(&results, k - 1).values())
+            .filter(|r| r["metrics"]["outcome"] != "diverged")
+            .map(|r| {
+                let m = &r["metrics"];
+                (
+                    m["val_accuracy"].as_f64().unwrap(),
+                    m["val_loss"].as_f64().unwrap(),
+                    r["trial"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        before.sort_by(|a, b| {
+            (b.0.total_cmp(&a.0))
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+        });
+        let top: Vec<u64> = before.iter().take(sizes[k]).map(|p| p.2).collect();
+        let mut top_sorted = top.clone();
+        top_sorted.sort_unstable();
+        assert_eq!(here.keys().copied().collect::<Vec<_>>(), top_sorted, "rung {k}");
+    }
+    // The last rung's trial has no state left; a promoted one keeps it for the next rung.
+    let last = rung(&results, 2).keys().next().copied().unwrap() as usize;
+    assert!(!dir.join(format!("trial-{last:04}/state.safetensors")).exists());
+    let summary = summary(&dir);
+    assert_eq!(summary["best"]["trial"], last, "the best is the last rung's trial");
+    assert_eq!(summary["best"]["rung"], 2);
+    assert_png(&dir.join("tune.png"));
+
+    // The promoted trial was continued from its saved state: its model is exactly that of
+    // one uninterrupted run of its configuration for 9 epochs (`train --config config.toml`).
+    let again = tmp.path().join("again");
+    let config = s(&dir.join("config.toml"));
+    tapegrad(["train", "--config", &config, "--out", &s(&again), "-q", "--threads", "1"]).ok();
+    assert_eq!(
+        fs::read(again.join("model.safetensors")).unwrap(),
+        fs::read(dir.join("model.safetensors")).unwrap(),
+        "the best trial's model, retrained from its config.toml"
+    );
+}
+
+#[test]
+fn sharded_halving_collected_equals_one_process_halving_rung_for_rung() {
+    let tmp = tempdir();
+    let (whole, shared) = (tmp.path().join("whole"), tmp.path().join("shared"));
+    tapegrad(halving_args(&whole, &[])).ok();
+    // Three shards at once on one shared folder: they claim work from each other.
+    let children: Vec<_> = (0..3)
+        .map(|k| {
+            let args = halving_args(&shared, &["--shard", &format!("{k}/3")]);
+            Command::new(env!("CARGO_BIN_EXE_tapegrad"))
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(!shared.join("results.csv").exists(), "a shard does not collect");
+    tapegrad(["tune", "collect", &s(&shared)]).ok();
+    assert_eq!(rung_results(&shared), rung_results(&whole));
+    assert_eq!(table(&shared), table(&whole));
+    assert_eq!(
+        fs::read(shared.join("model.safetensors")).unwrap(),
+        fs::read(whole.join("model.safetensors")).unwrap()
+    );
+    assert_png(&shared.join("tune.png"));
+}
+
+#[test]
+fn collect_names_the_unfinished_rung_of_a_halving_study_and_resume_finishes_it() {
+    let tmp = tempdir();
+    let (whole, dir) = (tmp.path().join("whole"), tmp.path().join("study"));
+    tapegrad(halving_args(&whole, &[])).ok();
+    tapegrad(halving_args(&dir, &[])).ok();
+    // What a kill in rung 1 leaves: a promoted trial with its rung-0 result as its latest.
+    let promoted = rung(&rung_results(&dir), 1).keys().next().copied().unwrap();
+    let trial = dir.join(format!("trial-{promoted:04}"));
+    for name in ["rung-1.json", "rung-2.json"] {
+        let _ = fs::remove_file(trial.join(name));
+    }
+    fs::copy(trial.join("rung-0.json"), trial.join("result.json")).unwrap();
+    let out = tapegrad(["tune", "collect", &s(&dir)]);
+    out.fails_with(3, &["incomplete", "rung 1 of 3", &promoted.to_string()]);
+    tapegrad(halving_args(&dir, &["--resume"])).ok();
+    assert_eq!(rung_results(&dir), rung_results(&whole));
+    assert_eq!(table(&dir), table(&whole));
+}
+
+#[test]
+fn ctrl_c_stops_the_study_after_an_epoch_with_130_and_resume_finishes_the_same_study() {
+    let tmp = tempdir();
+    let (whole, dir) = (tmp.path().join("whole"), tmp.path().join("study"));
+    let args = |out: &Path, extra: &[&str]| halving_epochs(out, 27, extra);
+    tapegrad(args(&whole, &[])).ok();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tapegrad"))
+        .args(args(&dir, &[]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first row means the handler is set and a trial has finished.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // It may have finished before the signal arrived on a fast machine; then there is
+    // nothing to resume.
+    if out.status.code() != Some(0) {
+        assert_eq!(out.status.code(), Some(130), "{stderr}");
+        assert!(stderr.contains("--resume") && stderr.contains("kept"), "{stderr}");
+        tapegrad(args(&dir, &["--resume"])).ok();
+    }
+    assert_eq!(rung_results(&dir), rung_results(&whole));
+    assert_eq!(table(&dir), table(&whole));
+}
+
+#[test]
+fn a_search_space_file_sets_what_is_drawn_and_its_errors_name_the_file_and_the_key() {
+    let tmp = tempdir();
+    let space = tmp.path().join("space.toml");
+    fs::write(
+        &space,
+        "lr = { log_uniform = [1e-3, 2e-3] }\nhidden = { choice = [[8], [10, 6]] }\n\
+         optimizer = { choice = [\"sgd\"] }\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("study");
+    let out: Vec<String> = [
+        "tune", "--trials", "4", "--epochs", "2", "--threads", "1", "--space",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain([s(&space), "--hidden".into(), "12".into(), "--out".into(), s(&dir)])
+    .collect();
+    tapegrad(&out).ok();
+    for (_, r) in rung_results_plain(&dir) {
+        let c = &r["config"];
+        let lr = c["lr"].as_f64().unwrap();
+        assert!((1e-3..=2e-3).contains(&lr), "{c}");
+        assert_eq!(c["optimizer"]["kind"], "sgd", "from the file");
+        assert_eq!(c["hidden"], serde_json::json!([12]), "the flag over the file");
+    }
+    assert_png(&dir.join("tune.png"));
+
+    for (text, needles) in [
+        ("dropuot = { uniform = [0, 1] }", &["dropuot", "lr, reg"][..]),
+        ("lr = { log_uniform = [1e-3] }", &["key 'lr'"][..]),
+        ("batch_size = { choice = [0] }", &["--batch-size", "value 0"][..]),
+        ("lr = [", &["line 1"][..]),
+    ] {
+        fs::write(&space, text).unwrap();
+        let err = tapegrad(["tune", "--space", &s(&space), "--out", &s(&tmp.path().join("x"))]);
+        let mut needles = needles.to_vec();
+        let name = s(&space);
+        needles.push(&name);
+        err.input_error(&needles);
+    }
+    tapegrad(["tune", "--min-epochs", "2", "--out", &s(&tmp.path().join("y"))])
+        .input_error(&["--min-epochs", "--search halving"]);
+    let missing = s(&tmp.path().join("none.toml"));
+    tapegrad(["tune", "--space", &missing]).input_error(&[&missing, "cannot read"]);
+}
+
+/// `result.json` of each trial folder of a random study.
+fn rung_results_plain(dir: &Path) -> Vec<(PathBuf, Value)> {
+    let mut out = Vec::new();
+    for trial in fs::read_dir(dir).unwrap() {
+        let path = trial.unwrap().path().join("result.json");
+        if path.is_file() {
+            let value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+            out.push((path, value));
+        }
+    }
+    assert!(!out.is_empty());
+    out
+}
