@@ -23,8 +23,21 @@ fn halving_args(out: &Path, extra: &[&str]) -> Vec<String> {
 /// 9 trials of at most `epochs` epochs, rung 0 of 1 epoch.
 fn halving_epochs(out: &Path, epochs: usize, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
-        "tune", "--trials", "9", "--search", "halving", "--min-epochs", "1", "--hidden", "16",
-        "24,12", "--batch-size", "64", "--threads", "1", "--out",
+        "tune",
+        "--trials",
+        "9",
+        "--search",
+        "halving",
+        "--min-epochs",
+        "1",
+        "--hidden",
+        "16",
+        "24,12",
+        "--batch-size",
+        "64",
+        "--threads",
+        "1",
+        "--out",
     ]
     .map(String::from)
     .to_vec();
@@ -49,7 +62,8 @@ fn rung_results(dir: &Path) -> BTreeMap<String, Value> {
             if !name.ends_with(".json") {
                 continue;
             }
-            let mut value: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+            let mut value: Value =
+                serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
             value["metrics"].as_object_mut().unwrap().remove("seconds");
             let trial = trial.file_name().unwrap().to_string_lossy();
             out.insert(format!("{trial}/{name}"), value);
@@ -114,13 +128,22 @@ fn halving_promotes_the_brute_force_top_third_of_each_rung_and_continues_them_to
         let top: Vec<u64> = before.iter().take(sizes[k]).map(|p| p.2).collect();
         let mut top_sorted = top.clone();
         top_sorted.sort_unstable();
-        assert_eq!(here.keys().copied().collect::<Vec<_>>(), top_sorted, "rung {k}");
+        assert_eq!(
+            here.keys().copied().collect::<Vec<_>>(),
+            top_sorted,
+            "rung {k}"
+        );
     }
     // The last rung's trial has no state left; a promoted one keeps it for the next rung.
     let last = rung(&results, 2).keys().next().copied().unwrap() as usize;
-    assert!(!dir.join(format!("trial-{last:04}/state.safetensors")).exists());
+    assert!(!dir
+        .join(format!("trial-{last:04}/state.safetensors"))
+        .exists());
     let summary = summary(&dir);
-    assert_eq!(summary["best"]["trial"], last, "the best is the last rung's trial");
+    assert_eq!(
+        summary["best"]["trial"], last,
+        "the best is the last rung's trial"
+    );
     assert_eq!(summary["best"]["rung"], 2);
     assert_png(&dir.join("tune.png"));
 
@@ -128,7 +151,17 @@ fn halving_promotes_the_brute_force_top_third_of_each_rung_and_continues_them_to
     // one uninterrupted run of its configuration for 9 epochs (`train --config config.toml`).
     let again = tmp.path().join("again");
     let config = s(&dir.join("config.toml"));
-    tapegrad(["train", "--config", &config, "--out", &s(&again), "-q", "--threads", "1"]).ok();
+    tapegrad([
+        "train",
+        "--config",
+        &config,
+        "--out",
+        &s(&again),
+        "-q",
+        "--threads",
+        "1",
+    ])
+    .ok();
     assert_eq!(
         fs::read(again.join("model.safetensors")).unwrap(),
         fs::read(dir.join("model.safetensors")).unwrap(),
@@ -155,9 +188,16 @@ fn sharded_halving_collected_equals_one_process_halving_rung_for_rung() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    assert!(!shared.join("results.csv").exists(), "a shard does not collect");
+    assert!(
+        !shared.join("results.csv").exists(),
+        "a shard does not collect"
+    );
     tapegrad(["tune", "collect", &s(&shared)]).ok();
     assert_eq!(rung_results(&shared), rung_results(&whole));
     assert_eq!(table(&shared), table(&whole));
@@ -218,7 +258,10 @@ fn ctrl_c_stops_the_study_after_an_epoch_with_130_and_resume_finishes_the_same_s
     // nothing to resume.
     if out.status.code() != Some(0) {
         assert_eq!(out.status.code(), Some(130), "{stderr}");
-        assert!(stderr.contains("--resume") && stderr.contains("kept"), "{stderr}");
+        assert!(
+            stderr.contains("--resume") && stderr.contains("kept"),
+            "{stderr}"
+        );
         tapegrad(args(&dir, &["--resume"])).ok();
     }
     assert_eq!(rung_results(&dir), rung_results(&whole));
@@ -237,11 +280,24 @@ fn a_search_space_file_sets_what_is_drawn_and_its_errors_name_the_file_and_the_k
     .unwrap();
     let dir = tmp.path().join("study");
     let out: Vec<String> = [
-        "tune", "--trials", "4", "--epochs", "2", "--threads", "1", "--space",
+        "tune",
+        "--trials",
+        "4",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
+        "--space",
     ]
     .map(String::from)
     .into_iter()
-    .chain([s(&space), "--hidden".into(), "12".into(), "--out".into(), s(&dir)])
+    .chain([
+        s(&space),
+        "--hidden".into(),
+        "12".into(),
+        "--out".into(),
+        s(&dir),
+    ])
     .collect();
     tapegrad(&out).ok();
     for (_, r) in rung_results_plain(&dir) {
@@ -249,25 +305,47 @@ fn a_search_space_file_sets_what_is_drawn_and_its_errors_name_the_file_and_the_k
         let lr = c["lr"].as_f64().unwrap();
         assert!((1e-3..=2e-3).contains(&lr), "{c}");
         assert_eq!(c["optimizer"]["kind"], "sgd", "from the file");
-        assert_eq!(c["hidden"], serde_json::json!([12]), "the flag over the file");
+        assert_eq!(
+            c["hidden"],
+            serde_json::json!([12]),
+            "the flag over the file"
+        );
     }
     assert_png(&dir.join("tune.png"));
 
     for (text, needles) in [
-        ("dropuot = { uniform = [0, 1] }", &["dropuot", "lr, reg"][..]),
+        (
+            "dropuot = { uniform = [0, 1] }",
+            &["dropuot", "lr, reg"][..],
+        ),
         ("lr = { log_uniform = [1e-3] }", &["key 'lr'"][..]),
-        ("batch_size = { choice = [0] }", &["--batch-size", "value 0"][..]),
+        (
+            "batch_size = { choice = [0] }",
+            &["--batch-size", "value 0"][..],
+        ),
         ("lr = [", &["line 1"][..]),
     ] {
         fs::write(&space, text).unwrap();
-        let err = tapegrad(["tune", "--space", &s(&space), "--out", &s(&tmp.path().join("x"))]);
+        let err = tapegrad([
+            "tune",
+            "--space",
+            &s(&space),
+            "--out",
+            &s(&tmp.path().join("x")),
+        ]);
         let mut needles = needles.to_vec();
         let name = s(&space);
         needles.push(&name);
         err.input_error(&needles);
     }
-    tapegrad(["tune", "--min-epochs", "2", "--out", &s(&tmp.path().join("y"))])
-        .input_error(&["--min-epochs", "--search halving"]);
+    tapegrad([
+        "tune",
+        "--min-epochs",
+        "2",
+        "--out",
+        &s(&tmp.path().join("y")),
+    ])
+    .input_error(&["--min-epochs", "--search halving"]);
     let missing = s(&tmp.path().join("none.toml"));
     tapegrad(["tune", "--space", &missing]).input_error(&[&missing, "cannot read"]);
 }

@@ -93,7 +93,11 @@ pub fn run(args: &TuneArgs) -> Outcome {
     let (mut ran, mut waiting) = (0, None);
     // What --resume skips: this shard's finished trials (all finished rungs, for halving).
     let skipped: usize = (Ladder::read(&dir, &study)?.results.iter())
-        .map(|rung| rung.keys().filter(|&&t| halving || shard.contains(t)).count())
+        .map(|rung| {
+            rung.keys()
+                .filter(|&&t| halving || shard.contains(t))
+                .count()
+        })
         .sum();
     loop {
         let ladder = Ladder::read(&dir, &study)?;
@@ -269,4 +273,3 @@ fn check_earlier_trials(dir: &Path, study: &Study, shard: Shard, resume: bool) -
         _ => Ok(()),
     }
 }
-

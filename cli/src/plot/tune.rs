@@ -118,11 +118,12 @@ pub fn tune_picture(path: &Path, collection: &Collection) -> Result<(), PlotErro
                 study.search.name(),
                 100.0 * r.metrics.val_accuracy
             ),
-            _ => format!("{} trials of {}: none has a model", study.trials, study.data),
+            _ => format!(
+                "{} trials of {}: none has a model",
+                study.trials, study.data
+            ),
         };
-        let root = root
-            .titled(&title, (FONT, 20))
-            .map_err(|e| err(&e))?;
+        let root = root.titled(&title, (FONT, 20)).map_err(|e| err(&e))?;
         let areas = root.split_evenly((rows, columns));
         for (area, panel) in areas.iter().zip(&panels) {
             let x = match &panel.scale {

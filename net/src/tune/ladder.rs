@@ -46,11 +46,24 @@ impl Ladder {
         let mut first: Option<std::path::PathBuf> = None;
         for index in 0..study.trials {
             let trial = trial_dir(dir, index);
-            for path in result_files(&trial, study.rungs().len()) {
+            let rungs = study.rungs().len();
+            for (rung, path) in result_files(&trial, rungs).into_iter().enumerate() {
                 if !path.is_file() {
                     continue;
                 }
                 let result = TrialResult::load(&path)?;
+                // A result file is its folder's trial's, at its file's rung (a random
+                // search's `result.json` is rung 0).
+                if result.trial != index || result.rung != rung {
+                    return Err(TuneError::BadResult {
+                        path,
+                        problem: format!(
+                            "holds trial {} at rung {}, but its place is trial {index} at rung \
+                             {rung}",
+                            result.trial, result.rung
+                        ),
+                    });
+                }
                 if &result.study != study {
                     return Err(TuneError::DifferentStudies {
                         first: first.unwrap_or_else(|| dir.to_owned()),

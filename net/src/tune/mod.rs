@@ -28,17 +28,18 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub use collect::{collect, Collection};
-pub use results_table::{csv_field, results_csv};
-pub use shard::Shard;
 pub use ladder::{result_files, Ladder};
+pub use results_table::{csv_field, results_csv};
 pub use search::{Rung, Search, DEFAULT_ETA};
+pub use shard::Shard;
 pub use space::{
     config_value, value_label, Distribution, Hyperparameter, SearchSpace, HYPERPARAMETERS,
 };
 pub use study::Study;
 pub use trial::{
-    is_trial_dir, is_trial_file, rung_file, run_trial, trial_dir, FinishedTrial, TrialMetrics, TrialOutcome,
-    TrialResult, TrialStep, RESULT_FILE, TRIAL_DIR_PREFIX, TRIAL_MODEL_FILE, TRIAL_STATE_FILE,
+    is_trial_dir, is_trial_file, run_trial, rung_file, trial_dir, FinishedTrial, TrialMetrics,
+    TrialOutcome, TrialResult, TrialStep, RESULT_FILE, TRIAL_DIR_PREFIX, TRIAL_MODEL_FILE,
+    TRIAL_STATE_FILE,
 };
 
 /// The largest `result.json` read, in bytes (a result is a few hundred bytes).

@@ -131,20 +131,45 @@ mod tests {
         assert_eq!(pairs(h(2, 3), 12, 20), [(2, 12), (6, 4), (18, 1), (20, 1)]);
         assert_eq!(pairs(h(5, 2), 8, 5), [(5, 8)]);
         assert_eq!(pairs(h(1, 2), 3, 4), [(1, 3), (2, 1), (4, 1)]);
-        for (n, e, eta) in [(64, 27, 3), (12, 20, 3), (100, 100, 4), (1, 9, 3), (5, 1, 3)] {
+        for (n, e, eta) in [
+            (64, 27, 3),
+            (12, 20, 3),
+            (100, 100, 4),
+            (1, 9, 3),
+            (5, 1, 3),
+        ] {
             let rungs = h(Search::default_min_epochs(n, e, eta), eta).rungs(n, e);
             assert_eq!(rungs.last().unwrap().epochs, e);
             assert!(rungs.windows(2).all(|w| w[0].epochs < w[1].epochs));
-            assert!(rungs.windows(2).all(|w| w[1].trials == (w[0].trials / eta).max(1)));
+            assert!(rungs
+                .windows(2)
+                .all(|w| w[1].trials == (w[0].trials / eta).max(1)));
         }
     }
 
     #[test]
     fn bad_halving_settings_are_refused_naming_the_flag() {
         let e = |s: Search| s.check(10).unwrap_err().to_string();
-        assert!(e(Search::Halving { min_epochs: 0, eta: 3 }).contains("--min-epochs 0"));
-        assert!(e(Search::Halving { min_epochs: 11, eta: 3 }).contains("--epochs (10)"));
-        assert!(e(Search::Halving { min_epochs: 1, eta: 1 }).contains("--eta"));
-        Search::Halving { min_epochs: 10, eta: 2 }.check(10).unwrap();
+        assert!(e(Search::Halving {
+            min_epochs: 0,
+            eta: 3
+        })
+        .contains("--min-epochs 0"));
+        assert!(e(Search::Halving {
+            min_epochs: 11,
+            eta: 3
+        })
+        .contains("--epochs (10)"));
+        assert!(e(Search::Halving {
+            min_epochs: 1,
+            eta: 1
+        })
+        .contains("--eta"));
+        Search::Halving {
+            min_epochs: 10,
+            eta: 2,
+        }
+        .check(10)
+        .unwrap();
     }
 }

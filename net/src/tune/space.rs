@@ -94,7 +94,9 @@ impl Distribution {
                 Some(format!("log_uniform [{lo}, {hi}]: needs 0 < min <= max"))
             }
             Distribution::Uniform([lo, hi]) if !(lo.is_finite() && lo <= hi && hi.is_finite()) => {
-                Some(format!("uniform [{lo}, {hi}]: needs min <= max, both finite"))
+                Some(format!(
+                    "uniform [{lo}, {hi}]: needs min <= max, both finite"
+                ))
             }
             Distribution::Choice(values) if values.is_empty() => {
                 Some("choice []: needs at least one value".to_owned())
@@ -131,7 +133,14 @@ pub const HYPERPARAMETERS: &[Hyperparameter] = &[
     },
     Hyperparameter {
         name: "hidden",
-        default: || Some(Distribution::choice([vec![50], vec![100], vec![200], vec![100, 50]])),
+        default: || {
+            Some(Distribution::choice([
+                vec![50],
+                vec![100],
+                vec![200],
+                vec![100, 50],
+            ]))
+        },
         about: "hidden sizes, one per hidden layer (depth included)",
     },
     Hyperparameter {
@@ -178,7 +187,12 @@ impl SearchSpace {
             problem,
         };
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            bad(e.to_string().lines().next().unwrap_or("not TOML").to_owned())
+            bad(e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("not TOML")
+                .to_owned())
         })?;
         let mut space = BTreeMap::new();
         for (key, value) in table {

@@ -104,9 +104,17 @@ mod tests {
         let entries = [
             ("lr", Distribution::log_uniform(1e-4, 1e-1)),
             ("reg", Distribution::log_uniform(1e-6, 1e-2)),
-            ("hidden", Distribution::choice([vec![10], vec![20], vec![30, 10]])),
+            (
+                "hidden",
+                Distribution::choice([vec![10], vec![20], vec![30, 10]]),
+            ),
         ];
-        SearchSpace(entries.map(|(k, d)| (k.to_owned(), d)).into_iter().collect())
+        SearchSpace(
+            entries
+                .map(|(k, d)| (k.to_owned(), d))
+                .into_iter()
+                .collect(),
+        )
     }
 
     fn study(seed: u64) -> Study {
@@ -140,7 +148,10 @@ mod tests {
                 "{c:?}"
             );
             assert_eq!((c.epochs, c.seed), (s.base.epochs, s.base.seed));
-            assert_eq!((c.batch_size, c.optimizer), (s.base.batch_size, s.base.optimizer));
+            assert_eq!(
+                (c.batch_size, c.optimizer),
+                (s.base.batch_size, s.base.optimizer)
+            );
             used.insert(c.hidden);
         }
         assert_eq!(used.len(), 3);
@@ -177,13 +188,27 @@ mod tests {
         assert!(with(&set("reg", Distribution::log_uniform(0.0, 0.01))).starts_with("reg "));
         assert!(with(&set("hidden", Distribution::Choice(vec![]))).starts_with("hidden"));
         assert!(with(&set("hidden", Distribution::choice([[0]]))).starts_with("hidden"));
-        let none = Study::new("digits".into(), 0, 0, s.space.clone(), s.base.clone(), Search::Random);
+        let none = Study::new(
+            "digits".into(),
+            0,
+            0,
+            s.space.clone(),
+            s.base.clone(),
+            Search::Random,
+        );
         assert!(none.unwrap_err().to_string().starts_with("trials"));
         let halving = Search::Halving {
             min_epochs: 100,
             eta: 3,
         };
-        let long = Study::new("digits".into(), 0, 5, s.space.clone(), s.base.clone(), halving);
+        let long = Study::new(
+            "digits".into(),
+            0,
+            5,
+            s.space.clone(),
+            s.base.clone(),
+            halving,
+        );
         assert!(long.unwrap_err().to_string().contains("--min-epochs"));
     }
 }

@@ -45,8 +45,10 @@ pub fn is_trial_dir(name: &str) -> bool {
 /// Whether `name` is a file a trial writes into its folder: `result.json`, `rung-K.json`,
 /// its model or its run state.
 pub fn is_trial_file(name: &str) -> bool {
-    let rung = (name.strip_prefix("rung-").and_then(|n| n.strip_suffix(".json")))
-        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+    let rung = (name
+        .strip_prefix("rung-")
+        .and_then(|n| n.strip_suffix(".json")))
+    .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
     rung || [RESULT_FILE, TRIAL_MODEL_FILE, TRIAL_STATE_FILE].contains(&name)
 }
 
@@ -193,7 +195,7 @@ pub struct FinishedTrial {
 #[derive(Debug, Clone)]
 pub enum TrialStep {
     /// The rung is done.
-    Finished(FinishedTrial),
+    Finished(Box<FinishedTrial>),
     /// `stop` asked to stop: the training as it stands after its last finished epoch (to save
     /// and continue), and the seconds it ran in this call.
     Interrupted(Box<Training<f32>>, f64),
@@ -218,7 +220,10 @@ pub fn run_trial(
     let start = Instant::now();
     let (mut run, before) = match from {
         Some(from) => from,
-        None => (Training::<f32>::new(&config, train.dim(), train.classes())?, 0.0),
+        None => (
+            Training::<f32>::new(&config, train.dim(), train.classes())?,
+            0.0,
+        ),
     };
     let mut stopped = false;
     // A run saved at the end of this rung (its result not yet written) has nothing to run.
@@ -260,7 +265,7 @@ pub fn run_trial(
         train_accuracy,
         seconds,
     };
-    Ok(TrialStep::Finished(FinishedTrial {
+    Ok(TrialStep::Finished(Box::new(FinishedTrial {
         result: TrialResult {
             trial: index,
             rung,
@@ -269,7 +274,7 @@ pub fn run_trial(
             metrics,
         },
         run,
-    }))
+    })))
 }
 
 #[cfg(test)]
@@ -286,7 +291,12 @@ mod tests {
             assert!(!is_trial_dir(name), "{name}");
         }
         assert!(rung_file(&dir, 2).ends_with("trial-0007/rung-2.json"));
-        for name in ["rung-2.json", "result.json", "state.safetensors", "model.safetensors"] {
+        for name in [
+            "rung-2.json",
+            "result.json",
+            "state.safetensors",
+            "model.safetensors",
+        ] {
             assert!(is_trial_file(name), "{name}");
         }
         for name in ["rung-.json", "rung-x.json", "notes.txt", "config.toml"] {

@@ -28,8 +28,8 @@ pub fn study_of(args: &TuneArgs, spec: &DataSpec) -> Outcome<Study> {
     };
     let search = match args.search {
         SearchFlag::Random => {
-            if let Some(flag) = (args.min_epochs.map(|_| "--min-epochs"))
-                .or(args.eta.map(|_| "--eta"))
+            if let Some(flag) =
+                (args.min_epochs.map(|_| "--min-epochs")).or(args.eta.map(|_| "--eta"))
             {
                 return Err(Failure::input(format!(
                     "{flag}: only successive halving has rungs; add --search halving"
@@ -46,14 +46,20 @@ pub fn study_of(args: &TuneArgs, spec: &DataSpec) -> Outcome<Study> {
             }
         }
     };
-    Study::new(spec.to_string(), args.seed, args.trials, space, base, search).map_err(|e| {
-        match (&e, &args.space) {
-            (TuneError::Space { .. }, Some(path)) => Failure::from(e).context(format!(
-                "the search space (defaults, --space {}, flags)",
-                path.display()
-            )),
-            _ => Failure::from(e),
-        }
+    Study::new(
+        spec.to_string(),
+        args.seed,
+        args.trials,
+        space,
+        base,
+        search,
+    )
+    .map_err(|e| match (&e, &args.space) {
+        (TuneError::Space { .. }, Some(path)) => Failure::from(e).context(format!(
+            "the search space (defaults, --space {}, flags)",
+            path.display()
+        )),
+        _ => Failure::from(e),
     })
 }
 
@@ -81,7 +87,10 @@ fn flag_space(args: &TuneArgs) -> SearchSpace {
         put("batch_size", Distribution::choice(sizes));
     }
     if let Some(rules) = &args.optimizer {
-        put("optimizer", Distribution::choice(rules.iter().map(|o| o.kind())));
+        put(
+            "optimizer",
+            Distribution::choice(rules.iter().map(|o| o.kind())),
+        );
     }
     if let Some(kinds) = &args.schedule {
         put("schedule", Distribution::choice(kinds));

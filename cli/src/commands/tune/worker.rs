@@ -35,7 +35,7 @@ pub struct Bench<'a> {
 /// How one piece of work went.
 pub enum Ran {
     /// The rung is done: its result.
-    Done(TrialResult),
+    Done(Box<TrialResult>),
     /// Another process holds the trial (named), or finished the rung meanwhile.
     Taken(String),
     /// Stopped by Ctrl-C after an epoch: the trial's state is saved at that epoch.
@@ -111,16 +111,13 @@ pub fn run_rung(
                 _ => {}
             }
             finished.result.save(bench.dir, model.as_ref())?;
-            Ok(Ran::Done(finished.result))
+            Ok(Ran::Done(Box::new(finished.result)))
         }
     }
 }
 
 /// The training saved in a trial's `state`, which must be of the trial's configuration.
-fn resumed(
-    state: &Path,
-    config: &TrainConfig,
-) -> Outcome<tapegrad_net::train::Training<f32>> {
+fn resumed(state: &Path, config: &TrainConfig) -> Outcome<tapegrad_net::train::Training<f32>> {
     let saved = load_state(state).map_err(|e| Failure::from(e).context("cannot continue"))?;
     if &saved.config != config {
         return Err(Failure::input(format!(

@@ -15,7 +15,15 @@ fn study(trials: usize, epochs: usize) -> Study {
         min_epochs: 1,
         eta: 3,
     };
-    Study::new("digits".into(), 0, trials, SearchSpace::defaults(), base, search).unwrap()
+    Study::new(
+        "digits".into(),
+        0,
+        trials,
+        SearchSpace::defaults(),
+        base,
+        search,
+    )
+    .unwrap()
 }
 
 fn result(study: &Study, trial: usize, rung: usize, val_accuracy: f64) -> TrialResult {
@@ -47,8 +55,13 @@ fn each_rung_promotes_the_brute_force_top_third_of_the_rung_before() {
     let mut results = Vec::new();
     let mut ladder = Ladder::new(&s, []);
     for rung in 0..s.rungs().len() {
-        let entrants = ladder.entrants(rung).expect("decided: the rung before is complete");
-        let accuracies: Vec<f64> = entrants.iter().map(|_| rng.random_range(0.5..1.0)).collect();
+        let entrants = ladder
+            .entrants(rung)
+            .expect("decided: the rung before is complete");
+        let accuracies: Vec<f64> = entrants
+            .iter()
+            .map(|_| rng.random_range(0.5..1.0))
+            .collect();
         if rung > 0 {
             // Brute force: every result of the rung before, sorted by accuracy, the top third.
             let mut before: Vec<(f64, usize)> = (results.iter())
@@ -56,7 +69,11 @@ fn each_rung_promotes_the_brute_force_top_third_of_the_rung_before() {
                 .map(|r| (r.metrics.val_accuracy, r.trial))
                 .collect();
             before.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let top: Vec<usize> = before.iter().take(s.rungs()[rung].trials).map(|p| p.1).collect();
+            let top: Vec<usize> = before
+                .iter()
+                .take(s.rungs()[rung].trials)
+                .map(|p| p.1)
+                .collect();
             assert_eq!(entrants, top, "rung {rung}");
         }
         assert_eq!(entrants.len(), [27, 9, 3, 1][rung]);
@@ -73,7 +90,9 @@ fn each_rung_promotes_the_brute_force_top_third_of_the_rung_before() {
 #[test]
 fn a_rung_is_undecided_until_every_entrant_of_the_rung_before_has_finished() {
     let s = study(9, 9);
-    let mut results: Vec<TrialResult> = (0..8).map(|t| result(&s, t, 0, 0.5 + t as f64 / 100.0)).collect();
+    let mut results: Vec<TrialResult> = (0..8)
+        .map(|t| result(&s, t, 0, 0.5 + t as f64 / 100.0))
+        .collect();
     let ladder = Ladder::new(&s, results.clone());
     assert_eq!(ladder.entrants(1), None);
     assert_eq!(ladder.todo(Shard::WHOLE, true), [(0, 8)]);
@@ -108,7 +127,15 @@ fn a_shard_takes_its_own_work_first_and_the_others_only_when_stealing() {
 #[test]
 fn a_random_search_is_one_rung_of_every_trial() {
     let base = TrainConfig::default();
-    let s = Study::new("digits".into(), 0, 4, SearchSpace::defaults(), base, Search::Random).unwrap();
+    let s = Study::new(
+        "digits".into(),
+        0,
+        4,
+        SearchSpace::defaults(),
+        base,
+        Search::Random,
+    )
+    .unwrap();
     let ladder = Ladder::new(&s, (0..4).map(|t| result(&s, t, 0, 0.9)));
     assert!(ladder.is_complete());
     assert_eq!(ladder.rungs.len(), 1);

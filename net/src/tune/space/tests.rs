@@ -15,17 +15,30 @@ fn default_space_searches_every_row_with_a_default_and_draws_valid_configuration
         ["lr", "reg", "hidden", "batch_size", "optimizer", "schedule"]
     );
     let mut rng = StdRng::seed_from_u64(1);
-    let (mut kinds, mut depths) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    let (mut kinds, mut depths) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
     for _ in 0..200 {
         let c = space.draw(&mut rng, &base).unwrap();
         c.validate().unwrap();
-        assert!((1e-4..=1e-1).contains(&c.lr) && (1e-6..=1e-2).contains(&c.reg), "{c:?}");
+        assert!(
+            (1e-4..=1e-1).contains(&c.lr) && (1e-6..=1e-2).contains(&c.reg),
+            "{c:?}"
+        );
         assert!([32, 64, 128].contains(&c.batch_size));
         kinds.insert((c.optimizer.name(), c.schedule.kind()));
         depths.insert(c.hidden.len());
-        assert_eq!((c.epochs, c.seed, c.init_std), (base.epochs, base.seed, base.init_std));
+        assert_eq!(
+            (c.epochs, c.seed, c.init_std),
+            (base.epochs, base.seed, base.init_std)
+        );
     }
-    assert_eq!(kinds.len(), 6, "every optimizer with every schedule: {kinds:?}");
+    assert_eq!(
+        kinds.len(),
+        6,
+        "every optimizer with every schedule: {kinds:?}"
+    );
     assert_eq!(depths.len(), 2);
 }
 
@@ -33,12 +46,23 @@ fn default_space_searches_every_row_with_a_default_and_draws_valid_configuration
 fn a_kind_name_is_that_kind_with_its_usual_constants_and_a_table_sets_them() {
     let base = TrainConfig::default();
     let set_to = |key: &str, value: Value| set(&base, key, value).unwrap();
-    assert_eq!(set_to("optimizer", json!("momentum")).optimizer, OptimizerKind::MOMENTUM);
+    assert_eq!(
+        set_to("optimizer", json!("momentum")).optimizer,
+        OptimizerKind::MOMENTUM
+    );
     let step = set_to("schedule", json!({"kind": "step", "step_epochs": 5}));
-    assert_eq!(step.schedule, Schedule::Step { step_epochs: 5, lr_decay: 0.5 });
+    assert_eq!(
+        step.schedule,
+        Schedule::Step {
+            step_epochs: 5,
+            lr_decay: 0.5
+        }
+    );
     assert_eq!(set_to("hidden", json!(64)).hidden, [64]);
     assert_eq!(set_to("batch_size", json!(47.6)).batch_size, 48);
-    assert!(set(&base, "optimizer", json!("adamw")).unwrap_err().contains("adamw"));
+    assert!(set(&base, "optimizer", json!("adamw"))
+        .unwrap_err()
+        .contains("adamw"));
 }
 
 #[test]
@@ -58,7 +82,15 @@ fn a_search_space_file_reads_every_distribution_and_overlays_the_defaults() {
     space.check(&TrainConfig::default()).unwrap();
     let mut rng = StdRng::seed_from_u64(0);
     let mus: std::collections::BTreeSet<String> = (0..50)
-        .map(|_| format!("{:?}", space.draw(&mut rng, &TrainConfig::default()).unwrap().optimizer))
+        .map(|_| {
+            format!(
+                "{:?}",
+                space
+                    .draw(&mut rng, &TrainConfig::default())
+                    .unwrap()
+                    .optimizer
+            )
+        })
         .collect();
     assert_eq!(mus.len(), 2, "{mus:?}");
 }
@@ -67,11 +99,26 @@ fn a_search_space_file_reads_every_distribution_and_overlays_the_defaults() {
 fn search_space_file_errors_name_the_file_and_the_key() {
     let path = Path::new("conf/space.toml");
     for (text, needles) in [
-        ("lr = { log_uniform = [1e-3] }", &["conf/space.toml", "key 'lr'"][..]),
-        ("lr = { normal = [0, 1] }", &["conf/space.toml", "key 'lr'", "log_uniform"]),
-        ("dropuot = { uniform = [0, 1] }", &["conf/space.toml", "'dropuot'", "lr, reg"]),
-        ("reg = { log_uniform = [0.0, 1.0] }", &["conf/space.toml", "key 'reg'", "0 < min"]),
-        ("hidden = { choice = [] }", &["key 'hidden'", "at least one value"]),
+        (
+            "lr = { log_uniform = [1e-3] }",
+            &["conf/space.toml", "key 'lr'"][..],
+        ),
+        (
+            "lr = { normal = [0, 1] }",
+            &["conf/space.toml", "key 'lr'", "log_uniform"],
+        ),
+        (
+            "dropuot = { uniform = [0, 1] }",
+            &["conf/space.toml", "'dropuot'", "lr, reg"],
+        ),
+        (
+            "reg = { log_uniform = [0.0, 1.0] }",
+            &["conf/space.toml", "key 'reg'", "0 < min"],
+        ),
+        (
+            "hidden = { choice = [] }",
+            &["key 'hidden'", "at least one value"],
+        ),
         ("lr = [", &["conf/space.toml", "line 1"]),
     ] {
         let e = SearchSpace::from_toml(text, path).unwrap_err().to_string();
@@ -103,5 +150,8 @@ fn labels_are_short_names() {
     assert_eq!(value_label(&json!([200, 100])), "200,100");
     assert_eq!(value_label(&json!({"kind": "adam", "beta1": 0.9})), "adam");
     assert_eq!(value_label(&json!(32)), "32");
-    assert_eq!(value_label(&config_value(&TrainConfig::default(), "schedule")), "one_cycle");
+    assert_eq!(
+        value_label(&config_value(&TrainConfig::default(), "schedule")),
+        "one_cycle"
+    );
 }
