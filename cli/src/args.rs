@@ -312,8 +312,12 @@ pub struct GradcheckArgs {
 /// A study is its search space, seed, trial count and shared settings: trial i's configuration
 /// depends on nothing else, so the same flags run the same trial i on any machine. Each trial
 /// writes its own folder, OUT/trial-0007/ (model and result.json). Without --shard the whole
-/// study runs and is collected into OUT; with --shard K/N only the trials with i mod N == K run
-/// (every shard into the same OUT, or each into its own), and `tapegrad tune collect` merges.
+/// study runs and is collected into OUT (results.csv, the best model and its config.toml,
+/// summary.json, tune.png); with --shard K/N only the trials with i mod N == K run (every
+/// shard into the same OUT, or each into its own), and `tapegrad tune collect` merges. With
+/// --search halving, trials climb rungs of more and more epochs, the best 1/eta of each rung
+/// continuing from their saved state; its shards share OUT and take each other's work. Ctrl-C
+/// stops after the current epoch (exit code 130); --resume continues.
 #[derive(Debug, Clone, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct TuneArgs {
@@ -350,7 +354,7 @@ pub struct TuneArgs {
     #[arg(long, num_args = 1.., value_enum)]
     pub optimizer: Option<Vec<OptimizerFlag>>,
     /// Learning-rate schedules to choose from, each with its usual settings (constant, step,
-    /// exponential, cosine, one-cycle, plateau) [default: constant cosine one-cycle].
+    /// exponential, cosine, one-cycle, plateau) [default: constant exponential one-cycle].
     #[arg(long, num_args = 1.., value_name = "KIND", value_parser = parse_schedule)]
     pub schedule: Option<Vec<String>>,
     /// How trials spend their epochs: `random` runs every trial for --epochs; `halving`

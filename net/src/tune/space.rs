@@ -91,11 +91,13 @@ impl Distribution {
     fn problem(&self) -> Option<String> {
         match self {
             Distribution::LogUniform([lo, hi]) if !(*lo > 0.0 && lo <= hi && hi.is_finite()) => {
-                Some(format!("log_uniform [{lo}, {hi}]: needs 0 < min <= max"))
+                Some(format!(
+                    "log_uniform [{lo}, {hi}]: takes MIN MAX with 0 < MIN <= MAX"
+                ))
             }
             Distribution::Uniform([lo, hi]) if !(lo.is_finite() && lo <= hi && hi.is_finite()) => {
                 Some(format!(
-                    "uniform [{lo}, {hi}]: needs min <= max, both finite"
+                    "uniform [{lo}, {hi}]: takes MIN MAX with MIN <= MAX, both finite"
                 ))
             }
             Distribution::Choice(values) if values.is_empty() => {
@@ -155,7 +157,13 @@ pub const HYPERPARAMETERS: &[Hyperparameter] = &[
     },
     Hyperparameter {
         name: "schedule",
-        default: || Some(Distribution::choice(["constant", "cosine", "one_cycle"])),
+        default: || {
+            Some(Distribution::choice([
+                "constant",
+                "exponential",
+                "one_cycle",
+            ]))
+        },
         about: "learning-rate schedule (a kind, or a table with its settings)",
     },
     Hyperparameter {

@@ -113,7 +113,7 @@ fn search_space_file_errors_name_the_file_and_the_key() {
         ),
         (
             "reg = { log_uniform = [0.0, 1.0] }",
-            &["conf/space.toml", "key 'reg'", "0 < min"],
+            &["conf/space.toml", "key 'reg'", "0 < MIN"],
         ),
         (
             "hidden = { choice = [] }",
