@@ -1,95 +1,17 @@
 //! `tune --search halving`, `--space` and `tune.png`: successive halving promotes exactly the
 //! best third of each rung, continues promoted trials from their saved state, gives the same
-//! study in one process or in shards, survives Ctrl-C, and its best trial's config.toml
-//! retrains the same model.
+//! study in one process or in shards, and its best trial's config.toml retrains the same
+//! model; a search-space file sets what is drawn.
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::tune_files::*;
 use common::*;
 use serde_json::Value;
-
-/// 9 trials of at most 9 epochs on the built-in digits: rungs of 1, 3 and 9 epochs holding
-/// 9, 3 and 1 trials.
-fn halving_args(out: &Path, extra: &[&str]) -> Vec<String> {
-    halving_epochs(out, 9, extra)
-}
-
-/// 9 trials of at most `epochs` epochs, rung 0 of 1 epoch.
-fn halving_epochs(out: &Path, epochs: usize, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "tune",
-        "--trials",
-        "9",
-        "--search",
-        "halving",
-        "--min-epochs",
-        "1",
-        "--hidden",
-        "16",
-        "24,12",
-        "--batch-size",
-        "64",
-        "--threads",
-        "1",
-        "--out",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.push(s(out));
-    args.extend(["--epochs".to_owned(), epochs.to_string()]);
-    args.extend(extra.iter().map(|a| a.to_string()));
-    args
-}
-
-/// Every result file of every trial folder of `dir` (`trial-0003/rung-1.json`, ...) without
-/// its seconds (the one figure that differs between runs), by trial folder and file name.
-fn rung_results(dir: &Path) -> BTreeMap<String, Value> {
-    let mut out = BTreeMap::new();
-    for trial in fs::read_dir(dir).unwrap() {
-        let trial = trial.unwrap().path();
-        if !trial.is_dir() {
-            continue;
-        }
-        for file in fs::read_dir(&trial).unwrap() {
-            let file = file.unwrap().path();
-            let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".json") {
-                continue;
-            }
-            let mut value: Value =
-                serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
-            value["metrics"].as_object_mut().unwrap().remove("seconds");
-            let trial = trial.file_name().unwrap().to_string_lossy();
-            out.insert(format!("{trial}/{name}"), value);
-        }
-    }
-    out
-}
-
-/// The results of rung `rung`, by trial.
-fn rung(results: &BTreeMap<String, Value>, rung: usize) -> BTreeMap<u64, Value> {
-    let suffix = format!("/rung-{rung}.json");
-    (results.iter())
-        .filter(|(k, _)| k.ends_with(&suffix))
-        .map(|(_, v)| (v["trial"].as_u64().unwrap(), v.clone()))
-        .collect()
-}
-
-/// results.csv without its seconds column.
-fn table(dir: &Path) -> Vec<String> {
-    let text = fs::read_to_string(dir.join("results.csv")).unwrap();
-    let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let seconds = header.iter().position(|h| *h == "seconds").unwrap();
-    assert_eq!(seconds, header.len() - 1, "seconds is the last column");
-    (lines.map(|l| l.rsplit_once(',').unwrap().0.to_owned())).collect()
-}
 
 #[test]
 fn halving_promotes_the_brute_force_top_third_of_each_rung_and_continues_them_to_the_max() {
@@ -229,46 +151,6 @@ fn collect_names_the_unfinished_rung_of_a_halving_study_and_resume_finishes_it()
 }
 
 #[test]
-fn ctrl_c_stops_the_study_after_an_epoch_with_130_and_resume_finishes_the_same_study() {
-    let tmp = tempdir();
-    let (whole, dir) = (tmp.path().join("whole"), tmp.path().join("study"));
-    let args = |out: &Path, extra: &[&str]| halving_epochs(out, 27, extra);
-    tapegrad(args(&whole, &[])).ok();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapegrad"))
-        .args(args(&dir, &[]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The first row means the handler is set and a trial has finished.
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    for _ in 0..2 {
-        line.clear();
-        stdout.read_line(&mut line).unwrap();
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // It may have finished before the signal arrived on a fast machine; then there is
-    // nothing to resume.
-    if out.status.code() != Some(0) {
-        assert_eq!(out.status.code(), Some(130), "{stderr}");
-        assert!(
-            stderr.contains("--resume") && stderr.contains("kept"),
-            "{stderr}"
-        );
-        tapegrad(args(&dir, &["--resume"])).ok();
-    }
-    assert_eq!(rung_results(&dir), rung_results(&whole));
-    assert_eq!(table(&dir), table(&whole));
-}
-
-#[test]
 fn a_search_space_file_sets_what_is_drawn_and_its_errors_name_the_file_and_the_key() {
     let tmp = tempdir();
     let space = tmp.path().join("space.toml");
@@ -362,69 +244,4 @@ fn rung_results_plain(dir: &Path) -> Vec<(PathBuf, Value)> {
     }
     assert!(!out.is_empty());
     out
-}
-
-#[test]
-fn ctrl_c_mid_trial_saves_it_at_an_epoch_and_resume_continues_it_to_the_uninterrupted_result() {
-    let tmp = tempdir();
-    let (whole, dir) = (tmp.path().join("whole"), tmp.path().join("study"));
-    // Trials long enough (40 epochs of 200 hidden units) that the first is still running
-    // when the signal arrives.
-    let args = |out: &Path, extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = [
-            "tune",
-            "--trials",
-            "2",
-            "--epochs",
-            "40",
-            "--hidden",
-            "200",
-            "--batch-size",
-            "32",
-            "--optimizer",
-            "adam",
-            "--threads",
-            "1",
-            "--out",
-        ]
-        .map(String::from)
-        .to_vec();
-        a.push(s(out));
-        a.extend(extra.iter().map(|e| e.to_string()));
-        a
-    };
-    tapegrad(args(&whole, &[])).ok();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapegrad"))
-        .args(args(&dir, &[]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The header is printed once the handler is set, just before trial 0 starts.
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut header = String::new();
-    stdout.read_line(&mut header).unwrap();
-    assert!(header.starts_with("trial"), "{header}");
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("trial 0 is saved at epoch"), "{stderr}");
-    assert!(dir.join("trial-0000/state.safetensors").is_file());
-    assert!(!dir.join("trial-0000/result.json").exists());
-    tapegrad(args(&dir, &["--resume"])).ok();
-    assert!(
-        !dir.join("trial-0000/state.safetensors").exists(),
-        "a finished trial keeps no state"
-    );
-    assert_eq!(rung_results(&dir), rung_results(&whole));
-    assert_eq!(table(&dir), table(&whole));
-    assert_eq!(
-        fs::read(dir.join("model.safetensors")).unwrap(),
-        fs::read(whole.join("model.safetensors")).unwrap()
-    );
 }
