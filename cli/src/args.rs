@@ -359,7 +359,8 @@ pub struct TuneArgs {
     pub schedule: Option<Vec<String>>,
     /// How trials spend their epochs: `random` runs every trial for --epochs; `halving`
     /// (successive halving) runs every trial for --min-epochs, then continues the best 1/eta
-    /// to eta times the epochs, and so on up to --epochs. Halving shards must share --out.
+    /// to eta times the epochs, and so on up to --epochs; `asha` promotes a trial as soon as
+    /// it is in the best 1/eta of its rung so far. Halving and ASHA shards must share --out.
     #[arg(long, value_enum, default_value_t = SearchFlag::Random)]
     pub search: SearchFlag,
     /// Epochs of halving's first rung [default: as many rungs as the trials fill:
@@ -401,6 +402,9 @@ pub enum SearchFlag {
     Random,
     /// Successive halving (synchronous: the same result in one process or many).
     Halving,
+    /// Asynchronous successive halving (ASHA): promotes as results arrive, never waits; its
+    /// promotions depend on timing across shards.
+    Asha,
 }
 
 /// `tapegrad tune`'s subcommands.

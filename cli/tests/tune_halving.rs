@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -244,4 +245,89 @@ fn rung_results_plain(dir: &Path) -> Vec<(PathBuf, Value)> {
     }
     assert!(!out.is_empty());
     out
+}
+
+/// Each ASHA claim file of `dir` (`trial-0002/promoted-1.json`), checked to be a promotion
+/// among the best third of its rung when claimed, and followed by that rung's result.
+fn checked_claims(dir: &Path) -> BTreeMap<String, Value> {
+    let results = rung_results(dir);
+    let mut claims = BTreeMap::new();
+    for trial in fs::read_dir(dir).unwrap() {
+        let trial = trial.unwrap().path();
+        for k in 1..4 {
+            let path = trial.join(format!("promoted-{k}.json"));
+            if let Ok(text) = fs::read_to_string(&path) {
+                let claim: Value = serde_json::from_str(&text).unwrap();
+                let (place, of) = (
+                    claim["place"].as_u64().unwrap(),
+                    claim["of"].as_u64().unwrap(),
+                );
+                assert!(place < of / 3, "{}: {claim}", path.display());
+                let name = trial.file_name().unwrap().to_string_lossy().into_owned();
+                assert!(
+                    results.contains_key(&format!("{name}/rung-{k}.json")),
+                    "{name} ran rung {k}"
+                );
+                claims.insert(format!("{name}/promoted-{k}"), claim);
+            }
+        }
+    }
+    claims
+}
+
+#[test]
+fn asha_promotes_among_the_best_third_so_far_once_each_and_is_deterministic_in_one_process() {
+    let tmp = tempdir();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for dir in [&a, &b] {
+        let mut args = halving_args(dir, &[]);
+        let at = args.iter().position(|x| x == "halving").unwrap();
+        args[at] = "asha".into();
+        tapegrad(&args).ok();
+    }
+    let claims = checked_claims(&a);
+    assert!(!claims.is_empty(), "some trial was promoted");
+    assert_eq!(checked_claims(&b), claims, "the same promotions");
+    assert_eq!(rung_results(&b), rung_results(&a));
+    assert_eq!(summary(&a)["unfinished"], Value::Null);
+    assert_png(&a.join("tune.png"));
+}
+
+#[test]
+fn sharded_asha_finishes_with_every_promotion_justified_and_rung_0_as_in_one_process() {
+    let tmp = tempdir();
+    let (whole, shared) = (tmp.path().join("whole"), tmp.path().join("shared"));
+    let asha = |out: &Path, extra: &[&str]| {
+        let mut args = halving_args(out, extra);
+        let at = args.iter().position(|x| x == "halving").unwrap();
+        args[at] = "asha".into();
+        args
+    };
+    tapegrad(asha(&whole, &[])).ok();
+    let children: Vec<_> = (0..3)
+        .map(|k| {
+            Command::new(env!("CARGO_BIN_EXE_tapegrad"))
+                .args(asha(&shared, &["--shard", &format!("{k}/3")]))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    tapegrad(["tune", "collect", &s(&shared)]).ok();
+    checked_claims(&shared);
+    // Rung 0 runs every trial from its start, so it is the same whatever the timing; which
+    // trials go further may differ.
+    assert_eq!(
+        rung(&rung_results(&shared), 0),
+        rung(&rung_results(&whole), 0)
+    );
 }

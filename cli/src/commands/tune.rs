@@ -89,7 +89,7 @@ pub fn run(args: &TuneArgs) -> Outcome {
     writeln!(stdout, "{}", header(&study))?;
     // Halving shards help each other (any process takes any unclaimed work, its own first);
     // a random search's shard runs its own trials only.
-    let halving = matches!(study.search, Search::Halving { .. });
+    let halving = study.search != Search::Random;
     let (mut ran, mut waiting) = (0, None);
     // What --resume skips: this shard's finished trials (all finished rungs, for halving).
     let skipped: usize = (Ladder::read(&dir, &study)?.results.iter())
@@ -102,13 +102,21 @@ pub fn run(args: &TuneArgs) -> Outcome {
     loop {
         let ladder = Ladder::read(&dir, &study)?;
         let mut progressed = false;
+        let promotions = ladder.promotable();
         for (rung, index) in ladder.todo(shard, halving) {
             let stop = || interrupt.requested();
-            match run_rung(&bench, rung, index, &stop)? {
+            let claim = promotions
+                .iter()
+                .find(|p| (p.rung, p.trial) == (rung, index));
+            match run_rung(&bench, rung, index, claim, &stop)? {
                 Ran::Done(result) => {
                     writeln!(stdout, "{}", row(&study, &result))?;
                     ran += 1;
                     progressed = true;
+                    // ASHA decides on the results as they stand: look again after each.
+                    if study.search.is_asynchronous() {
+                        break;
+                    }
                 }
                 Ran::Taken(holder) if !halving => {
                     return Err(Failure::input(format!(
@@ -253,7 +261,7 @@ fn check_earlier_trials(dir: &Path, study: &Study, shard: Shard, resume: bool) -
             first.display()
         )));
     }
-    if matches!(study.search, Search::Halving { .. }) {
+    if study.search != Search::Random {
         return Ok(());
     }
     let mine = collection

@@ -54,7 +54,8 @@ pub fn rung_results(dir: &Path) -> BTreeMap<String, Value> {
         for file in fs::read_dir(&trial).unwrap() {
             let file = file.unwrap().path();
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".json") {
+            // Results only: not ASHA's claims (`promoted-1.json`).
+            if !name.ends_with(".json") || name.starts_with("promoted-") {
                 continue;
             }
             let mut value: Value =

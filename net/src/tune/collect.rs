@@ -3,7 +3,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{is_trial_dir, result_files, Ladder, Study, TrialResult, TuneError, RESULT_FILE};
+use super::{
+    claim_file, is_trial_dir, result_files, Ladder, Study, TrialResult, TuneError, RESULT_FILE,
+};
 
 /// The finished trials of one study, ranked, and what is missing.
 #[derive(Debug, Clone)]
@@ -64,17 +66,26 @@ pub fn collect(dirs: &[PathBuf]) -> Result<Collection, TuneError> {
     let missing = (0..study.trials).filter(|&i| !seen[i]).collect();
     // A halving study's rungs, replayed from the rung files of the trials found.
     let rungs = study.rungs().len();
-    let mut results = Vec::new();
-    for (dir, _) in found.iter().filter(|_| rungs > 1) {
+    let (mut results, mut claims) = (Vec::new(), Vec::new());
+    for (dir, found) in found.iter().filter(|_| rungs > 1) {
         for path in result_files(dir, rungs).into_iter().filter(|p| p.is_file()) {
             results.push(TrialResult::load(&path)?);
         }
+        let claimed = (1..rungs).filter(|&k| claim_file(dir, k).is_file());
+        claims.extend(claimed.map(|k| (k, found.trial)));
     }
     let unfinished = match rungs {
         1 => None,
-        _ => Ladder::new(&study, results)
-            .waiting_on()
-            .filter(|(rung, _)| *rung > 0),
+        _ => {
+            let ladder = Ladder::new(&study, results, claims);
+            // ASHA: a promotion due but never claimed (its process was killed first).
+            let due = ladder.promotable();
+            let due = due.first().map(|p| {
+                let trials = due.iter().filter(|q| q.rung == p.rung).map(|q| q.trial);
+                (p.rung, trials.collect())
+            });
+            (ladder.waiting_on().filter(|(rung, _)| *rung > 0)).or(due)
+        }
     };
     found.sort_by(|(_, a), (_, b)| TrialResult::ranking(a, b));
     Ok(Collection {

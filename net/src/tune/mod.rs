@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub use collect::{collect, Collection};
-pub use ladder::{result_files, Ladder};
+pub use ladder::{result_files, Ladder, Promotion};
 pub use results_table::{csv_field, results_csv};
 pub use search::{Rung, Search, DEFAULT_ETA};
 pub use shard::Shard;
@@ -37,9 +37,9 @@ pub use space::{
 };
 pub use study::Study;
 pub use trial::{
-    is_trial_dir, is_trial_file, run_trial, rung_file, trial_dir, FinishedTrial, TrialMetrics,
-    TrialOutcome, TrialResult, TrialStep, RESULT_FILE, TRIAL_DIR_PREFIX, TRIAL_MODEL_FILE,
-    TRIAL_STATE_FILE,
+    claim_file, is_trial_dir, is_trial_file, run_trial, rung_file, trial_dir, FinishedTrial,
+    TrialMetrics, TrialOutcome, TrialResult, TrialStep, RESULT_FILE, TRIAL_DIR_PREFIX,
+    TRIAL_MODEL_FILE, TRIAL_STATE_FILE,
 };
 
 /// The largest `result.json` read, in bytes (a result is a few hundred bytes).

@@ -24,6 +24,18 @@ pub enum Search {
         /// epochs.
         eta: usize,
     },
+    /// Asynchronous successive halving (ASHA, Li et al., 2020): the same rungs as
+    /// [`Halving`](Search::Halving), but a trial is promoted as soon as it is among the best
+    /// `⌊n/eta⌋` of the `n` results its rung holds so far, without waiting for the rung to
+    /// fill; a worker with nothing to promote starts a new trial. No process ever waits, but
+    /// which trials are promoted depends on the order results arrive: deterministic in one
+    /// process, not across shards.
+    Asha {
+        /// Epochs of rung 0.
+        min_epochs: usize,
+        /// The reduction factor.
+        eta: usize,
+    },
 }
 
 /// The usual reduction factor of successive halving (Hyperband's, Optuna's and Ray Tune's).
@@ -60,7 +72,7 @@ impl Search {
 
     /// Checks the search fits trials of `max_epochs` epochs.
     pub fn check(self, max_epochs: usize) -> Result<(), TuneError> {
-        let Search::Halving { min_epochs, eta } = self else {
+        let (Search::Halving { min_epochs, eta } | Search::Asha { min_epochs, eta }) = self else {
             return Ok(());
         };
         let space = |setting, problem| Err(TuneError::Space { setting, problem });
@@ -87,7 +99,7 @@ impl Search {
     /// assert_eq!(Search::Random.rungs(64, 27), [Rung { epochs: 27, trials: 64 }]);
     /// ```
     pub fn rungs(self, trials: usize, max_epochs: usize) -> Vec<Rung> {
-        let Search::Halving { min_epochs, eta } = self else {
+        let (Search::Halving { min_epochs, eta } | Search::Asha { min_epochs, eta }) = self else {
             return vec![Rung {
                 epochs: max_epochs,
                 trials,
@@ -114,7 +126,21 @@ impl Search {
         match self {
             Search::Random => "random",
             Search::Halving { .. } => "halving",
+            Search::Asha { .. } => "asha",
         }
+    }
+
+    /// The reduction factor of a halving search (none for a random one).
+    pub fn eta(self) -> Option<usize> {
+        match self {
+            Search::Random => None,
+            Search::Halving { eta, .. } | Search::Asha { eta, .. } => Some(eta.max(2)),
+        }
+    }
+
+    /// Whether promotions are decided as results arrive ([`Search::Asha`]).
+    pub fn is_asynchronous(self) -> bool {
+        matches!(self, Search::Asha { .. })
     }
 }
 

@@ -31,6 +31,12 @@ pub fn rung_file(trial_dir: &Path, rung: usize) -> PathBuf {
     trial_dir.join(format!("rung-{rung}.json"))
 }
 
+/// The claim that promotes a trial of an ASHA study to rung `rung` (from 1), created once
+/// (create-new) by the process that decides it: `promoted-1.json`, with the decision's grounds.
+pub fn claim_file(trial_dir: &Path, rung: usize) -> PathBuf {
+    trial_dir.join(format!("promoted-{rung}.json"))
+}
+
 /// The folder of trial `index` in `study_dir`: `trial-0007` (more digits past 9999).
 pub fn trial_dir(study_dir: &Path, index: usize) -> PathBuf {
     study_dir.join(format!("{TRIAL_DIR_PREFIX}{index:04}"))
@@ -43,13 +49,17 @@ pub fn is_trial_dir(name: &str) -> bool {
 }
 
 /// Whether `name` is a file a trial writes into its folder: `result.json`, `rung-K.json`,
-/// its model or its run state.
+/// `promoted-K.json`, its model or its run state.
 pub fn is_trial_file(name: &str) -> bool {
-    let rung = (name
-        .strip_prefix("rung-")
-        .and_then(|n| n.strip_suffix(".json")))
-    .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
-    rung || [RESULT_FILE, TRIAL_MODEL_FILE, TRIAL_STATE_FILE].contains(&name)
+    let numbered = |prefix: &str| {
+        (name
+            .strip_prefix(prefix)
+            .and_then(|n| n.strip_suffix(".json")))
+        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+    };
+    numbered("rung-")
+        || numbered("promoted-")
+        || [RESULT_FILE, TRIAL_MODEL_FILE, TRIAL_STATE_FILE].contains(&name)
 }
 
 /// How a trial ended.
@@ -293,6 +303,7 @@ mod tests {
         assert!(rung_file(&dir, 2).ends_with("trial-0007/rung-2.json"));
         for name in [
             "rung-2.json",
+            "promoted-1.json",
             "result.json",
             "state.safetensors",
             "model.safetensors",

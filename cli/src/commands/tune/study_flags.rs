@@ -32,17 +32,18 @@ pub fn study_of(args: &TuneArgs, spec: &DataSpec) -> Outcome<Study> {
                 (args.min_epochs.map(|_| "--min-epochs")).or(args.eta.map(|_| "--eta"))
             {
                 return Err(Failure::input(format!(
-                    "{flag}: only successive halving has rungs; add --search halving"
+                    "{flag}: only successive halving has rungs; add --search halving (or asha)"
                 )));
             }
             Search::Random
         }
-        SearchFlag::Halving => {
+        SearchFlag::Halving | SearchFlag::Asha => {
             let eta = args.eta.unwrap_or(DEFAULT_ETA);
-            Search::Halving {
-                min_epochs: (args.min_epochs)
-                    .unwrap_or_else(|| Search::default_min_epochs(args.trials, args.epochs, eta)),
-                eta,
+            let min_epochs = (args.min_epochs)
+                .unwrap_or_else(|| Search::default_min_epochs(args.trials, args.epochs, eta));
+            match args.search {
+                SearchFlag::Asha => Search::Asha { min_epochs, eta },
+                _ => Search::Halving { min_epochs, eta },
             }
         }
     };

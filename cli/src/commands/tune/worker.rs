@@ -5,6 +5,7 @@
 //! result.
 
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use tapegrad_net::atomic_write;
@@ -12,7 +13,8 @@ use tapegrad_net::checkpoint::{load_state, save_state, ModelInfo, SavedModel};
 use tapegrad_net::data::{DataSpec, MeanImage, Splits};
 use tapegrad_net::train::TrainConfig;
 use tapegrad_net::tune::{
-    result_files, run_trial, trial_dir, Study, TrialResult, TrialStep, TRIAL_STATE_FILE,
+    claim_file, result_files, run_trial, trial_dir, Promotion, Study, TrialResult, TrialStep,
+    TRIAL_STATE_FILE,
 };
 
 use crate::failure::{Failure, Outcome};
@@ -48,11 +50,13 @@ pub enum Ran {
 }
 
 /// Runs rung `rung` of trial `index`, unless another process holds the trial or has finished
-/// the rung. `stop` is asked after every epoch.
+/// the rung. An ASHA `promotion` is claimed first (its claim file created once, holding the
+/// grounds; a claim another process made stands). `stop` is asked after every epoch.
 pub fn run_rung(
     bench: &Bench<'_>,
     rung: usize,
     index: usize,
+    promotion: Option<&Promotion>,
     stop: &dyn Fn() -> bool,
 ) -> Outcome<Ran> {
     let study = bench.study;
@@ -63,6 +67,9 @@ pub fn run_rung(
             trial.display()
         ))
     })?;
+    if let Some(promotion) = promotion {
+        claim(&claim_file(&trial, rung), promotion)?;
+    }
     let _lock = match FolderLock::try_acquire(&trial, "tune")? {
         Ok(lock) => lock,
         Err(holder) => return Ok(Ran::Taken(holder)),
@@ -113,6 +120,28 @@ pub fn run_rung(
             finished.result.save(bench.dir, model.as_ref())?;
             Ok(Ran::Done(Box::new(finished.result)))
         }
+    }
+}
+
+/// Creates the claim file `path` for `promotion` unless it exists (create-new: of two
+/// processes deciding the same promotion, one writes it).
+fn claim(path: &Path, promotion: &Promotion) -> Outcome {
+    let cannot = |e: std::io::Error| {
+        Failure::running(format!("cannot write the claim {}: {e}", path.display()))
+    };
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(mut file) => {
+            let text = serde_json::to_string(promotion).unwrap_or_default();
+            file.write_all(format!("{text}\n").as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(cannot)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(cannot(e)),
     }
 }
 

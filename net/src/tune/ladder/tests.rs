@@ -53,7 +53,7 @@ fn each_rung_promotes_the_brute_force_top_third_of_the_rung_before() {
     let s = study(27, 27);
     let mut rng = StdRng::seed_from_u64(5);
     let mut results = Vec::new();
-    let mut ladder = Ladder::new(&s, []);
+    let mut ladder = Ladder::new(&s, [], []);
     for rung in 0..s.rungs().len() {
         let entrants = ladder
             .entrants(rung)
@@ -81,7 +81,7 @@ fn each_rung_promotes_the_brute_force_top_third_of_the_rung_before() {
             assert!(ladder.entrants(rung + 1).is_none() || rung + 1 == s.rungs().len());
             results.push(result(&s, t, rung, a));
         }
-        ladder = Ladder::new(&s, results.clone());
+        ladder = Ladder::new(&s, results.clone(), []);
     }
     assert!(ladder.is_complete() && ladder.todo(Shard::WHOLE, true).is_empty());
     assert_eq!(ladder.waiting_on(), None);
@@ -93,14 +93,14 @@ fn a_rung_is_undecided_until_every_entrant_of_the_rung_before_has_finished() {
     let mut results: Vec<TrialResult> = (0..8)
         .map(|t| result(&s, t, 0, 0.5 + t as f64 / 100.0))
         .collect();
-    let ladder = Ladder::new(&s, results.clone());
+    let ladder = Ladder::new(&s, results.clone(), []);
     assert_eq!(ladder.entrants(1), None);
     assert_eq!(ladder.todo(Shard::WHOLE, true), [(0, 8)]);
     assert_eq!(ladder.waiting_on(), Some((0, vec![8])));
     // Trial 8 diverges: never promoted; ties broken by index.
     results.push(result(&s, 8, 0, 0.0));
     results[0].metrics.val_accuracy = 0.57;
-    let ladder = Ladder::new(&s, results);
+    let ladder = Ladder::new(&s, results, []);
     assert_eq!(ladder.entrants(1), Some(vec![7, 0, 6]));
     assert_eq!(ladder.todo(Shard::WHOLE, true), [(1, 7), (1, 0), (1, 6)]);
     assert!(!ladder.is_complete());
@@ -110,7 +110,7 @@ fn a_rung_is_undecided_until_every_entrant_of_the_rung_before_has_finished() {
 fn a_shard_takes_its_own_work_first_and_the_others_only_when_stealing() {
     let s = study(9, 9);
     let shard: Shard = "1/3".parse().unwrap();
-    let ladder = Ladder::new(&s, [result(&s, 4, 0, 0.9)]);
+    let ladder = Ladder::new(&s, [result(&s, 4, 0, 0.9)], []);
     assert_eq!(
         ladder.todo(shard, false),
         [(0, 1), (0, 7)],
@@ -136,7 +136,40 @@ fn a_random_search_is_one_rung_of_every_trial() {
         Search::Random,
     )
     .unwrap();
-    let ladder = Ladder::new(&s, (0..4).map(|t| result(&s, t, 0, 0.9)));
+    let ladder = Ladder::new(&s, (0..4).map(|t| result(&s, t, 0, 0.9)), []);
     assert!(ladder.is_complete());
     assert_eq!(ladder.rungs.len(), 1);
+}
+
+#[test]
+fn asha_promotes_the_best_third_of_what_a_rung_holds_so_far_and_each_trial_once() {
+    let base = TrainConfig {
+        epochs: 9,
+        ..TrainConfig::default()
+    };
+    let asha = Search::Asha {
+        min_epochs: 1,
+        eta: 3,
+    };
+    let s = Study::new("digits".into(), 0, 9, SearchSpace::defaults(), base, asha).unwrap();
+    // Two results: nothing to promote yet (the best third of 2 is none); rung 0 goes on.
+    let two = [result(&s, 0, 0, 0.5), result(&s, 1, 0, 0.9)];
+    let ladder = Ladder::new(&s, two.clone(), []);
+    assert!(ladder.promotable().is_empty());
+    assert_eq!(ladder.todo(Shard::WHOLE, true)[0], (0, 2));
+    assert!(!ladder.is_complete());
+    // Six results: the best two, best first, unless already claimed.
+    let six: Vec<TrialResult> = (0..6)
+        .map(|t| result(&s, t, 0, 0.5 + t as f64 / 20.0))
+        .collect();
+    let ladder = Ladder::new(&s, six.clone(), [(1, 5)]);
+    let p = ladder.promotable();
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].rung, p[0].trial, p[0].place, p[0].of), (1, 4, 1, 6));
+    // A claimed promotion not yet run comes first, then the one to claim, then rung 0.
+    assert_eq!(
+        &ladder.todo(Shard::WHOLE, true)[..3],
+        [(1, 5), (1, 4), (0, 6)]
+    );
+    assert_eq!(ladder.entrants(1), Some(vec![5]));
 }
