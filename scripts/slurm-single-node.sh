@@ -13,7 +13,7 @@
 #   SEARCH=random scripts/slurm-single-node.sh
 #
 # Settings (environment): TAPEGRAD (the binary; default: target/release/tapegrad, else the
-# one on PATH), SHARDS (4), TRIALS (12), EPOCHS (9), SEARCH (halving | random), SEED (1),
+# one on PATH), SHARDS (4), TRIALS (12), EPOCHS (9), SEARCH (halving | asha | random), SEED (1),
 # WORK (a new folder under /tmp), TIMEOUT (seconds to wait for the job, 600), KEEP=1 (leave
 # the daemons running), INSTALL=0 (do not apt-get install).
 set -euo pipefail
