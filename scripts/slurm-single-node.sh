@@ -97,8 +97,16 @@ stop() {
         say "daemons left running (KEEP=1); SLURM_CONF=$conf"
         return
     fi
+    local pids=()
     for pidfile in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munge/munged.pid"; do
-        [[ -s $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
+        [[ -s $pidfile ]] && pids+=("$(cat "$pidfile")")
+    done
+    ((${#pids[@]})) || return 0
+    kill "${pids[@]}" 2>/dev/null || true
+    # Wait (up to 10 s) until they have shut down, so the script ends with the cluster gone.
+    for _ in $(seq 50); do
+        kill -0 "${pids[@]}" 2>/dev/null || break
+        sleep 0.2
     done
 }
 trap stop EXIT
