@@ -12,7 +12,6 @@ use tapegrad_net::config::Setting;
 use tapegrad_net::data::{DataSpec, FORMATS};
 use tapegrad_net::monitor::Monitor;
 use tapegrad_net::schedule::SCHEDULE_KINDS;
-use tapegrad_net::train::TrainConfig;
 use tapegrad_net::tune::Shard;
 use tapegrad_net::{Activation, OptimizerKind};
 
@@ -344,8 +343,12 @@ pub struct GradcheckArgs {
 /// A study is its search space, seed, trial count and shared settings: trial i's configuration
 /// depends on nothing else, so the same flags run the same trial i on any machine. Each trial
 /// writes its own folder, OUT/trial-0007/ (model and result.json). Without --shard the whole
-/// study runs and is collected into OUT; with --shard K/N only the trials with i mod N == K run
-/// (every shard into the same OUT, or each into its own), and `tapegrad tune collect` merges.
+/// study runs and is collected into OUT (results.csv, the best model and its config.toml,
+/// summary.json, tune.png); with --shard K/N only the trials with i mod N == K run (every
+/// shard into the same OUT, or each into its own), and `tapegrad tune collect` merges. With
+/// --search halving, trials climb rungs of more and more epochs, the best 1/eta of each rung
+/// continuing from their saved state; its shards share OUT and take each other's work. Ctrl-C
+/// stops after the current epoch (exit code 130); --resume continues.
 #[derive(Debug, Clone, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct TuneArgs {
@@ -357,25 +360,48 @@ pub struct TuneArgs {
     /// Number of trials in the study (random configurations).
     #[arg(long, default_value_t = 12)]
     pub trials: usize,
-    /// Epochs per trial.
+    /// Epochs per trial: the most a trial runs (the last rung of --search halving).
     #[arg(long, default_value_t = 20)]
     pub epochs: usize,
-    /// Learning rates are drawn log-uniformly from this range.
-    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [1e-4, 1e-2])]
-    pub lr: Vec<f64>,
-    /// Regularisation strengths are drawn log-uniformly from this range.
-    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [1e-6, 1e-2])]
-    pub reg: Vec<f64>,
-    /// Hidden sizes to choose from; each one size, or one per hidden layer (`100 512,256`).
-    #[arg(long, num_args = 1.., value_name = "H[,H...]", value_parser = parse_hidden_choice,
-          default_values = ["50", "100", "200"])]
-    pub hidden: Vec<HiddenChoice>,
-    /// Update rule for every trial.
-    #[arg(long, value_enum, default_value_t = OptimizerFlag::Adam)]
-    pub optimizer: OptimizerFlag,
-    /// Examples per minibatch.
-    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
-    pub batch_size: usize,
+    /// A search-space file: TOML, one line per hyperparameter searched, as
+    /// `lr = { log_uniform = [1e-4, 1e-2] }`, `hidden = { choice = [[100], [200, 100]] }`
+    /// (also `uniform = [MIN, MAX]`); over the default space, under the flags below.
+    #[arg(long, value_name = "FILE")]
+    pub space: Option<PathBuf>,
+    /// Learning rates are drawn log-uniformly from this range [default: 1e-4 1e-1].
+    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"])]
+    pub lr: Option<Vec<f64>>,
+    /// Regularisation strengths are drawn log-uniformly from this range [default: 1e-6 1e-2].
+    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"])]
+    pub reg: Option<Vec<f64>>,
+    /// Hidden sizes to choose from; each one size, or one per hidden layer
+    /// [default: 50 100 200 100,50].
+    #[arg(long, num_args = 1.., value_name = "H[,H...]", value_parser = parse_hidden_choice)]
+    pub hidden: Option<Vec<HiddenChoice>>,
+    /// Batch sizes to choose from [default: 32 64 128].
+    #[arg(long, num_args = 1.., value_name = "N")]
+    pub batch_size: Option<Vec<usize>>,
+    /// Update rules to choose from, each with its usual constants [default: adam momentum].
+    #[arg(long, num_args = 1.., value_enum)]
+    pub optimizer: Option<Vec<OptimizerFlag>>,
+    /// Learning-rate schedules to choose from, each with its usual settings (constant, step,
+    /// exponential, cosine, one-cycle, plateau) [default: constant exponential one-cycle].
+    #[arg(long, num_args = 1.., value_name = "KIND", value_parser = parse_schedule)]
+    pub schedule: Option<Vec<String>>,
+    /// How trials spend their epochs: `random` runs every trial for --epochs; `halving`
+    /// (successive halving) runs every trial for --min-epochs, then continues the best 1/eta
+    /// to eta times the epochs, and so on up to --epochs; `asha` promotes a trial as soon as
+    /// it is in the best 1/eta of its rung so far. Halving and ASHA shards must share --out.
+    #[arg(long, value_enum, default_value_t = SearchFlag::Random)]
+    pub search: SearchFlag,
+    /// Epochs of halving's first rung [default: as many rungs as the trials fill:
+    /// epochs / eta^floor(log_eta trials)].
+    #[arg(long, value_name = "EPOCHS")]
+    pub min_epochs: Option<usize>,
+    /// Halving's reduction factor: the best 1/eta of a rung go on, to eta times its epochs
+    /// [default: 3].
+    #[arg(long)]
+    pub eta: Option<usize>,
     /// Seed of the study: of each trial's draw, the data split and every trial's training.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -398,6 +424,18 @@ pub struct TuneArgs {
     /// else is never cleared.
     #[arg(long, requires = "out")]
     pub overwrite: bool,
+}
+
+/// `tune --search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchFlag {
+    /// Every trial runs all --epochs.
+    Random,
+    /// Successive halving (synchronous: the same result in one process or many).
+    Halving,
+    /// Asynchronous successive halving (ASHA): promotes as results arrive, never waits; its
+    /// promotions depend on timing across shards.
+    Asha,
 }
 
 /// `tapegrad tune`'s subcommands.

@@ -168,7 +168,7 @@ impl From<TuneError> for Failure {
     fn from(e: TuneError) -> Self {
         match e {
             TuneError::Space { setting, problem } => {
-                Failure::input(format!("--{setting} {problem}"))
+                Failure::input(format!("--{} {problem}", setting.replace('_', "-")))
             }
             TuneError::Write(e) => e.into(),
             TuneError::Checkpoint(e) => e.into(),

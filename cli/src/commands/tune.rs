@@ -1,23 +1,33 @@
-//! `tapegrad tune`: runs a study's trials, all of them or one shard's, each into its own
-//! trial folder; a whole study is then collected ([`collect`]) into the study folder.
+//! `tapegrad tune`: runs a study's work, all of it or one shard's, each trial in its own trial
+//! folder: every trial for all its epochs (random search), or rung by rung (successive
+//! halving, [`Ladder`]); a whole study is then collected ([`collect`]) into the study folder.
+//! Ctrl-C stops after the current epoch: the trial's state is saved, finished trials are kept,
+//! and `--resume` continues; the exit code is 130.
 
 pub mod collect;
+mod study_flags;
+mod worker;
 
 use std::fs;
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Duration;
 
-use tapegrad_net::atomic_write;
-use tapegrad_net::checkpoint::{ModelInfo, SavedModel};
-use tapegrad_net::data::{self, DataSpec, MeanImage, Splits};
-use tapegrad_net::train::TrainConfig;
+use tapegrad_net::data::{self, MeanImage};
 use tapegrad_net::tune::{
-    self, run_trial, trial_dir, LogRange, SearchSpace, Shard, Study, TrialResult, RESULT_FILE,
+    self, config_value, value_label, Ladder, Search, Shard, Study, TrialOutcome, TrialResult,
+    RESULT_FILE,
 };
 
 use crate::args::{TuneArgs, TuneCommand};
 use crate::failure::{Failure, Outcome};
-use crate::run_folder::{FolderLock, RunFolder};
+use crate::interrupt::Interrupt;
+use crate::run_folder::RunFolder;
+use worker::{run_rung, Bench, Ran};
+
+/// How long a halving shard waits between two looks at the study folder while other
+/// processes finish a rung.
+const POLL: Duration = Duration::from_millis(500);
 
 /// Runs `tune` or `tune collect`.
 pub fn run(args: &TuneArgs) -> Outcome {
@@ -25,13 +35,12 @@ pub fn run(args: &TuneArgs) -> Outcome {
         return collect::run(c);
     }
     super::set_threads(args.threads);
-    if args.trials == 0 || args.epochs == 0 || args.batch_size == 0 {
-        return Err(Failure::input(
-            "--trials, --epochs and --batch-size must be at least 1",
-        ));
+    let interrupt = Interrupt::catch();
+    if args.trials == 0 || args.epochs == 0 {
+        return Err(Failure::input("--trials and --epochs must be at least 1"));
     }
     let spec = args.data.spec();
-    let study = study_of(args, &spec)?;
+    let study = study_flags::study_of(args, &spec)?;
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     // A whole study owns its folder; shards share theirs, each trial locked on its own.
     let (folder, dir) = match (args.shard, args.resume, &args.out) {
@@ -58,59 +67,111 @@ pub fn run(args: &TuneArgs) -> Outcome {
 
     let mut splits = data::load(&spec, args.seed)?;
     splits.train.check_trainable()?;
-    // Every hidden choice is checked against the data and the memory before any trial runs.
+    // Every trial's configuration is checked against the data and the memory before any
+    // trial runs.
     let (d, c, n) = (
         splits.train.dim(),
         splits.train.classes(),
         splits.train.len(),
     );
-    for hidden in &study.space.hidden {
-        let config = TrainConfig {
-            hidden: hidden.clone(),
-            ..study.base.clone()
-        };
-        config.check_fits(d, c, n)?;
+    for index in 0..study.trials {
+        study.trial_config(index)?.check_fits(d, c, n)?;
     }
     let mean = MeanImage::fit_apply_with(&mut splits, study.base.standardize)?;
+    let bench = Bench {
+        study: &study,
+        dir: &dir,
+        splits: &splits,
+        mean: &mean,
+        spec: &spec,
+    };
     let mut stdout = io::stdout().lock();
-    writeln!(
-        stdout,
-        "{:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>7}",
-        "trial", "lr", "reg", "hidden", "train", "val", "seconds"
-    )?;
-    let (mut ran, mut skipped) = (0, 0);
-    for index in shard.trials(study.trials) {
-        let trial = trial_dir(&dir, index);
-        if trial.join(RESULT_FILE).is_file() {
-            skipped += 1;
+    writeln!(stdout, "{}", header(&study))?;
+    // Halving shards help each other (any process takes any unclaimed work, its own first);
+    // a random search's shard runs its own trials only.
+    let halving = study.search != Search::Random;
+    let (mut ran, mut waiting) = (0, None);
+    // What --resume skips: this shard's finished trials (all finished rungs, for halving).
+    let skipped: usize = (Ladder::read(&dir, &study)?.results.iter())
+        .map(|rung| {
+            rung.keys()
+                .filter(|&&t| halving || shard.contains(t))
+                .count()
+        })
+        .sum();
+    loop {
+        let ladder = Ladder::read(&dir, &study)?;
+        let mut progressed = false;
+        let promotions = ladder.promotable();
+        for (rung, index) in ladder.todo(shard, halving) {
+            let stop = || interrupt.requested();
+            let claim = promotions
+                .iter()
+                .find(|p| (p.rung, p.trial) == (rung, index));
+            match run_rung(&bench, rung, index, claim, &stop)? {
+                Ran::Done(result) => {
+                    writeln!(stdout, "{}", row(&study, &result))?;
+                    ran += 1;
+                    progressed = true;
+                    // ASHA decides on the results as they stand: look again after each.
+                    if study.search.is_asynchronous() {
+                        break;
+                    }
+                }
+                Ran::Taken(holder) if !halving => {
+                    return Err(Failure::input(format!(
+                        "trial {index} in {} is in use by {holder}; two processes run the \
+                         same shard",
+                        dir.display()
+                    )));
+                }
+                Ran::Taken(_) => {}
+                Ran::Interrupted { trial, epoch } => {
+                    return Err(interrupted(args, &dir).line(format!(
+                        "trial {index} is saved at epoch {epoch} in {}",
+                        trial.display()
+                    )));
+                }
+            }
+            if interrupt.requested() {
+                return Err(interrupted(args, &dir));
+            }
+        }
+        if progressed {
             continue;
         }
-        let result = run_one(&study, index, &trial, &splits, &mean, &spec)?;
-        let m = &result.metrics;
-        writeln!(
-            stdout,
-            "{index:>5} {:>10.3e} {:>10.3e} {:>9} {:>8.2}% {:>8.2}% {:>7.2}{}",
-            result.config.lr,
-            result.config.reg,
-            result.config.hidden_text(),
-            100.0 * m.train_accuracy,
-            100.0 * m.val_accuracy,
-            m.seconds,
-            match m.outcome {
-                tune::TrialOutcome::Diverged => "  diverged",
-                _ => "",
+        if !halving || ladder.is_complete() {
+            break;
+        }
+        // Other processes hold the rest of this rung: wait for their results.
+        let now = ladder.waiting_on();
+        if now != waiting {
+            if let Some((rung, trials)) = &now {
+                writeln!(
+                    stdout,
+                    "waiting for rung {rung} (trials {}) to be finished by the other shards \
+                     in {} (halving shards share one --out)",
+                    numbers(trials),
+                    dir.display()
+                )?;
             }
-        )?;
-        ran += 1;
+            waiting = now;
+        }
+        std::thread::sleep(POLL);
+        if interrupt.requested() {
+            return Err(interrupted(args, &dir));
+        }
     }
     if skipped > 0 {
-        writeln!(stdout, "{skipped} finished trials skipped (--resume)")?;
+        let what = if halving { "rungs" } else { "trials" };
+        writeln!(stdout, "{skipped} finished {what} skipped (--resume)")?;
     }
     if args.shard.is_some() {
         writeln!(
             stdout,
-            "shard {shard}: {ran} trials run into {}; when every shard is done, \
+            "shard {shard}: {ran} {} run into {}; when every shard is done, \
              `tapegrad tune collect {}` merges them",
+            if halving { "rungs" } else { "trials" },
             dir.display(),
             dir.display()
         )?;
@@ -122,35 +183,68 @@ pub fn run(args: &TuneArgs) -> Outcome {
     Ok(())
 }
 
-/// The study the flags define.
-fn study_of(args: &TuneArgs, spec: &DataSpec) -> Outcome<Study> {
-    let range = |r: &[f64]| LogRange {
-        min: r.first().copied().unwrap_or(f64::NAN),
-        max: r.get(1).copied().unwrap_or(f64::NAN),
-    };
-    let space = SearchSpace {
-        lr: range(&args.lr),
-        reg: range(&args.reg),
-        hidden: args.hidden.iter().map(|h| h.0.clone()).collect(),
-    };
-    let base = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        optimizer: args.optimizer.kind(),
-        seed: args.seed,
-        ..TrainConfig::for_data(spec)
-    };
-    Ok(Study::new(
-        spec.to_string(),
-        args.seed,
-        args.trials,
-        space,
-        base,
-    )?)
+/// The table's header: the trial, its rung and epochs, each searched hyperparameter, the
+/// accuracies and the seconds.
+fn header(study: &Study) -> String {
+    let mut line = format!("{:>5} {:>4} {:>6}", "trial", "rung", "epochs");
+    for (name, _) in study.space.searched() {
+        line.push_str(&format!(" {name:>10}"));
+    }
+    line + &format!(" {:>9} {:>9} {:>8}", "train", "val", "seconds")
+}
+
+/// One finished rung of a trial, as a row under [`header`].
+fn row(study: &Study, result: &TrialResult) -> String {
+    let m = &result.metrics;
+    let mut line = format!("{:>5} {:>4} {:>6}", result.trial, result.rung, m.epochs_run);
+    for (name, distribution) in study.space.searched() {
+        let value = config_value(&result.config, name);
+        let text = match value.as_f64() {
+            Some(v) if distribution.is_log() => format!("{v:.3e}"),
+            Some(v) if !value.is_u64() => format!("{v:.4}"),
+            _ => value_label(&value),
+        };
+        line.push_str(&format!(" {text:>10}"));
+    }
+    line += &format!(
+        " {:>8.2}% {:>8.2}% {:>8.2}",
+        100.0 * m.train_accuracy,
+        100.0 * m.val_accuracy,
+        m.seconds
+    );
+    if m.outcome == TrialOutcome::Diverged {
+        line.push_str("  diverged");
+    }
+    line
+}
+
+/// What Ctrl-C leaves: the finished trials and rungs kept, and how to continue.
+fn interrupted(args: &TuneArgs, dir: &Path) -> Failure {
+    let shard = args
+        .shard
+        .map(|s| format!(" --shard {s}"))
+        .unwrap_or_default();
+    Failure::interrupted(format!(
+        "interrupted: the finished trials are kept in {}",
+        dir.display()
+    ))
+    .line(format!(
+        "continue with the same flags and{shard} --resume --out {}",
+        dir.display()
+    ))
+}
+
+/// Trial numbers as `3, 7, 11` (the first 20, then how many more).
+pub fn numbers(trials: &[usize]) -> String {
+    let shown: Vec<String> = trials.iter().take(20).map(usize::to_string).collect();
+    match trials.len() {
+        n if n > 20 => format!("{} and {} more", shown.join(", "), n - 20),
+        _ => shown.join(", "),
+    }
 }
 
 /// Refuses a folder holding another study's trials, and, without `resume`, one where a trial
-/// of this shard is already finished.
+/// of this shard of a random search is already finished (halving shards share their work).
 fn check_earlier_trials(dir: &Path, study: &Study, shard: Shard, resume: bool) -> Outcome {
     let collection = match tune::collect(&[dir.to_path_buf()]) {
         Ok(c) => c,
@@ -166,6 +260,9 @@ fn check_earlier_trials(dir: &Path, study: &Study, shard: Shard, resume: bool) -
             dir.display(),
             first.display()
         )));
+    }
+    if study.search != Search::Random {
+        return Ok(());
     }
     let mine = collection
         .ranked
@@ -183,43 +280,4 @@ fn check_earlier_trials(dir: &Path, study: &Study, shard: Shard, resume: bool) -
         ))),
         _ => Ok(()),
     }
-}
-
-/// Runs one trial into its folder, holding the folder's lock: the model, then `result.json`.
-fn run_one(
-    study: &Study,
-    index: usize,
-    trial: &PathBuf,
-    splits: &Splits,
-    mean: &MeanImage,
-    spec: &DataSpec,
-) -> Outcome<TrialResult> {
-    fs::create_dir_all(trial).map_err(|e| {
-        Failure::running(format!(
-            "cannot create the trial folder {}: {e}",
-            trial.display()
-        ))
-    })?;
-    let _lock = FolderLock::acquire(trial, "tune")?;
-    atomic_write::remove_stale_temporaries(trial)
-        .map_err(|e| Failure::running(format!("cannot clean {}: {e}", trial.display())))?;
-    let finished = run_trial(study, index, &splits.train, &splits.val)?;
-    let model = finished.net.map(|net| SavedModel {
-        net,
-        mean: mean.clone(),
-        info: ModelInfo {
-            dataset: spec.absolute().to_string(),
-            classes: splits.train.classes(),
-            image: splits.train.image(),
-            input_scale: spec.input_scale(),
-            extra: finished.result.config.fields().into_iter().collect(),
-        },
-    });
-    finished.result.save(study_dir(trial), model.as_ref())?;
-    Ok(finished.result)
-}
-
-/// The study folder of a trial folder.
-fn study_dir(trial: &Path) -> &Path {
-    trial.parent().unwrap_or(Path::new("."))
 }

@@ -1,6 +1,7 @@
 //! Pictures of a training run: the loss per step with a smoothed curve, the epoch means and the
 //! validation loss ([`loss`]); train/val accuracy per epoch with the best epoch marked
-//! ([`accuracy`]); the first layer's weights as images or as a heat map, with a colour scale
+//! ([`accuracy`]); a study's validation accuracy against each searched hyperparameter
+//! ([`tune`]); the first layer's weights as images or as a heat map, with a colour scale
 //! ([`weights`], [`colour`]); and `report.html`, one page with all of them ([`report`]).
 //! Everything is drawn with plotters' bitmap backend and the embedded DejaVu font, so no system
 //! font or graphics library is needed. Pictures are drawn in memory, encoded as PNG with the
@@ -19,6 +20,7 @@ pub use self::accuracy::accuracy_curves;
 pub use self::loss::{loss_curves, LossSeries};
 use self::png::{describe, render, DrawError};
 pub use self::report::{write_report, Report};
+pub use self::tune::tune_picture;
 pub use self::weights::weights_picture;
 
 mod accuracy;
@@ -26,6 +28,7 @@ mod colour;
 mod loss;
 mod png;
 mod report;
+mod tune;
 mod weights;
 
 /// Pixel size (width, height) of the loss and accuracy charts.

@@ -36,6 +36,20 @@ impl FolderLock {
     /// Locks `dir` for `command` (`train`, `tune`), or refuses with exit code 2 naming the
     /// folder and the process that holds it.
     pub fn acquire(dir: &Path, command: &str) -> Outcome<FolderLock> {
+        match FolderLock::try_acquire(dir, command)? {
+            Ok(lock) => Ok(lock),
+            Err(holder) => Err(Failure::input(format!(
+                "the run folder {} is in use by {holder}; wait for that run to end or choose \
+                 another --out",
+                dir.display(),
+            ))),
+        }
+    }
+
+    /// Locks `dir` for `command` if no other process holds it; else who does (as
+    /// [`acquire`](Self::acquire)'s message names it). `tune` takes trials this way, each
+    /// trial folder claimed by the process that locks it.
+    pub fn try_acquire(dir: &Path, command: &str) -> Outcome<Result<FolderLock, String>> {
         let path = dir.join(LOCK_FILE);
         let cannot = |e: io::Error| {
             Failure::running(format!("cannot lock the run folder {}: {e}", dir.display()))
@@ -49,14 +63,7 @@ impl FolderLock {
             .map_err(cannot)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(Failure::input(format!(
-                    "the run folder {} is in use by {}; wait for that run to end or choose \
-                     another --out",
-                    dir.display(),
-                    holder(&mut file)
-                )));
-            }
+            Err(TryLockError::WouldBlock) => return Ok(Err(holder(&mut file))),
             // A file system without locks (some network mounts): go on unlocked, as cargo does.
             Err(TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {}
             Err(TryLockError::Error(e)) => return Err(cannot(e)),
@@ -70,7 +77,7 @@ impl FolderLock {
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(text.as_bytes()))
             .map_err(cannot)?;
-        Ok(FolderLock { _file: file })
+        Ok(Ok(FolderLock { _file: file }))
     }
 }
 

@@ -43,9 +43,11 @@ pub const REPORT_FILE: &str = "report.html";
 pub const RESULTS_FILE: &str = "results.csv";
 /// The run's settings, which `train --config` reads to run it again.
 pub const CONFIG_FILE: &str = "config.toml";
+/// `tune`'s picture of validation accuracy against each searched hyperparameter.
+pub const TUNE_PICTURE: &str = "tune.png";
 
 /// Every file a run writes into its folder: what `--overwrite` deletes, and all it deletes.
-pub const RUN_FILES: [&str; 10] = [
+pub const RUN_FILES: [&str; 11] = [
     MODEL_FILE,
     STATE_FILE,
     METRICS_FILE,
@@ -56,6 +58,7 @@ pub const RUN_FILES: [&str; 10] = [
     REPORT_FILE,
     RESULTS_FILE,
     CONFIG_FILE,
+    TUNE_PICTURE,
 ];
 
 /// A locked run folder. Dropping it releases the lock; a folder this run created and left
@@ -241,9 +244,9 @@ impl Drop for RunFolder {
 }
 
 /// Whether `path` is a `tune` trial's folder (`trial-0007/`) holding nothing but what a trial
-/// writes: its result, its model, its lock and temporary files.
+/// writes: its results, its model and run state, its lock and temporary files.
 fn is_tune_trial(path: &Path) -> bool {
-    use tapegrad_net::tune::{is_trial_dir, RESULT_FILE, TRIAL_MODEL_FILE};
+    use tapegrad_net::tune::{is_trial_dir, is_trial_file};
     let named = (path.file_name().and_then(|n| n.to_str())).is_some_and(is_trial_dir);
     let Ok(entries) = fs::read_dir(path) else {
         return false;
@@ -253,9 +256,8 @@ fn is_tune_trial(path: &Path) -> bool {
         && entries.into_iter().all(|e| {
             e.is_ok_and(|e| {
                 let name = e.file_name();
-                [RESULT_FILE, TRIAL_MODEL_FILE, LOCK_FILE]
-                    .map(std::ffi::OsStr::new)
-                    .contains(&name.as_os_str())
+                name.to_str().is_some_and(is_trial_file)
+                    || name == LOCK_FILE
                     || atomic_write::is_temporary(&name)
             })
         })

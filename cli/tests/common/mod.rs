@@ -12,6 +12,7 @@ use std::process::Command;
 
 pub mod eval_output;
 pub mod process;
+pub mod tune_files;
 
 /// What one run of the binary did.
 #[derive(Debug)]

@@ -3,18 +3,24 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{is_trial_dir, Study, TrialOutcome, TrialResult, TuneError, RESULT_FILE};
+use super::{
+    claim_file, is_trial_dir, result_files, Ladder, Study, TrialResult, TuneError, RESULT_FILE,
+};
 
 /// The finished trials of one study, ranked, and what is missing.
 #[derive(Debug, Clone)]
 pub struct Collection {
     /// The study they belong to.
     pub study: Study,
-    /// Each finished trial's folder and result, best first: trials with a model before
-    /// diverged ones, then by validation accuracy (higher first), then by index.
+    /// Each finished trial's folder and latest result, best first
+    /// ([`TrialResult::ranking`]: trials with a model before diverged ones, then the higher
+    /// rung, then by validation accuracy (higher first), validation loss, index).
     pub ranked: Vec<(PathBuf, TrialResult)>,
     /// The study's trials with no result in any folder given, in order.
     pub missing: Vec<usize>,
+    /// The rungs of a halving study with work left (promotions not run yet, or not decided
+    /// yet), as `(rung, trials without a result there)`; empty for a finished study.
+    pub unfinished: Option<(usize, Vec<usize>)>,
     /// Trials found in more than one folder (the first found is kept), in order.
     pub duplicates: Vec<usize>,
 }
@@ -58,17 +64,35 @@ pub fn collect(dirs: &[PathBuf]) -> Result<Collection, TuneError> {
     duplicates.sort_unstable();
     duplicates.dedup();
     let missing = (0..study.trials).filter(|&i| !seen[i]).collect();
-    found.sort_by(|(_, a), (_, b)| {
-        let has_model = |r: &TrialResult| r.metrics.outcome != TrialOutcome::Diverged;
-        has_model(b)
-            .cmp(&has_model(a))
-            .then(b.metrics.val_accuracy.total_cmp(&a.metrics.val_accuracy))
-            .then(a.trial.cmp(&b.trial))
-    });
+    // A halving study's rungs, replayed from the rung files of the trials found.
+    let rungs = study.rungs().len();
+    let (mut results, mut claims) = (Vec::new(), Vec::new());
+    for (dir, found) in found.iter().filter(|_| rungs > 1) {
+        for path in result_files(dir, rungs).into_iter().filter(|p| p.is_file()) {
+            results.push(TrialResult::load(&path)?);
+        }
+        let claimed = (1..rungs).filter(|&k| claim_file(dir, k).is_file());
+        claims.extend(claimed.map(|k| (k, found.trial)));
+    }
+    let unfinished = match rungs {
+        1 => None,
+        _ => {
+            let ladder = Ladder::new(&study, results, claims);
+            // ASHA: a promotion due but never claimed (its process was killed first).
+            let due = ladder.promotable();
+            let due = due.first().map(|p| {
+                let trials = due.iter().filter(|q| q.rung == p.rung).map(|q| q.trial);
+                (p.rung, trials.collect())
+            });
+            (ladder.waiting_on().filter(|(rung, _)| *rung > 0)).or(due)
+        }
+    };
+    found.sort_by(|(_, a), (_, b)| TrialResult::ranking(a, b));
     Ok(Collection {
         study,
         ranked: found,
         missing,
+        unfinished,
         duplicates,
     })
 }

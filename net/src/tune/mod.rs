@@ -9,10 +9,17 @@
 //! `i mod N == K`; shards never write the same file. [`collect`] merges any set of study or
 //! trial folders into one ranked list and names the trials that are missing;
 //! [`results_csv`] writes it as a table.
+//!
+//! What a study searches is a [`SearchSpace`] over the rows of [`HYPERPARAMETERS`]; how it
+//! spends its epochs is its [`Search`]: every trial for all of them, or successive halving,
+//! whose rungs, promotions and remaining work a [`Ladder`] replays from the files.
 
 mod collect;
+mod ladder;
 mod results_table;
+mod search;
 mod shard;
+mod space;
 mod study;
 mod trial;
 
@@ -21,12 +28,18 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub use collect::{collect, Collection};
+pub use ladder::{result_files, Ladder, Promotion};
 pub use results_table::{csv_field, results_csv};
+pub use search::{Rung, Search, DEFAULT_ETA};
 pub use shard::Shard;
-pub use study::{LogRange, SearchSpace, Study};
+pub use space::{
+    config_value, value_label, Distribution, Hyperparameter, SearchSpace, HYPERPARAMETERS,
+};
+pub use study::Study;
 pub use trial::{
-    is_trial_dir, run_trial, trial_dir, FinishedTrial, TrialMetrics, TrialOutcome, TrialResult,
-    RESULT_FILE, TRIAL_DIR_PREFIX, TRIAL_MODEL_FILE,
+    claim_file, is_trial_dir, is_trial_file, run_trial, rung_file, trial_dir, FinishedTrial,
+    TrialMetrics, TrialOutcome, TrialResult, TrialStep, RESULT_FILE, TRIAL_DIR_PREFIX,
+    TRIAL_MODEL_FILE, TRIAL_STATE_FILE,
 };
 
 /// The largest `result.json` read, in bytes (a result is a few hundred bytes).
@@ -38,9 +51,17 @@ pub enum TuneError {
     /// A search-space setting that cannot be sampled.
     #[error("{setting} {problem}")]
     Space {
-        /// The setting (`lr`, `reg`, `hidden`, `trials`).
+        /// The setting (`lr`, `reg`, `hidden`, `trials`, `eta`, ...).
         setting: &'static str,
         /// What is wrong with it.
+        problem: String,
+    },
+    /// A search-space file that cannot be read as one.
+    #[error("search space {}: {problem}", path.display())]
+    SpaceFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key (or TOML's line and column).
         problem: String,
     },
     /// A shard that is not `K/N` with `K < N`.

@@ -1,5 +1,6 @@
 //! `results.csv`: one row per finished trial, best first.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::Collection;
@@ -21,19 +22,19 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
-/// The table of a collection: `rank`, `trial`, every hyperparameter
-/// ([`TrainConfig::fields`](crate::train::TrainConfig::fields)), then `outcome`, `best_epoch`,
+/// The table of a collection: `rank`, `trial`, `rung` (the rung it reached), every
+/// hyperparameter
+/// of any trial ([`TrainConfig::fields`](crate::train::TrainConfig::fields)), then `outcome`, `best_epoch`,
 /// `epochs_run`, `train_accuracy`, `val_accuracy`, `val_loss` (empty for a diverged trial) and
 /// `seconds`; one row per ranked trial, lines ending in CRLF as RFC 4180 has them.
 pub fn results_csv(collection: &Collection) -> String {
-    let names: Vec<String> = collection
-        .study
-        .base
-        .fields()
-        .into_iter()
+    // Every field any trial has (a momentum trial has `optimizer.mu`, an Adam one
+    // `optimizer.beta1`), in alphabetical order; a trial without one leaves it empty.
+    let names: BTreeSet<String> = (collection.ranked.iter())
+        .flat_map(|(_, r)| r.config.fields())
         .map(|(n, _)| n)
         .collect();
-    let mut header = vec!["rank".to_owned(), "trial".to_owned()];
+    let mut header = vec!["rank".to_owned(), "trial".to_owned(), "rung".to_owned()];
     header.extend(names.iter().cloned());
     for name in [
         "outcome",
@@ -52,8 +53,11 @@ pub fn results_csv(collection: &Collection) -> String {
     for (rank, (_, result)) in collection.ranked.iter().enumerate() {
         let fields = result.config.fields();
         let m = &result.metrics;
-        let mut row = vec![(rank + 1).to_string(), result.trial.to_string()];
-        // The same study, so the same fields; looked up by name all the same.
+        let mut row = vec![
+            (rank + 1).to_string(),
+            result.trial.to_string(),
+            result.rung.to_string(),
+        ];
         for name in &names {
             let value = fields
                 .iter()

@@ -1,5 +1,6 @@
 //! One trial: running it, and its folder (`trial-0007/`: the model, then `result.json`).
 
+use std::cmp::Ordering;
 use std::fs::File;
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -13,7 +14,7 @@ use crate::atomic_write::write_atomic;
 use crate::checkpoint::{save_model, SavedModel};
 use crate::data::Dataset;
 use crate::train::{self, Finish, TrainConfig, Training};
-use crate::{Mlp, NetError};
+use crate::NetError;
 
 /// A trial's result file inside its folder; it is written last, so it marks a finished trial.
 pub const RESULT_FILE: &str = "result.json";
@@ -21,6 +22,20 @@ pub const RESULT_FILE: &str = "result.json";
 pub const TRIAL_MODEL_FILE: &str = "model.safetensors";
 /// A trial folder's name before its four-digit index: `trial-0007`.
 pub const TRIAL_DIR_PREFIX: &str = "trial-";
+/// A trial's resumable run state inside its folder (between the rungs of a halving study, and
+/// after an interruption): where the trial stands, to continue it bit for bit.
+pub const TRIAL_STATE_FILE: &str = "state.safetensors";
+
+/// The result file of rung `rung` inside a trial folder of a halving study: `rung-1.json`.
+pub fn rung_file(trial_dir: &Path, rung: usize) -> PathBuf {
+    trial_dir.join(format!("rung-{rung}.json"))
+}
+
+/// The claim that promotes a trial of an ASHA study to rung `rung` (from 1), created once
+/// (create-new) by the process that decides it: `promoted-1.json`, with the decision's grounds.
+pub fn claim_file(trial_dir: &Path, rung: usize) -> PathBuf {
+    trial_dir.join(format!("promoted-{rung}.json"))
+}
 
 /// The folder of trial `index` in `study_dir`: `trial-0007` (more digits past 9999).
 pub fn trial_dir(study_dir: &Path, index: usize) -> PathBuf {
@@ -31,6 +46,20 @@ pub fn trial_dir(study_dir: &Path, index: usize) -> PathBuf {
 pub fn is_trial_dir(name: &str) -> bool {
     name.strip_prefix(TRIAL_DIR_PREFIX)
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether `name` is a file a trial writes into its folder: `result.json`, `rung-K.json`,
+/// `promoted-K.json`, its model or its run state.
+pub fn is_trial_file(name: &str) -> bool {
+    let numbered = |prefix: &str| {
+        (name
+            .strip_prefix(prefix)
+            .and_then(|n| n.strip_suffix(".json")))
+        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+    };
+    numbered("rung-")
+        || numbered("promoted-")
+        || [RESULT_FILE, TRIAL_MODEL_FILE, TRIAL_STATE_FILE].contains(&name)
 }
 
 /// How a trial ended.
@@ -82,9 +111,13 @@ pub struct TrialMetrics {
 pub struct TrialResult {
     /// The trial's index in its study.
     pub trial: usize,
+    /// The rung it reached (0 for a random search's trials; see [`Study::rungs`]).
+    #[serde(default)]
+    pub rung: usize,
     /// Its study (so that shards of different studies are never merged).
     pub study: Study,
-    /// Its configuration, [`Study::trial_config`] of its index.
+    /// Its configuration, [`Study::trial_config`] of its index (`epochs` is the most it may
+    /// run; `metrics.epochs_run` what it ran).
     pub config: TrainConfig,
     /// What it measured.
     pub metrics: TrialMetrics,
@@ -116,74 +149,142 @@ impl TrialResult {
                 result.trial, result.study.trials
             )));
         }
+        let rungs = result.study.rungs().len();
+        if result.rung >= rungs {
+            return Err(bad(format!(
+                "rung {} of a study of {rungs} rungs",
+                result.rung
+            )));
+        }
         Ok(result)
     }
 
-    /// Writes the trial's folder in `study_dir`: the model (if any), then `result.json`, each
-    /// atomically; `result.json` last, so that it exists only for a finished trial.
+    /// Writes the trial's folder in `study_dir`: the model (if any), then, for a halving
+    /// study, `rung-K.json`, then `result.json` (the trial's latest result), each atomically;
+    /// the result files last, so that they exist only for a finished rung.
     pub fn save(&self, study_dir: &Path, model: Option<&SavedModel>) -> Result<(), TuneError> {
         let dir = trial_dir(study_dir, self.trial);
         if let Some(model) = model {
             save_model(&dir.join(TRIAL_MODEL_FILE), model)?;
         }
         let text = serde_json::to_string_pretty(self).expect("a result of numbers serialises");
-        write_atomic(&dir.join(RESULT_FILE), format!("{text}\n").as_bytes())?;
+        let text = format!("{text}\n");
+        if self.study.rungs().len() > 1 {
+            write_atomic(&rung_file(&dir, self.rung), text.as_bytes())?;
+        }
+        write_atomic(&dir.join(RESULT_FILE), text.as_bytes())?;
         Ok(())
+    }
+
+    /// The order of a ranking, better first: a higher rung, then trials with a model before
+    /// diverged ones, then the higher validation accuracy, then the lower validation loss,
+    /// then the lower index. Collecting and promoting both rank by it.
+    pub fn ranking(a: &TrialResult, b: &TrialResult) -> Ordering {
+        let has_model = |r: &TrialResult| r.metrics.outcome != TrialOutcome::Diverged;
+        let loss = |r: &TrialResult| r.metrics.val_loss.unwrap_or(f64::INFINITY);
+        has_model(b)
+            .cmp(&has_model(a))
+            .then(b.rung.cmp(&a.rung))
+            .then(b.metrics.val_accuracy.total_cmp(&a.metrics.val_accuracy))
+            .then(loss(a).total_cmp(&loss(b)))
+            .then(a.trial.cmp(&b.trial))
     }
 }
 
-/// A trial that ran: its result and, unless it diverged, its best model.
+/// A trial that finished a rung: its result and, unless it diverged, where its training
+/// stands (its best model is `run.best`).
 #[derive(Debug, Clone)]
 pub struct FinishedTrial {
     /// Its result.
     pub result: TrialResult,
-    /// The best epoch's net (none for a diverged trial).
-    pub net: Option<Mlp<f32>>,
+    /// Its training after the rung (none for a diverged trial).
+    pub run: Option<Training<f32>>,
 }
 
-/// Runs trial `index` of `study` on `train` and `val` (already preprocessed as the study's
-/// data): trains [`Study::trial_config`] and measures its best model. A diverged trial is a
-/// result, not an error.
+/// How a call of [`run_trial`] ended.
+#[derive(Debug, Clone)]
+pub enum TrialStep {
+    /// The rung is done.
+    Finished(Box<FinishedTrial>),
+    /// `stop` asked to stop: the training as it stands after its last finished epoch (to save
+    /// and continue), and the seconds it ran in this call.
+    Interrupted(Box<Training<f32>>, f64),
+}
+
+/// Runs trial `index` of `study` up to the end of rung `rung` on `train` and `val` (already
+/// preprocessed as the study's data): from `from` (its training so far and the seconds that
+/// took) or from its start, training [`Study::trial_config`] and measuring its best model.
+/// `stop` is asked after every epoch; when it says so, the run stops there. A diverged trial
+/// is a result, not an error.
 pub fn run_trial(
     study: &Study,
     index: usize,
-    train: &Dataset,
-    val: &Dataset,
-) -> Result<FinishedTrial, TuneError> {
-    let config = study.trial_config(index);
+    rung: usize,
+    from: Option<(Training<f32>, f64)>,
+    data: (&Dataset, &Dataset),
+    stop: &dyn Fn() -> bool,
+) -> Result<TrialStep, TuneError> {
+    let (train, val) = data;
+    let config = study.trial_config(index)?;
+    let until = study.rungs().get(rung).map_or(config.epochs, |r| r.epochs);
     let start = Instant::now();
-    let mut run = Training::<f32>::new(&config, train.dim(), train.classes())?;
-    let finish = run.run(&config, train, val, |_| ControlFlow::Continue(()));
-    let (outcome, net) = match finish {
-        Ok(Finish::EarlyStopped) => (TrialOutcome::EarlyStopped, Some(run.best)),
-        Ok(_) => (TrialOutcome::Completed, Some(run.best)),
-        Err(NetError::Diverged { .. }) => (TrialOutcome::Diverged, None),
+    let (mut run, before) = match from {
+        Some(from) => from,
+        None => (
+            Training::<f32>::new(&config, train.dim(), train.classes())?,
+            0.0,
+        ),
+    };
+    let mut stopped = false;
+    // A run saved at the end of this rung (its result not yet written) has nothing to run.
+    let finish = match run.epoch >= until {
+        true => Ok(Finish::Completed),
+        false => run.run(&config, train, val, |p| match p {
+            train::Progress::Epoch { stats, .. } if stats.epoch >= until => ControlFlow::Break(()),
+            train::Progress::Epoch { .. } if stop() => {
+                stopped = true;
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        }),
+    };
+    let seconds = before + start.elapsed().as_secs_f64();
+    let outcome = match finish {
+        Ok(Finish::Interrupted) if stopped => {
+            return Ok(TrialStep::Interrupted(Box::new(run), seconds))
+        }
+        Ok(Finish::EarlyStopped) => TrialOutcome::EarlyStopped,
+        Ok(_) => TrialOutcome::Completed,
+        Err(NetError::Diverged { .. }) => TrialOutcome::Diverged,
         Err(e) => return Err(e.into()),
     };
+    let epochs_run = run.history.len();
+    let run = (outcome != TrialOutcome::Diverged).then_some(run);
     // A diverged trial has no model, so no best epoch.
-    let best = net.as_ref().and(config.monitor.best(&run.history));
-    let train_accuracy = match &net {
-        Some(net) => train::accuracy(net, train.features(), train.labels())?,
+    let best = run.as_ref().and_then(|r| config.monitor.best(&r.history));
+    let train_accuracy = match &run {
+        Some(run) => train::accuracy(&run.best, train.features(), train.labels())?,
         None => 0.0,
     };
     let metrics = TrialMetrics {
         outcome,
         best_epoch: best.map_or(0, |s| s.epoch),
-        epochs_run: run.history.len(),
+        epochs_run,
         val_accuracy: best.map_or(0.0, |s| s.val_accuracy),
         val_loss: best.map(|s| s.val_loss),
         train_accuracy,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds,
     };
-    Ok(FinishedTrial {
+    Ok(TrialStep::Finished(Box::new(FinishedTrial {
         result: TrialResult {
             trial: index,
+            rung,
             study: study.clone(),
             config,
             metrics,
         },
-        net,
-    })
+        run,
+    })))
 }
 
 #[cfg(test)]
@@ -198,6 +299,19 @@ mod tests {
         assert!(is_trial_dir("trial-0007") && is_trial_dir("trial-12345"));
         for name in ["trial-", "trial-7a", "trial0007", "results.csv"] {
             assert!(!is_trial_dir(name), "{name}");
+        }
+        assert!(rung_file(&dir, 2).ends_with("trial-0007/rung-2.json"));
+        for name in [
+            "rung-2.json",
+            "promoted-1.json",
+            "result.json",
+            "state.safetensors",
+            "model.safetensors",
+        ] {
+            assert!(is_trial_file(name), "{name}");
+        }
+        for name in ["rung-.json", "rung-x.json", "notes.txt", "config.toml"] {
+            assert!(!is_trial_file(name), "{name}");
         }
     }
 }

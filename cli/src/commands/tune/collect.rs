@@ -1,5 +1,6 @@
 //! `tapegrad tune collect DIR...`: merges finished trials into one ranked `results.csv`, the
-//! best trial's model and `config.toml`, and `summary.json`; names the trials missing.
+//! best trial's model and `config.toml`, `summary.json` and `tune.png`; names the trials
+//! missing.
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -9,9 +10,11 @@ use tapegrad_net::atomic_write::write_atomic;
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::tune::{self, results_csv, Collection, TrialOutcome, TRIAL_MODEL_FILE};
 
+use super::numbers;
 use crate::args::CollectArgs;
 use crate::failure::{Failure, Outcome};
-use crate::run_folder::{CONFIG_FILE, MODEL_FILE, RESULTS_FILE, SUMMARY_FILE};
+use crate::plot;
+use crate::run_folder::{CONFIG_FILE, MODEL_FILE, RESULTS_FILE, SUMMARY_FILE, TUNE_PICTURE};
 use crate::settings::Settings;
 
 /// Runs `tune collect`: into `--out`, else the first folder given.
@@ -32,6 +35,8 @@ pub fn collect_into(dirs: &[PathBuf], out: &Path) -> Outcome {
         &out.join(SUMMARY_FILE),
         summary(&collection, out).as_bytes(),
     )?;
+    let picture = out.join(TUNE_PICTURE);
+    plot::tune_picture(&picture, &collection).map_err(|e| Failure::running(e.to_string()))?;
     let mut stdout = io::stdout().lock();
     let study = &collection.study;
     writeln!(
@@ -91,6 +96,17 @@ pub fn collect_into(dirs: &[PathBuf], out: &Path) -> Outcome {
             numbers(&collection.duplicates)
         )?;
     }
+    if let Some((rung, trials)) = &collection.unfinished {
+        let what = match trials.is_empty() {
+            true => "is not decided yet (a rung before it is unfinished)".to_owned(),
+            false => format!("has trials to run: {}", numbers(trials)),
+        };
+        return Err(Failure::incomplete(format!(
+            "the study is incomplete: rung {rung} of {} {what}; run the shards again with \
+             --resume (finished rungs are kept) and collect again",
+            study.rungs().len()
+        )));
+    }
     if !collection.missing.is_empty() {
         return Err(Failure::incomplete(format!(
             "the study is incomplete: {} of {} trials missing: {}; run their shards (--resume \
@@ -111,20 +127,12 @@ fn summary(collection: &Collection, out: &Path) -> String {
         "finished": collection.ranked.len(),
         "missing": collection.missing,
         "duplicates": collection.duplicates,
+        "unfinished": collection.unfinished,
         "best": best.map(|(_, r)| r),
         "best_folder": best.map(|(d, _)| d.display().to_string()),
         "out": out.display().to_string(),
     });
     format!("{value:#}\n")
-}
-
-/// Trial numbers as `3, 7, 11` (the first 20, then how many more).
-fn numbers(trials: &[usize]) -> String {
-    let shown: Vec<String> = trials.iter().take(20).map(usize::to_string).collect();
-    match trials.len() {
-        n if n > 20 => format!("{} and {} more", shown.join(", "), n - 20),
-        _ => shown.join(", "),
-    }
 }
 
 /// Folders as one line.
