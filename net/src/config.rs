@@ -28,6 +28,8 @@ pub enum Setting {
     Optimizer,
     /// [`TrainConfig::init_std`].
     InitStd,
+    /// One setting of [`TrainConfig::augment`], by its key (`kind`, `rotate`, `alpha`, ...).
+    Augment(&'static str),
 }
 
 impl Setting {
@@ -42,6 +44,7 @@ impl Setting {
             Setting::Epochs => "epochs",
             Setting::Optimizer => "optimizer",
             Setting::InitStd => "init_std",
+            Setting::Augment(key) => key,
         }
     }
 }
@@ -134,6 +137,7 @@ impl TrainConfig {
                 &problem,
             );
         }
+        self.augment.check()?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The default hyperparameters of each data source ([`TrainConfig::for_data`]).
 
 use super::TrainConfig;
+use crate::augment::Augment;
 use crate::data::DataSpec;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
@@ -47,6 +48,7 @@ impl TrainConfig {
             seed: 0,
             monitor: Monitor::ValLoss,
             patience: None,
+            augment: Augment::None,
         };
         match data.name() {
             "digits" => digits,

@@ -12,6 +12,7 @@ mod training;
 
 use serde::{Deserialize, Serialize};
 
+use crate::augment::Augment;
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
 use crate::OptimizerKind;
@@ -51,6 +52,10 @@ pub struct TrainConfig {
     /// Stop when the monitored metric has not improved for this many epochs (none: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patience: Option<usize>,
+    /// On-the-fly augmentation of the training images (none by default; left out of saved
+    /// configurations when none, so that they read and write as before it existed).
+    #[serde(default, skip_serializing_if = "Augment::is_none")]
+    pub augment: Augment,
 }
 
 impl Default for TrainConfig {

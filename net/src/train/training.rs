@@ -3,14 +3,15 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use ndarray::{s, ArrayView2};
+use ndarray::{s, ArrayView1};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use tapegrad_autograd::Element;
 
 use super::{evaluate, EpochStats, TrainConfig};
-use crate::data::Dataset;
+use crate::augment::Augmenter;
+use crate::data::{Dataset, MeanImage};
 use crate::schedule::Position;
 use crate::{Init, Mlp, NetError, Result, TrainStep};
 
@@ -112,11 +113,30 @@ impl<T: Element> Training<T> {
     /// mid-epoch, and `self.history` ends at the last finished epoch). A non-finite loss stops
     /// the run with [`NetError::Diverged`]; `self` then still holds the state after the last
     /// good step.
+    ///
+    /// With [`TrainConfig::augment`] set, `train`'s features are taken as raw images (a pixel
+    /// outside the image is 0); data whose mean image was subtracted train through
+    /// [`run_centred`](Self::run_centred).
     pub fn run(
         &mut self,
         config: &TrainConfig,
         train: &Dataset,
         val: &Dataset,
+        observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
+    ) -> Result<Finish> {
+        self.run_centred(config, train, val, None, observe)
+    }
+
+    /// [`run`](Self::run) on data from which `mean` (the training set's mean image) was
+    /// subtracted: augmentation resamples the raw images (features plus `mean`), so that pixels
+    /// moved in from outside are blank (`-mean`, as a raw 0 becomes) and the mean image stays
+    /// in place.
+    pub fn run_centred(
+        &mut self,
+        config: &TrainConfig,
+        train: &Dataset,
+        val: &Dataset,
+        mean: Option<&MeanImage>,
         mut observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
     ) -> Result<Finish> {
         let d = self.net.inputs();
@@ -133,6 +153,14 @@ impl<T: Element> Training<T> {
         let steps_per_epoch = train.len().div_ceil(batch_size);
         let mut labels = Vec::with_capacity(batch_size);
         let reg = T::cast(config.reg);
+        let offset = mean.map(|m| m.as_array().as_slice().expect("a mean image is contiguous"));
+        let mut augmenter = Augmenter::new(
+            &config.augment,
+            train.image(),
+            offset,
+            batch_size,
+            train.name(),
+        )?;
         while self.epoch < config.epochs {
             if self.patience_exhausted(config) {
                 return Ok(Finish::EarlyStopped);
@@ -158,7 +186,15 @@ impl<T: Element> Training<T> {
                     .schedule
                     .lr(config.lr, at, &self.history, config.monitor);
                 let mut x = self.step.tape().take_buffer(&[batch.len(), d]);
-                gather(features, batch, &mut x);
+                match augmenter.as_mut() {
+                    Some(a) => gather(
+                        a.batch(config.seed, epoch, features, batch)
+                            .rows()
+                            .into_iter(),
+                        &mut x,
+                    ),
+                    None => gather(batch.iter().map(|&i| features.row(i)), &mut x),
+                }
                 labels.clear();
                 labels.extend(batch.iter().map(|&i| train.labels()[i]));
                 let loss = self.step.step(&mut self.net, x, &labels, reg, lr)?;
@@ -219,12 +255,15 @@ impl<T: Element> Training<T> {
     }
 }
 
-/// Copies rows `rows` of `features` into `out` (`rows.len() x d`), converting to `T`.
-fn gather<T: Element>(features: ArrayView2<'_, f32>, rows: &[usize], out: &mut ndarray::ArrayD<T>) {
-    let d = features.ncols();
+/// Copies `rows` into `out` (`rows.len() x d`, `d` features per row), converting to `T`.
+fn gather<'a, T: Element>(
+    rows: impl Iterator<Item = ArrayView1<'a, f32>>,
+    out: &mut ndarray::ArrayD<T>,
+) {
+    let d = out.shape()[1];
     let out = out.as_slice_mut().expect("pool buffers are contiguous");
-    for (dst, &i) in out.chunks_exact_mut(d).zip(rows) {
-        for (o, &v) in dst.iter_mut().zip(features.row(i)) {
+    for (dst, row) in out.chunks_exact_mut(d).zip(rows) {
+        for (o, &v) in dst.iter_mut().zip(row) {
             *o = T::cast(f64::from(v));
         }
     }
