@@ -17,7 +17,7 @@ use crate::data::ImageShape;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum AugmentError {
     /// Augmentation needs images, and the data are plain feature rows.
-    #[error("augment = {kind}: the data set {data} has no image shape (augmentation moves pixels, so it needs images)")]
+    #[error("the data set {data} has no image shape: augmentation ({kind}) moves pixels, so it needs images")]
     NoImage {
         /// The kind asked for.
         kind: &'static str,
@@ -166,15 +166,21 @@ impl Augmenter {
         ArrayView2::from_shape((n, d), &self.images[..n * d]).expect("n rows of d features")
     }
 
-    /// Draws `out.nrows()` augmented versions of one image (`pixels`), seeded `seed`, `seed +
-    /// 1`, ...: for pictures of what the augmentation does.
-    pub fn variants(&self, pixels: &[f32], seed: u64, mut out: ArrayViewMut2<'_, f32>) {
+    /// Draws the images training example `index` (`pixels`) becomes in epochs 1, 2, ... of a
+    /// run seeded `seed`, one per row of `out`: for pictures of what the augmentation does.
+    pub fn variants(
+        &self,
+        pixels: &[f32],
+        seed: u64,
+        index: usize,
+        mut out: ArrayViewMut2<'_, f32>,
+    ) {
         let t = &self.transform;
         let mut scratch = vec![0.0; t.scratch_len()];
         let mut image = vec![0.0; t.shape.len()];
         for (i, mut row) in out.rows_mut().into_iter().enumerate() {
             t.draw(
-                seed.wrapping_add(i as u64),
+                example_seed(seed, i + 1, index),
                 pixels,
                 &mut scratch,
                 &mut image,
