@@ -37,6 +37,8 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of `train`'s many flags costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Train the net and write a run folder (model, metrics, pictures).
     Train(TrainArgs),

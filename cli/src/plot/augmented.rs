@@ -91,11 +91,10 @@ pub fn augment_picture(
             body[at..at + 3].copy_from_slice(&rgb);
         }
     };
-    for r in 0..rows {
+    for (r, (original, versions)) in originals.rows().into_iter().zip(augmented).enumerate() {
         let top = r * (th + GAP);
-        let original = originals.row(r).to_vec();
-        tile(&original, 0, top);
-        for (i, image) in augmented[r].rows().into_iter().enumerate() {
+        tile(&original.to_vec(), 0, top);
+        for (i, image) in versions.rows().into_iter().enumerate() {
             let left = tw + ORIGINAL_GAP + i * (tw + GAP);
             tile(&image.to_vec(), left, top);
         }

@@ -10,14 +10,10 @@ use super::AffineRanges;
 /// mirror left to right".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Affine {
-    /// The inverse linear part, row-major: `[[xx, xy], [yx, yy]]`.
-    inverse: [[f64; 2]; 2],
-    /// The translation, `(x, y)` in pixels.
-    shift: (f64, f64),
-    /// The centre of rotation, `(x, y)`: the middle of the image.
-    centre: (f64, f64),
-    /// Mirror left to right at the end: `width - 1` when mirroring, else `None`.
-    mirror: Option<f64>,
+    /// `source x = x_coef · (x, y, 1)`, the mirror, centre and shift folded in.
+    x_coef: [f32; 3],
+    /// `source y = y_coef · (x, y, 1)`.
+    y_coef: [f32; 3],
 }
 
 impl Affine {
@@ -55,11 +51,24 @@ impl Affine {
             ],
             [r_inv[1][0] / scale, r_inv[1][1] / scale],
         ];
+        // Output pixel (x, y) → (x', y) with x' = last - x when mirroring → minus centre and
+        // shift → times the inverse → plus centre.
+        let (cx, cy) = ((width as f64 - 1.0) / 2.0, (height as f64 - 1.0) / 2.0);
+        let (sign, start) = match flip {
+            true => (-1.0, width as f64 - 1.0),
+            false => (1.0, 0.0),
+        };
+        let (ox, oy) = (start - cx - shift.0, -cy - shift.1);
+        let row = |m: [f64; 2], c: f64| {
+            [
+                (m[0] * sign) as f32,
+                m[1] as f32,
+                (c + m[0] * ox + m[1] * oy) as f32,
+            ]
+        };
         Affine {
-            inverse,
-            shift,
-            centre: ((width as f64 - 1.0) / 2.0, (height as f64 - 1.0) / 2.0),
-            mirror: flip.then_some(width as f64 - 1.0),
+            x_coef: row(inverse[0], cx),
+            y_coef: row(inverse[1], cy),
         }
     }
 
@@ -85,17 +94,9 @@ impl Affine {
 
     /// The source point `(x, y)` that output pixel (`x`, `y`) shows.
     #[inline]
-    pub fn source(&self, x: usize, y: usize) -> (f64, f64) {
-        let x = match self.mirror {
-            Some(last) => last - x as f64,
-            None => x as f64,
-        };
-        let (cx, cy) = self.centre;
-        let (dx, dy) = (x - cx - self.shift.0, y as f64 - cy - self.shift.1);
-        let m = &self.inverse;
-        (
-            cx + m[0][0] * dx + m[0][1] * dy,
-            cy + m[1][0] * dx + m[1][1] * dy,
-        )
+    pub fn source(&self, x: usize, y: usize) -> (f32, f32) {
+        let (x, y) = (x as f32, y as f32);
+        let (a, b) = (&self.x_coef, &self.y_coef);
+        (a[0] * x + a[1] * y + a[2], b[0] * x + b[1] * y + b[2])
     }
 }

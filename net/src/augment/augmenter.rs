@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use super::affine::Affine;
-use super::elastic::{draw_field, GaussianKernel};
+use super::elastic::ElasticField;
 use super::{resample, Augment};
 use crate::config::ConfigError;
 use crate::data::ImageShape;
@@ -62,7 +62,7 @@ pub struct Augmenter {
     transform: Transform,
     /// One augmented image per row of the largest batch.
     images: Vec<f32>,
-    /// Per row of the largest batch, the elastic kind's scratch (3 planes).
+    /// Per row of the largest batch, the elastic kind's scratch.
     scratch: Vec<f32>,
 }
 
@@ -99,21 +99,22 @@ impl Augmenter {
             Some(o) => o.to_vec(),
             None => vec![0.0; d],
         };
-        let kernel = match *augment {
-            Augment::Elastic { sigma, .. } => Some(GaussianKernel::new(sigma)),
+        let field = match *augment {
+            Augment::Elastic { sigma, alpha, .. } => {
+                Some(ElasticField::new(sigma, alpha, shape.height, shape.width))
+            }
             _ => None,
         };
-        let plane = shape.height * shape.width;
-        let scratch = if kernel.is_some() { 3 * plane } else { 0 };
+        let transform = Transform {
+            augment: *augment,
+            shape,
+            offset,
+            field,
+        };
         Ok(Some(Augmenter {
-            transform: Transform {
-                augment: *augment,
-                shape,
-                offset,
-                kernel,
-            },
             images: vec![0.0; batch * d],
-            scratch: vec![0.0; batch * scratch],
+            scratch: vec![0.0; batch * transform.scratch_len()],
+            transform,
         }))
     }
 
@@ -204,17 +205,21 @@ struct Transform {
     shape: ImageShape,
     /// Subtracted from every raw image; one value per feature.
     offset: Vec<f32>,
-    /// The elastic kind's smoothing kernel.
-    kernel: Option<GaussianKernel>,
+    /// The elastic kind's displacement fields.
+    field: Option<ElasticField>,
 }
 
 impl Transform {
-    /// Scratch values one image's draw needs: 3 planes for the elastic kind, else none.
+    /// Scratch values one image's draw needs: an image in raw units for the kinds that
+    /// resample bilinearly, and the elastic kind's fields.
     fn scratch_len(&self) -> usize {
-        match self.kernel {
-            Some(_) => 3 * self.shape.height * self.shape.width,
-            None => 0,
-        }
+        let raw = match self.augment {
+            Augment::Affine { .. } | Augment::Elastic { .. } => {
+                resample::warp_scratch_len(self.shape)
+            }
+            Augment::None | Augment::Shift { .. } => 0,
+        };
+        raw + self.field.as_ref().map_or(0, ElasticField::scratch_len)
     }
 
     /// Draws one augmented image of `pixels` into `out` from the transform seeded `seed`;
@@ -234,35 +239,21 @@ impl Transform {
             Augment::Affine { .. } => {
                 let ranges = self.augment.affine_ranges().expect("affine has ranges");
                 let map = Affine::draw(&mut rng, ranges, flip, h, w);
-                resample::warp(
-                    pixels,
-                    &self.offset,
-                    self.shape,
-                    |x, y| map.source(x, y),
-                    out,
-                );
+                let source = |x, y| map.source(x, y);
+                resample::warp(pixels, &self.offset, self.shape, source, scratch, out);
             }
-            Augment::Elastic { alpha, .. } => {
+            Augment::Elastic { .. } => {
                 let ranges = self.augment.affine_ranges().expect("elastic has ranges");
                 let map = Affine::draw(&mut rng, ranges, flip, h, w);
-                let kernel = self.kernel.as_ref().expect("elastic has a kernel");
-                let (dx, rest) = scratch.split_at_mut(h * w);
-                let (dy, tmp) = rest.split_at_mut(h * w);
-                draw_field(
-                    &mut rng,
-                    kernel,
-                    alpha as f32,
-                    (h, w),
-                    dx,
-                    dy,
-                    &mut tmp[..h * w],
-                );
+                let field = self.field.as_ref().expect("elastic has a field");
+                let (raw, scratch) = scratch.split_at_mut(resample::warp_scratch_len(self.shape));
+                let (dx, dy) = field.draw(&mut rng, scratch);
                 let source = |x: usize, y: usize| {
                     let (sx, sy) = map.source(x, y);
                     let p = y * w + x;
-                    (sx + f64::from(dx[p]), sy + f64::from(dy[p]))
+                    (sx + dx[p], sy + dy[p])
                 };
-                resample::warp(pixels, &self.offset, self.shape, source, out);
+                resample::warp(pixels, &self.offset, self.shape, source, raw, out);
             }
         }
     }

@@ -4,7 +4,10 @@
 //! `alpha`. Small `sigma` gives a near-random field that tears the image; large `sigma` a
 //! near-constant one, a translation; Simard's 28x28 digits use `sigma = 4`, `alpha = 34`.
 
-use rand::Rng;
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+use rand::rngs::SmallRng;
+use rand::{Rng, RngCore, SeedableRng};
+use tapegrad_autograd::gemm;
 
 /// The taps of a normalised Gaussian of standard deviation `sigma`, cut at `⌈3σ⌉` pixels either
 /// side of the centre (99.7% of its mass).
@@ -47,59 +50,98 @@ impl GaussianKernel {
         &self.taps
     }
 
-    /// Smooths `line` (`len` values `stride` apart, starting at `start` in `input`) into the
-    /// same places of `output`, repeating the end values beyond the ends.
-    fn smooth_line(
-        &self,
-        input: &[f32],
-        output: &mut [f32],
-        start: usize,
-        stride: usize,
-        len: usize,
-    ) {
+    /// The smoothing of a line of `n` values as an `n x n` matrix: row `i` holds the weights of
+    /// output `i` on the inputs, the taps beyond the ends added to the end values (which repeat
+    /// beyond the edges).
+    ///
+    /// ```
+    /// use tapegrad_net::augment::elastic::GaussianKernel;
+    /// let m = GaussianKernel::new(2.0).matrix(5);
+    /// for row in m.rows() {
+    ///     assert!((row.sum() - 1.0).abs() < 1e-6);
+    /// }
+    /// ```
+    pub fn matrix(&self, n: usize) -> Array2<f32> {
         let r = self.radius() as isize;
-        let last = len as isize - 1;
-        for i in 0..len as isize {
-            let mut sum = 0.0f32;
+        let last = n as isize - 1;
+        let mut m = Array2::zeros((n, n));
+        for i in 0..n {
             for (t, &tap) in self.taps.iter().enumerate() {
-                let j = (i + t as isize - r).clamp(0, last) as usize;
-                sum += tap * input[start + j * stride];
+                let j = (i as isize + t as isize - r).clamp(0, last) as usize;
+                m[[i, j]] += tap;
             }
-            output[start + i as usize * stride] = sum;
         }
-    }
-
-    /// Smooths `field` (`height x width`, row-major) in place along both axes, using `tmp`
-    /// (as long as `field`) as scratch.
-    pub fn smooth(&self, field: &mut [f32], tmp: &mut [f32], height: usize, width: usize) {
-        for y in 0..height {
-            self.smooth_line(field, tmp, y * width, 1, width);
-        }
-        for x in 0..width {
-            self.smooth_line(tmp, field, x, width, height);
-        }
+        m
     }
 }
 
-/// Fills `dx` and `dy` (`height x width` each, row-major) with a random displacement field:
-/// uniform `(-1, 1)` draws smoothed by `kernel`, times `alpha`; `tmp` (as long as `dx`) is
-/// scratch.
-pub fn draw_field(
-    rng: &mut impl Rng,
-    kernel: &GaussianKernel,
-    alpha: f32,
-    (height, width): (usize, usize),
-    dx: &mut [f32],
-    dy: &mut [f32],
-    tmp: &mut [f32],
-) {
-    for field in [dx, dy] {
-        for v in field.iter_mut() {
-            *v = rng.random_range(-1.0f32..1.0);
+/// The displacement fields of one image shape: `alpha · G_y · U · G_xᵀ` for each of two noise
+/// planes `U` (dx and dy), with `G` the Gaussian's [matrix](GaussianKernel::matrix) along each
+/// axis. Smoothing is two small matrix products on the tape's kernel: both planes at once down
+/// the columns, then each along its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElasticField {
+    /// `G_y`, `height x height`.
+    down: Array2<f32>,
+    /// `alpha · G_xᵀ`, `width x width`.
+    across: Array2<f32>,
+    height: usize,
+    width: usize,
+}
+
+impl ElasticField {
+    /// The fields of `sigma` and `alpha` for images of `height x width` pixels.
+    pub fn new(sigma: f64, alpha: f64, height: usize, width: usize) -> Self {
+        let kernel = GaussianKernel::new(sigma);
+        ElasticField {
+            down: kernel.matrix(height),
+            across: kernel.matrix(width).reversed_axes() * alpha as f32,
+            height,
+            width,
         }
-        kernel.smooth(field, tmp, height, width);
-        for v in field.iter_mut() {
-            *v *= alpha;
+    }
+
+    /// Scratch values [`draw`](Self::draw) and [`smooth`](Self::smooth) need: 4 planes.
+    pub fn scratch_len(&self) -> usize {
+        4 * self.height * self.width
+    }
+
+    /// Smooths the two noise planes in `scratch[..2·height·width]`, laid out as one `height x
+    /// 2·width` matrix (row `y` holds row `y` of dx, then of dy), and scales them by `alpha`:
+    /// afterwards `scratch[..height·width]` holds dx and the next `height·width` values dy, both
+    /// row-major. The rest of `scratch` (as long again) is workspace.
+    pub fn smooth(&self, scratch: &mut [f32]) {
+        let (h, w) = (self.height, self.width);
+        let (noise, work) = scratch[..4 * h * w].split_at_mut(2 * h * w);
+        let noise_view = ArrayView2::from_shape((h, 2 * w), &*noise).expect("2 planes");
+        let mut down = ArrayViewMut2::from_shape((h, 2 * w), work).expect("2 planes");
+        gemm(self.down.view(), noise_view, down.view_mut(), false);
+        let (dx, dy) = noise.split_at_mut(h * w);
+        for (plane, out) in [(0, dx), (1, dy)] {
+            let cols = down.slice(s![.., plane * w..(plane + 1) * w]);
+            let out = ArrayViewMut2::from_shape((h, w), out).expect("a plane");
+            gemm(cols, self.across.view(), out, false);
         }
+    }
+
+    /// Draws a displacement field into `scratch` ([`scratch_len`](Self::scratch_len) values):
+    /// uniform `[-1, 1)` noise, [smoothed](Self::smooth). Returns (dx, dy), each `height x
+    /// width`, row-major.
+    pub fn draw<'s>(&self, rng: &mut impl Rng, scratch: &'s mut [f32]) -> (&'s [f32], &'s [f32]) {
+        let plane = self.height * self.width;
+        // A fast generator seeded from `rng` for the many draws: two per 64 random bits.
+        let mut fast = SmallRng::from_rng(rng);
+        let unit = |bits: u64| (bits >> 40) as f32 * (1.0 / (1u32 << 23) as f32) - 1.0;
+        for pair in scratch[..2 * plane].chunks_mut(2) {
+            // 24 bits each as a multiple of 2^-23 in [0, 2), less 1: uniform in [-1, 1).
+            let bits = fast.next_u64();
+            pair[0] = unit(bits);
+            if let Some(second) = pair.get_mut(1) {
+                *second = unit(bits << 24);
+            }
+        }
+        self.smooth(scratch);
+        let (dx, rest) = scratch.split_at(plane);
+        (dx, &rest[..plane])
     }
 }

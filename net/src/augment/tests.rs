@@ -103,7 +103,14 @@ fn an_integer_shift_moves_pixels_exactly_and_blanks_what_comes_in() {
     // A sub-pixel-free affine shift by whole pixels is the same exact copy.
     let map = Affine::new(0.0, 1.0, 0.0, (2.0, -1.0), false, 5, 6);
     let mut warped = vec![f32::NAN; 30];
-    resample::warp(&pixels, &zero, shape, |x, y| map.source(x, y), &mut warped);
+    resample::warp(
+        &pixels,
+        &zero,
+        shape,
+        |x, y| map.source(x, y),
+        &mut vec![0.0; 60],
+        &mut warped,
+    );
     assert_eq!(warped, out);
 }
 
@@ -146,6 +153,7 @@ fn a_quarter_turn_of_a_square_image_is_its_transpose_mirrored() {
         &vec![0.0; n * n],
         shape,
         |x, y| map.source(x, y),
+        &mut vec![0.0; n * n + 5 * n],
         &mut out,
     );
     for y in 0..n {
@@ -314,5 +322,64 @@ fn kinds_read_from_a_table_with_their_documented_defaults() {
         let augment = Augment::kind_default(kind).unwrap();
         assert_eq!(augment.kind(), kind);
         assert!(augment.check().is_ok(), "{kind}");
+    }
+}
+
+#[test]
+fn the_smoothing_products_equal_the_direct_clamped_gaussian_sum_times_alpha() {
+    use super::elastic::{ElasticField, GaussianKernel};
+    // Direct: every output the sum over taps of the clamped neighbours, x then y.
+    fn direct(k: &GaussianKernel, field: &[f32], h: usize, w: usize) -> Vec<f32> {
+        let r = k.radius() as isize;
+        let at = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
+        let mut along_x = vec![0.0f32; h * w];
+        for y in 0..h {
+            for x in 0..w {
+                along_x[y * w + x] = (k.taps().iter().enumerate())
+                    .map(|(t, &tap)| tap * field[y * w + at(x as isize + t as isize - r, w)])
+                    .sum();
+            }
+        }
+        let mut out = vec![0.0f32; h * w];
+        for y in 0..h {
+            for x in 0..w {
+                out[y * w + x] = (k.taps().iter().enumerate())
+                    .map(|(t, &tap)| tap * along_x[at(y as isize + t as isize - r, h) * w + x])
+                    .sum();
+            }
+        }
+        out
+    }
+    for (sigma, alpha, h, w) in [(4.0, 34.0, 28, 28), (1.0, 2.0, 5, 9), (3.0, 1.0, 4, 3)] {
+        let (k, field) = (
+            GaussianKernel::new(sigma),
+            ElasticField::new(sigma, alpha, h, w),
+        );
+        let noise = |i: usize| ((i * 37 % 11) as f32 - 5.0) / 5.0;
+        let dx: Vec<f32> = (0..h * w).map(noise).collect();
+        let dy: Vec<f32> = (0..h * w).map(|i| noise(i + 3)).collect();
+        let mut scratch = vec![0.0; field.scratch_len()];
+        for y in 0..h {
+            scratch[2 * w * y..2 * w * y + w].copy_from_slice(&dx[y * w..(y + 1) * w]);
+            scratch[2 * w * y + w..2 * w * (y + 1)].copy_from_slice(&dy[y * w..(y + 1) * w]);
+        }
+        field.smooth(&mut scratch);
+        let want: Vec<f32> = (direct(&k, &dx, h, w).into_iter())
+            .chain(direct(&k, &dy, h, w))
+            .map(|v| v * alpha as f32)
+            .collect();
+        for (g, e) in scratch[..2 * h * w].iter().zip(&want) {
+            assert!(
+                (g - e).abs() < 1e-4 * alpha as f32,
+                "sigma {sigma}, {h}x{w}: {g} vs {e}"
+            );
+        }
+        // A constant field stays constant (the kernel is normalised, the edges repeat).
+        scratch[..2 * h * w].fill(0.5);
+        field.smooth(&mut scratch);
+        let flat = 0.5 * alpha as f32;
+        assert!(scratch[..2 * h * w]
+            .iter()
+            .all(|v| (v - flat).abs() < 1e-4 * flat));
     }
 }
