@@ -131,3 +131,18 @@ fn bad_augment_settings_are_refused_naming_their_flag() {
     ])
     .input_error(&["--augment shift", "no image shape"]);
 }
+
+#[test]
+fn a_resumed_augmented_run_ends_where_an_uninterrupted_one_does() {
+    let tmp = tempdir();
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    let augment = ["--augment", "affine", "--augment-shift", "1", "--seed", "2"];
+    train_quietly(&whole, 4, &augment);
+    train_quietly(&parts, 2, &augment);
+    train_quietly(&parts, 4, &["--resume"]);
+    let model = |d: &Path| fs::read(d.join("model.safetensors")).unwrap();
+    assert!(
+        model(&whole) == model(&parts),
+        "each epoch's images depend on (seed, epoch, index) alone, so resuming changes nothing"
+    );
+}
