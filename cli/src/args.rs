@@ -6,8 +6,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
+use tapegrad_net::augment::AUGMENT_KINDS;
 use tapegrad_net::config::Setting;
 use tapegrad_net::data::{DataSpec, FORMATS};
 use tapegrad_net::monitor::Monitor;
@@ -34,6 +36,8 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of `train`'s many flags costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Train the net and write a run folder (model, metrics, pictures).
     Train(TrainArgs),
@@ -211,6 +215,57 @@ pub struct HyperFlags {
     /// eval and predict apply it [default: none].
     #[arg(long, value_name = "KIND")]
     pub standardize: Option<tapegrad_net::data::Standardize>,
+    #[command(flatten)]
+    pub augment: AugmentFlags,
+}
+
+/// Data augmentation's flags (the `[augment]` table of a config file). Lengths are in pixels,
+/// angles in degrees; each setting not given takes its kind's default.
+#[derive(Debug, Clone, Default, Args, Serialize)]
+pub struct AugmentFlags {
+    /// Redraw every training image at random each epoch: none | shift (whole pixels, ±1) |
+    /// affine (rotation ±12°, scale ±12%, shear ±12°, shift ±3 px; bilinear) | elastic
+    /// (Simard 2003: alpha 34, sigma 4, with half the affine ranges). Image data only.
+    #[arg(id = "augment", long = "augment", value_name = "KIND", value_parser = PossibleValuesParser::new(AUGMENT_KINDS))]
+    pub kind: Option<String>,
+    /// affine, elastic: the largest rotation, in degrees either way.
+    #[arg(id = "augment_rotate", long = "augment-rotate", value_name = "DEG")]
+    pub rotate: Option<f64>,
+    /// affine, elastic: the largest change of size, as a fraction (0.1: 90% to 110%).
+    #[arg(id = "augment_scale", long = "augment-scale", value_name = "F")]
+    pub scale: Option<f64>,
+    /// affine, elastic: the largest shear along x, in degrees either way.
+    #[arg(id = "augment_shear", long = "augment-shear", value_name = "DEG")]
+    pub shear: Option<f64>,
+    /// The largest translation, in pixels either way (shift: a whole number).
+    #[arg(id = "augment_shift", long = "augment-shift", value_name = "PX")]
+    pub shift: Option<f64>,
+    /// elastic: the displacement field's scale alpha, in pixels.
+    #[arg(id = "elastic_alpha", long = "elastic-alpha", value_name = "A")]
+    pub alpha: Option<f64>,
+    /// elastic: the width sigma of the Gaussian smoothing the field, in pixels.
+    #[arg(id = "elastic_sigma", long = "elastic-sigma", value_name = "S")]
+    pub sigma: Option<f64>,
+    /// Also mirror images left to right, half of the time (clothes, objects; not digits).
+    #[arg(
+        id = "augment_flip",
+        long = "augment-flip",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub flip: Option<bool>,
+}
+
+/// The flag that sets augmentation setting `key` (`rotate`: `--augment-rotate`; `alpha`:
+/// `--elastic-alpha`; `kind`: `--augment`).
+pub fn augment_flag(key: &str) -> String {
+    match key {
+        "kind" => "--augment".to_owned(),
+        "alpha" | "sigma" => format!("--elastic-{key}"),
+        _ => format!("--augment-{key}"),
+    }
 }
 
 /// The learning-rate schedule's flags (the `[schedule]` table of a config file).
@@ -587,6 +642,7 @@ pub fn flag(setting: Setting) -> String {
         })
         .unwrap_or(false);
     match setting {
+        Setting::Augment(key) => augment_flag(key),
         _ if train => format!("--{long}"),
         Setting::Schedule(key) => format!("schedule.{key}"),
         _ => name.to_owned(),
@@ -608,5 +664,7 @@ mod tests {
         assert_eq!(flag(Setting::BatchSize), "--batch-size");
         assert_eq!(flag(Setting::Schedule("warmup_epochs")), "--warmup-epochs");
         assert_eq!(flag(Setting::Schedule("div_factor")), "schedule.div_factor");
+        assert_eq!(flag(Setting::Augment("rotate")), "--augment-rotate");
+        assert_eq!(flag(Setting::Augment("sigma")), "--elastic-sigma");
     }
 }

@@ -13,12 +13,13 @@ use std::io::Read;
 use std::path::Path;
 
 use serde::Serialize;
+use tapegrad_net::augment::{Augment, AUGMENT_KINDS};
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::schedule::Schedule;
 use tapegrad_net::train::TrainConfig;
 use toml::{Table, Value};
 
-use crate::args::{HyperFlags, TrainArgs};
+use crate::args::{augment_flag, HyperFlags, TrainArgs};
 use crate::failure::{Failure, Outcome};
 
 /// The largest config file read, in bytes.
@@ -77,6 +78,7 @@ impl Settings {
         );
         merge(&mut table, flags.clone());
         check_schedule_flags(&table, &flags)?;
+        check_augment_flags(&table, &flags)?;
         let config = decode(&table).map_err(Failure::input)?;
         Ok(Settings {
             data,
@@ -273,6 +275,45 @@ fn check_schedule_flags(table: &Table, flags: &Table) -> Outcome {
         "{}: the {} schedule has no such setting ({}); choose another --schedule",
         flag(key),
         schedule.kind().replace('_', "-"),
+        match accepted.is_empty() {
+            true => "it takes none".to_owned(),
+            false => format!("it takes {}", accepted.join(", ")),
+        }
+    )))
+}
+
+/// Refuses an augmentation flag with no kind to apply to (`--augment-rotate 10` without
+/// `--augment` or a config file's `[augment] kind`), or one the kind in force does not take
+/// (`--elastic-alpha` with `--augment affine`), naming the ones it does take.
+fn check_augment_flags(table: &Table, flags: &Table) -> Outcome {
+    let Some(Value::Table(given)) = flags.get("augment") else {
+        return Ok(());
+    };
+    let kind = (table.get("augment"))
+        .and_then(|a| a.get("kind"))
+        .and_then(Value::as_str);
+    let Some(kind) = kind else {
+        let key = given.keys().next().map_or("kind", String::as_str);
+        return Err(Failure::input(format!(
+            "{}: choose what to augment with --augment {}",
+            augment_flag(key),
+            AUGMENT_KINDS[1..].join("|")
+        )));
+    };
+    let Some(default) = Augment::kind_default(kind) else {
+        return Ok(()); // decode names the bad kind
+    };
+    let takes = to_table(&default)?;
+    let Some(key) = (given.keys()).find(|k| *k != "kind" && !takes.contains_key(*k)) else {
+        return Ok(());
+    };
+    let accepted: Vec<String> = (takes.keys())
+        .filter(|k| *k != "kind")
+        .map(|k| augment_flag(k))
+        .collect();
+    Err(Failure::input(format!(
+        "{}: the {kind} augmentation has no such setting ({}); choose another --augment",
+        augment_flag(key),
         match accepted.is_empty() {
             true => "it takes none".to_owned(),
             false => format!("it takes {}", accepted.join(", ")),

@@ -34,6 +34,8 @@ pub enum Setting {
     LabelSmoothing,
     /// One setting of the weight averaging, by its key (`ema`, `swa_start`, `swa_lr`).
     Averaging(&'static str),
+    /// One setting of [`TrainConfig::augment`], by its key (`kind`, `rotate`, `alpha`, ...).
+    Augment(&'static str),
 }
 
 impl Setting {
@@ -51,6 +53,7 @@ impl Setting {
             Setting::Dropout => "dropout",
             Setting::LabelSmoothing => "label_smoothing",
             Setting::Averaging(key) => key,
+            Setting::Augment(key) => key,
         }
     }
 }
@@ -153,6 +156,16 @@ impl TrainConfig {
         }
         if let Err((key, value, problem)) = self.check_averaging() {
             return bad(Setting::Averaging(key), value, &problem);
+        }
+        self.augment.check()?;
+        if !self.augment.is_none() && self.standardize == crate::data::Standardize::Feature {
+            // Resampling mixes neighbouring pixels, which a per-pixel scale would weigh apart.
+            return bad(
+                Setting::Augment("kind"),
+                self.augment.kind().to_owned(),
+                "cannot resample inputs divided by each feature's own std: use --standardize \
+                 global or none with augmentation",
+            );
         }
         Ok(())
     }

@@ -45,6 +45,9 @@ pub enum NetError {
     /// An optimizer that cannot update the parameters (a gradient or state of the wrong size).
     #[error(transparent)]
     Optim(#[from] crate::optim::OptimError),
+    /// A run's augmentation cannot start (no images, or a setting out of range).
+    #[error(transparent)]
+    Augment(#[from] crate::augment::AugmentError),
     /// An error from the tape.
     #[error(transparent)]
     Tape(#[from] tapegrad_autograd::Error),

@@ -58,6 +58,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic_write;
+pub mod augment;
 pub mod checkpoint;
 pub mod config;
 pub mod confusion;

@@ -1,5 +1,6 @@
 //! `tapegrad train`: the main job.
 
+mod augmented;
 mod summary;
 
 use std::io::{self, Write};
@@ -85,6 +86,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
         settings.data,
         settings.describe()
     );
+    augmented::draw(out, &config.augment, &splits.train, &mean, config.seed)?;
     let loaded = started.elapsed().as_secs_f64();
 
     let steps_per_epoch = splits.train.len().div_ceil(config.batch_size.max(1));
@@ -93,7 +95,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let mut losses: Vec<(f64, f64)> = Vec::new();
     let mut save_error = None;
     let mut saver = Saver::new(out, config.clone(), mean.clone(), info.clone(), config_toml);
-    let result = run.run(config, &splits.train, &splits.val, |p| {
+    let result = run.run_centred(config, &splits.train, &splits.val, Some(&mean), |p| {
         match p {
             Progress::Step {
                 iteration,

@@ -2,7 +2,8 @@
 //! validation loss ([`loss`]); train/val accuracy per epoch with the best epoch marked
 //! ([`accuracy`]); a study's validation accuracy against each searched hyperparameter
 //! ([`tune`]); the first layer's weights as images or as a heat map, with a colour scale
-//! ([`weights`], [`colour`]); and `report.html`, one page with all of them ([`report`]).
+//! ([`weights`], [`colour`]); a few training images beside their augmented versions
+//! ([`augmented`]); and `report.html`, one page with all of them ([`report`]).
 //! Everything is drawn with plotters' bitmap backend and the embedded DejaVu font, so no system
 //! font or graphics library is needed. Pictures are drawn in memory, encoded as PNG with the
 //! `image` crate and written with the one atomic write, so a crash or a full disk never leaves
@@ -17,6 +18,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use self::accuracy::accuracy_curves;
+pub use self::augmented::augment_picture;
 pub use self::loss::{loss_curves, LossSeries};
 use self::png::{describe, render, DrawError};
 pub use self::report::{write_report, Report};
@@ -24,6 +26,7 @@ pub use self::tune::tune_picture;
 pub use self::weights::weights_picture;
 
 mod accuracy;
+mod augmented;
 mod colour;
 mod loss;
 mod png;

@@ -37,6 +37,8 @@ pub const LOSS_PICTURE: &str = "loss.png";
 pub const ACCURACY_PICTURE: &str = "accuracy.png";
 /// The first layer's weights as images.
 pub const WEIGHTS_PICTURE: &str = "weights.png";
+/// A few training images beside their augmented versions (runs with augmentation).
+pub const AUGMENT_PICTURE: &str = "augment.png";
 /// The run on one page: summary, settings, metrics and pictures.
 pub const REPORT_FILE: &str = "report.html";
 /// `tune`'s table of trials.
@@ -47,7 +49,7 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const TUNE_PICTURE: &str = "tune.png";
 
 /// Every file a run writes into its folder: what `--overwrite` deletes, and all it deletes.
-pub const RUN_FILES: [&str; 11] = [
+pub const RUN_FILES: [&str; 12] = [
     MODEL_FILE,
     STATE_FILE,
     METRICS_FILE,
@@ -55,6 +57,7 @@ pub const RUN_FILES: [&str; 11] = [
     LOSS_PICTURE,
     ACCURACY_PICTURE,
     WEIGHTS_PICTURE,
+    AUGMENT_PICTURE,
     REPORT_FILE,
     RESULTS_FILE,
     CONFIG_FILE,

@@ -1,6 +1,7 @@
 //! The default hyperparameters of each data source ([`TrainConfig::for_data`]).
 
 use super::TrainConfig;
+use crate::augment::Augment;
 use crate::data::DataSpec;
 use crate::model::Activation;
 use crate::monitor::Monitor;
@@ -55,6 +56,7 @@ impl TrainConfig {
             swa_start: None,
             swa_lr: None,
             standardize: crate::data::Standardize::None,
+            augment: Augment::None,
         };
         match data.name() {
             "digits" => digits,

@@ -13,6 +13,7 @@ mod training;
 
 use serde::{Deserialize, Serialize};
 
+use crate::augment::Augment;
 use crate::model::{Activation, Dropout};
 use crate::monitor::Monitor;
 use crate::schedule::Schedule;
@@ -82,6 +83,10 @@ pub struct TrainConfig {
     /// ([`Standardize`](crate::data::Standardize)).
     #[serde(default, skip_serializing_if = "crate::data::Standardize::is_none")]
     pub standardize: crate::data::Standardize,
+    /// On-the-fly augmentation of the training images (none by default; left out of saved
+    /// configurations when none, so that they read and write as before it existed).
+    #[serde(default, skip_serializing_if = "Augment::is_none")]
+    pub augment: Augment,
 }
 
 impl TrainConfig {

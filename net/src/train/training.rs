@@ -3,14 +3,15 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use ndarray::{s, ArrayView2};
+use ndarray::{s, ArrayView1};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use tapegrad_autograd::{Element, FlushSubnormals};
 
 use super::{evaluate, Averaging, EpochStats, TrainConfig, WeightAverage};
-use crate::data::Dataset;
+use crate::augment::Augmenter;
+use crate::data::{Dataset, MeanImage};
 use crate::schedule::Position;
 use crate::{Init, Mlp, NetError, Result, TrainStep};
 
@@ -125,11 +126,30 @@ impl<T: Element> Training<T> {
     /// mid-epoch, and `self.history` ends at the last finished epoch). A non-finite loss stops
     /// the run with [`NetError::Diverged`]; `self` then still holds the state after the last
     /// good step.
+    ///
+    /// With [`TrainConfig::augment`] set, `train`'s features are taken as raw images (a pixel
+    /// outside the image is 0); data whose mean image was subtracted train through
+    /// [`run_centred`](Self::run_centred).
     pub fn run(
         &mut self,
         config: &TrainConfig,
         train: &Dataset,
         val: &Dataset,
+        observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
+    ) -> Result<Finish> {
+        self.run_centred(config, train, val, None, observe)
+    }
+
+    /// [`run`](Self::run) on data from which `mean` (the training set's mean image) was
+    /// subtracted: augmentation resamples the raw images (features plus `mean`), so that pixels
+    /// moved in from outside are blank (`-mean`, as a raw 0 becomes) and the mean image stays
+    /// in place.
+    pub fn run_centred(
+        &mut self,
+        config: &TrainConfig,
+        train: &Dataset,
+        val: &Dataset,
+        mean: Option<&MeanImage>,
         mut observe: impl FnMut(Progress<'_, T>) -> ControlFlow<()>,
     ) -> Result<Finish> {
         let d = self.net.inputs();
@@ -158,6 +178,23 @@ impl<T: Element> Training<T> {
         if averaging.is_some() && self.average.is_none() {
             self.average = Some(WeightAverage::new(&self.net));
         }
+        // The features are (raw - mean) / std with one global std (per-feature ones are refused
+        // with augmentation by `TrainConfig::validate`): raw units are the features plus
+        // mean / std, up to the common scale, which resampling (linear) leaves alone.
+        let offset: Option<Vec<f32>> = mean.map(|m| match m.std() {
+            Some(std) => ndarray::Zip::from(m.as_array())
+                .and(std)
+                .map_collect(|&mu, &s| mu / s)
+                .to_vec(),
+            None => m.as_array().to_vec(),
+        });
+        let mut augmenter = Augmenter::new(
+            &config.augment,
+            train.image(),
+            offset.as_deref(),
+            batch_size,
+            train.name(),
+        )?;
         while self.epoch < config.epochs {
             if self.patience_exhausted(config) {
                 return Ok(Finish::EarlyStopped);
@@ -184,7 +221,15 @@ impl<T: Element> Training<T> {
                     .lr(config.lr, at, &self.history, config.monitor);
                 lr = config.averaged_lr(epoch, lr);
                 let mut x = self.step.tape().take_buffer(&[batch.len(), d]);
-                gather(features, batch, &mut x);
+                match augmenter.as_mut() {
+                    Some(a) => gather(
+                        a.batch(config.seed, epoch, features, batch)
+                            .rows()
+                            .into_iter(),
+                        &mut x,
+                    ),
+                    None => gather(batch.iter().map(|&i| features.row(i)), &mut x),
+                }
                 labels.clear();
                 labels.extend(batch.iter().map(|&i| train.labels()[i]));
                 let loss = self.step.step(&mut self.net, x, &labels, reg, lr)?;
@@ -258,12 +303,15 @@ impl<T: Element> Training<T> {
     }
 }
 
-/// Copies rows `rows` of `features` into `out` (`rows.len() x d`), converting to `T`.
-fn gather<T: Element>(features: ArrayView2<'_, f32>, rows: &[usize], out: &mut ndarray::ArrayD<T>) {
-    let d = features.ncols();
+/// Copies `rows` into `out` (`rows.len() x d`, `d` features per row), converting to `T`.
+fn gather<'a, T: Element>(
+    rows: impl Iterator<Item = ArrayView1<'a, f32>>,
+    out: &mut ndarray::ArrayD<T>,
+) {
+    let d = out.shape()[1];
     let out = out.as_slice_mut().expect("pool buffers are contiguous");
-    for (dst, &i) in out.chunks_exact_mut(d).zip(rows) {
-        for (o, &v) in dst.iter_mut().zip(features.row(i)) {
+    for (dst, row) in out.chunks_exact_mut(d).zip(rows) {
+        for (o, &v) in dst.iter_mut().zip(row) {
             *o = T::cast(f64::from(v));
         }
     }

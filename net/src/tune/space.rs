@@ -171,6 +171,31 @@ pub const HYPERPARAMETERS: &[Hyperparameter] = &[
         default: || None,
         about: "standard deviation of the initial weights",
     },
+    Hyperparameter {
+        name: "activation",
+        default: || None,
+        about: "nonlinearity between layers (relu, tanh, sigmoid, leaky_relu)",
+    },
+    Hyperparameter {
+        name: "dropout",
+        default: || None,
+        about: "probability of dropping a hidden unit's output in training",
+    },
+    Hyperparameter {
+        name: "label_smoothing",
+        default: || None,
+        about: "label smoothing of the training loss",
+    },
+    Hyperparameter {
+        name: "ema",
+        default: || None,
+        about: "decay of the weights' exponential moving average (validated and saved)",
+    },
+    Hyperparameter {
+        name: "augment",
+        default: || None,
+        about: "on-the-fly image augmentation (a kind: none, shift, affine, elastic; or a table)",
+    },
 ];
 
 /// What a study searches: a distribution per hyperparameter key (of [`HYPERPARAMETERS`]).
@@ -322,9 +347,6 @@ fn set(config: &TrainConfig, key: &str, value: Value) -> Result<TrainConfig, Str
         return Err("the configuration is not a table".to_owned());
     };
     let value = match (map.get(key), value) {
-        (Some(Value::Object(old)), Value::String(kind)) if old.contains_key("kind") => {
-            json!({ "kind": kind })
-        }
         (Some(Value::Number(old)), Value::Number(new)) if old.is_u64() && !new.is_u64() => {
             match new.as_f64().map(f64::round) {
                 Some(n) if n >= 0.0 && n < u64::MAX as f64 => json!(n as u64),
@@ -333,8 +355,17 @@ fn set(config: &TrainConfig, key: &str, value: Value) -> Result<TrainConfig, Str
         }
         (_, value) => value,
     };
-    map.insert(key.to_owned(), value);
-    serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
+    map.insert(key.to_owned(), value.clone());
+    let read = |map| serde_json::from_value::<TrainConfig>(Value::Object(map));
+    match (read(map.clone()), value) {
+        // A bare name for a setting that is a table with a `kind` (optimizer, schedule,
+        // augment): that kind with its usual constants.
+        (Err(_), Value::String(kind)) => {
+            map.insert(key.to_owned(), json!({ "kind": kind }));
+            read(map).map_err(|e| e.to_string())
+        }
+        (read, _) => read.map_err(|e| e.to_string()),
+    }
 }
 
 #[cfg(test)]

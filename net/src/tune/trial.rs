@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Study, TuneError, MAX_RESULT_FILE_BYTES};
 use crate::atomic_write::write_atomic;
 use crate::checkpoint::{save_model, SavedModel};
-use crate::data::Dataset;
+use crate::data::{Dataset, MeanImage};
 use crate::train::{self, Finish, TrainConfig, Training};
 use crate::NetError;
 
@@ -214,6 +214,8 @@ pub enum TrialStep {
 /// Runs trial `index` of `study` up to the end of rung `rung` on `train` and `val` (already
 /// preprocessed as the study's data): from `from` (its training so far and the seconds that
 /// took) or from its start, training [`Study::trial_config`] and measuring its best model.
+/// `mean` is the mean image subtracted from the data (augmentation resamples raw images; see
+/// [`Training::run_centred`]).
 /// `stop` is asked after every epoch; when it says so, the run stops there. A diverged trial
 /// is a result, not an error.
 pub fn run_trial(
@@ -221,10 +223,10 @@ pub fn run_trial(
     index: usize,
     rung: usize,
     from: Option<(Training<f32>, f64)>,
-    data: (&Dataset, &Dataset),
+    data: (&Dataset, &Dataset, &MeanImage),
     stop: &dyn Fn() -> bool,
 ) -> Result<TrialStep, TuneError> {
-    let (train, val) = data;
+    let (train, val, mean) = data;
     let config = study.trial_config(index)?;
     let until = study.rungs().get(rung).map_or(config.epochs, |r| r.epochs);
     let start = Instant::now();
@@ -239,7 +241,7 @@ pub fn run_trial(
     // A run saved at the end of this rung (its result not yet written) has nothing to run.
     let finish = match run.epoch >= until {
         true => Ok(Finish::Completed),
-        false => run.run(&config, train, val, |p| match p {
+        false => run.run_centred(&config, train, val, Some(mean), |p| match p {
             train::Progress::Epoch { stats, .. } if stats.epoch >= until => ControlFlow::Break(()),
             train::Progress::Epoch { .. } if stop() => {
                 stopped = true;

@@ -181,6 +181,10 @@ fn write_report(out: &Path, images: bool) -> Outcome {
             "Train and validation accuracy per epoch, best epoch marked",
         ),
         (
+            run_folder::AUGMENT_PICTURE,
+            "Training examples, each beside the images augmentation made of it",
+        ),
+        (
             run_folder::WEIGHTS_PICTURE,
             match images {
                 true => "First-layer weights, one image per hidden unit",

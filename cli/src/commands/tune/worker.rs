@@ -93,7 +93,7 @@ pub fn run_rung(
         // is the same again.
         false => None,
     };
-    let data = (&bench.splits.train, &bench.splits.val);
+    let data = (&bench.splits.train, &bench.splits.val, bench.mean);
     let info = model_info(bench, &config);
     match run_trial(study, index, rung, from, data, stop)? {
         TrialStep::Interrupted(run, _) => {

@@ -155,3 +155,35 @@ fn labels_are_short_names() {
         "one_cycle"
     );
 }
+
+#[test]
+fn the_regularisers_activation_and_augmentation_are_searched_from_a_space_file() {
+    let text = r#"
+        dropout = { uniform = [0.1, 0.5] }
+        label_smoothing = { choice = [0.0, 0.1] }
+        ema = { choice = [0.99, 0.999] }
+        activation = { choice = ["relu", "tanh"] }
+        augment = { choice = ["none", "shift"] }
+    "#;
+    let file = SearchSpace::from_toml(text, Path::new("space.toml")).unwrap();
+    let space = SearchSpace::defaults().overlaid(file);
+    space.check(&TrainConfig::default()).unwrap();
+    let mut rng = StdRng::seed_from_u64(3);
+    let (mut kinds, mut activations, mut smoothing) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    for _ in 0..60 {
+        let c = space.draw(&mut rng, &TrainConfig::default()).unwrap();
+        c.validate().unwrap();
+        assert!((0.1..=0.5).contains(&c.dropout), "{c:?}");
+        assert!(matches!(c.ema, Some(d) if d == 0.99 || d == 0.999), "{c:?}");
+        kinds.insert(c.augment.kind());
+        activations.insert(format!("{:?}", c.activation));
+        smoothing.insert(c.label_smoothing.to_bits());
+    }
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert_eq!(activations.len(), 2, "{activations:?}");
+    assert_eq!(smoothing.len(), 2);
+}
