@@ -125,3 +125,34 @@ fn adam_state_without_its_second_moments_is_refused_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_run_with_dropout_label_smoothing_and_tanh_resumes_bit_for_bit() {
+    let splits = spiral_splits(30, 3, 1).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("state.safetensors");
+    let with = |epochs| TrainConfig {
+        hidden: vec![12, 8],
+        activation: tapegrad_net::Activation::Tanh,
+        dropout: 0.3,
+        label_smoothing: 0.1,
+        ..config(OptimizerKind::ADAM, epochs)
+    };
+    let two = with(2);
+    let mut run = Training::<f32>::new(&two, 2, 3).unwrap();
+    train(&mut run, &two, &splits);
+    save(&path, &run, &two);
+    let saved = load_state(&path).unwrap();
+    assert_eq!(saved.config, two);
+    assert_eq!(saved.run.net.activation(), tapegrad_net::Activation::Tanh);
+
+    let three = with(3);
+    let mut resumed = saved.run;
+    train(&mut resumed, &three, &splits);
+    train(&mut run, &three, &splits);
+    assert_eq!(resumed.net, run.net, "resumed vs uninterrupted");
+    let losses = |r: &Training<f32>| -> Vec<(f64, f64)> {
+        r.history.iter().map(|e| (e.loss, e.val_loss)).collect()
+    };
+    assert_eq!(losses(&resumed), losses(&run));
+}

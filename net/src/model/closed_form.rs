@@ -149,7 +149,7 @@ pub fn gradients<T: Element>(
 /// `a = a ⊙ M`, `M`'s entries taken row-major from `mask`.
 fn times_mask<T: Element>(a: &mut Array2<T>, mask: DropoutMask) {
     for (i, v) in a.iter_mut().enumerate() {
-        *v = *v * mask.factor(i);
+        *v *= mask.factor(i);
     }
 }
 
