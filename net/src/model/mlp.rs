@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use ndarray::{Array1, Array2, ArrayD, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix1, Ix2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -371,93 +371,6 @@ impl<T: Element> Mlp<T> {
         tape.clear();
         Ok(loss)
     }
-
-    /// The class scores `z_L`, computed directly (no tape).
-    pub fn scores(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
-        self.check(x.ncols(), x.nrows(), &[])?;
-        let mut a = self.layers[0].apply(x);
-        for layer in &self.layers[1..] {
-            self.activation.apply_in_place(a.view_mut());
-            a = layer.apply(a.view());
-        }
-        Ok(a)
-    }
-
-    /// The most likely class of each example (the first one on ties).
-    pub fn predict(&self, x: ArrayView2<'_, T>) -> Result<Vec<usize>> {
-        Ok(predicted_classes(self.scores(x)?.view()))
-    }
-
-    /// The fraction of examples whose predicted class is their label (0 for no examples).
-    pub fn accuracy(&self, x: ArrayView2<'_, T>, y: &[usize]) -> Result<f64> {
-        self.check(x.ncols(), x.nrows(), y)?;
-        let predicted = self.predict(x)?;
-        let right = predicted.iter().zip(y).filter(|(p, y)| p == y).count();
-        Ok(if y.is_empty() {
-            0.0
-        } else {
-            right as f64 / y.len() as f64
-        })
-    }
-
-    /// Checks a training batch without computing anything: `x.ncols()` features, exactly one
-    /// label per row of `x`, every label one of the model's classes.
-    pub(crate) fn check_batch(&self, x: ArrayView2<'_, T>, y: &[usize]) -> Result<()> {
-        if y.len() != x.nrows() {
-            return Err(NetError::LabelCount {
-                examples: x.nrows(),
-                labels: y.len(),
-            });
-        }
-        self.check(x.ncols(), x.nrows(), y)
-    }
-
-    /// Checks that `d` features, `n` examples and labels `y` (unless empty) fit the model.
-    fn check(&self, d: usize, n: usize, y: &[usize]) -> Result<()> {
-        let (d_model, c) = (self.inputs(), self.classes());
-        if d != d_model {
-            return Err(NetError::InputSize {
-                expected: d_model,
-                found: d,
-            });
-        }
-        if !y.is_empty() && y.len() != n {
-            return Err(NetError::LabelCount {
-                examples: n,
-                labels: y.len(),
-            });
-        }
-        if let Some((index, &label)) = y.iter().enumerate().find(|(_, &l)| l >= c) {
-            return Err(NetError::Label {
-                index,
-                label,
-                classes: c,
-            });
-        }
-        Ok(())
-    }
-}
-
-/// The class each row of `scores` predicts: its first largest score (what [`Mlp::predict`]
-/// returns, for callers that already have the scores).
-pub fn predicted_classes<T: Element>(scores: ArrayView2<'_, T>) -> Vec<usize> {
-    scores
-        .axis_iter(Axis(0))
-        .map(|row| argmax(row.iter().copied()).0)
-        .collect()
-}
-
-/// The first largest value's index, and the value.
-pub(crate) fn argmax<T: Element>(row: impl IntoIterator<Item = T>) -> (usize, T) {
-    row.into_iter()
-        .enumerate()
-        .fold((0, T::neg_infinity()), |best, (k, v)| {
-            if v > best.1 {
-                (k, v)
-            } else {
-                best
-            }
-        })
 }
 
 /// Checks layer sizes before anything is allocated: 2 to `MAX_LAYERS + 1` sizes, each at least

@@ -9,6 +9,7 @@
 mod activation;
 pub mod closed_form;
 mod gradients;
+mod inference;
 mod linear;
 mod loss;
 mod mlp;
@@ -17,8 +18,9 @@ pub mod per_example;
 
 pub use activation::Activation;
 pub use gradients::{parameter_name, ParameterGradients};
+pub(crate) use inference::argmax;
+pub use inference::predicted_classes;
 pub use linear::Linear;
 pub use loss::loss;
-pub(crate) use mlp::argmax;
-pub use mlp::{predicted_classes, Init, Mlp, Recorded};
+pub use mlp::{Init, Mlp, Recorded};
 pub use objective::{Dropout, Objective};
