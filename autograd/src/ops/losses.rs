@@ -5,6 +5,7 @@ use ndarray::{ArrayView1, Ix0};
 
 use crate::op::Op;
 use crate::ops::matmul::as_matrix;
+use crate::ops::pick::check_labels;
 use crate::{Element, Error, Result, Var};
 
 impl<'t, T: Element> Var<'t, T> {
@@ -84,21 +85,7 @@ impl<'t, T: Element> Var<'t, T> {
         self.tape.record(|r| {
             let x = as_matrix(OP, r.value(self.index))?;
             let (rows, classes) = x.dim();
-            if labels.len() != rows {
-                return Err(Error::LabelCount {
-                    labels: labels.len(),
-                    rows,
-                    shape: x.shape().to_vec(),
-                });
-            }
-            if let Some((row, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
-                return Err(Error::LabelOutOfRange {
-                    row,
-                    label,
-                    classes,
-                    shape: x.shape().to_vec(),
-                });
-            }
+            check_labels(x, labels)?;
             // Row i: (1-ε)(lse - z_y) + (ε/c) Σ_k (lse - z_k) = lse - (1-ε) z_y - (ε/c) Σ_k z_k.
             let per_class = eps / classes as f64;
             let mut total = 0.0;

@@ -26,22 +26,8 @@ impl<'t, T: Element> Var<'t, T> {
     pub fn pick(self, labels: &[usize]) -> Result<Var<'t, T>> {
         self.tape.record(|r| {
             let x = as_matrix("pick", r.value(self.index))?;
-            let (rows, classes) = x.dim();
-            if labels.len() != rows {
-                return Err(Error::LabelCount {
-                    labels: labels.len(),
-                    rows,
-                    shape: x.shape().to_vec(),
-                });
-            }
-            if let Some((row, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
-                return Err(Error::LabelOutOfRange {
-                    row,
-                    label,
-                    classes,
-                    shape: x.shape().to_vec(),
-                });
-            }
+            let rows = x.nrows();
+            check_labels(x, labels)?;
             let mut out = r.pool.dirty(&[rows]);
             let out1 = out.view_mut().into_dimensionality::<Ix1>().expect("1-D");
             for ((o, row), &label) in out1.into_iter().zip(x.rows()).zip(labels) {
@@ -86,4 +72,26 @@ impl<T: Element> Var<'_, T> {
                 .collect())
         })
     }
+}
+
+/// Checks integer labels against scores `x` (`[n, c]`): one label per row, each below `c`;
+/// the errors name the shape.
+pub(crate) fn check_labels<T>(x: ndarray::ArrayView2<'_, T>, labels: &[usize]) -> Result<()> {
+    let (rows, classes) = x.dim();
+    if labels.len() != rows {
+        return Err(Error::LabelCount {
+            labels: labels.len(),
+            rows,
+            shape: x.shape().to_vec(),
+        });
+    }
+    if let Some((row, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
+        return Err(Error::LabelOutOfRange {
+            row,
+            label,
+            classes,
+            shape: x.shape().to_vec(),
+        });
+    }
+    Ok(())
 }
