@@ -16,7 +16,7 @@ use serde::Serialize;
 use tapegrad_net::augment::{Augment, AUGMENT_KINDS};
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::schedule::Schedule;
-use tapegrad_net::train::TrainConfig;
+use tapegrad_net::train::{Recipe, TrainConfig, AUTO};
 use toml::{Table, Value};
 
 use crate::args::{augment_flag, HyperFlags, TrainArgs};
@@ -36,6 +36,13 @@ pub struct Settings {
     pub given: Vec<String>,
     /// The settings are a resumed run's, saved with it.
     pub resumed: bool,
+    /// The recipe laid under the config file and the flags, if any.
+    pub recipe: Option<Recipe>,
+    /// `augment = auto`: a pilot chooses the augmentation once the data are loaded (until
+    /// then `config.augment` is none).
+    pub choose_augment: bool,
+    /// What the pilot tried and chose, for config.toml (empty until it has run).
+    pub pilot_note: Vec<String>,
 }
 
 impl Settings {
@@ -60,13 +67,38 @@ impl Settings {
                 return Err(in_file(format!("data = {other}: not a string")));
             }
         };
-        let mut table = to_table(&TrainConfig::for_data(&data))?;
+        let recipe = match (
+            &args.recipe,
+            file.as_ref().and_then(|(_, t)| t.get("recipe")),
+        ) {
+            (Some(recipe), _) => Some(*recipe),
+            (None, None) => None,
+            (None, Some(Value::String(name))) => Some(
+                name.parse()
+                    .map_err(|e| in_file(format!("recipe = \"{name}\": {e}")))?,
+            ),
+            (None, Some(other)) => {
+                return Err(in_file(format!("recipe = {other}: not a string")));
+            }
+        };
+        let mut table = match recipe {
+            None => to_table(&TrainConfig::for_data(&data))?,
+            Some(recipe) => {
+                let chosen = recipe.settings(&data);
+                let mut table = to_table(&chosen.config)?;
+                if chosen.choose_augment {
+                    table.insert("augment".into(), auto_augment());
+                }
+                table
+            }
+        };
         let mut given = Vec::new();
         if let Some((_, mut layer)) = file.clone() {
             layer.remove("data");
+            layer.remove("recipe");
             given.extend(layer.keys().cloned());
             merge(&mut table, layer);
-            decode(&table).map_err(in_file)?;
+            decode(&without_auto(&table)).map_err(in_file)?;
         }
         let flags = flags_table(&args.hyper)?;
         given.extend(
@@ -79,13 +111,30 @@ impl Settings {
         merge(&mut table, flags.clone());
         check_schedule_flags(&table, &flags)?;
         check_augment_flags(&table, &flags)?;
-        let config = decode(&table).map_err(Failure::input)?;
+        let choose_augment = is_auto(&table);
+        let config = decode(&without_auto(&table)).map_err(Failure::input)?;
         Ok(Settings {
             data,
             config,
             given,
             resumed: false,
+            recipe,
+            choose_augment,
+            pilot_note: Vec::new(),
         })
+    }
+
+    /// Settings saved with a resumed run.
+    pub fn saved(data: DataSpec, config: TrainConfig) -> Settings {
+        Settings {
+            data,
+            config,
+            given: Vec::new(),
+            resumed: true,
+            recipe: None,
+            choose_augment: false,
+            pilot_note: Vec::new(),
+        }
     }
 
     /// One line naming every setting, and which are the data source's defaults:
@@ -111,14 +160,14 @@ impl Settings {
             };
             parts.push(format!("{key} {text}"));
         }
+        let base = match self.recipe {
+            Some(recipe) => format!("the {recipe} recipe for {}", self.data),
+            None => format!("the defaults for {}", self.data),
+        };
         let source = match (self.resumed, self.given.is_empty()) {
             (true, _) => "saved with the run".to_owned(),
-            (false, true) => format!("the defaults for {}", self.data),
-            (false, false) => format!(
-                "the defaults for {} except {}",
-                self.data,
-                self.given.join(", ")
-            ),
+            (false, true) => base,
+            (false, false) => format!("{base} except {}", self.given.join(", ")),
         };
         format!("{} ({source})", parts.join(", "))
     }
@@ -130,10 +179,23 @@ impl Settings {
         let mut head = Table::new();
         head.insert("data".into(), Value::String(self.data.to_string()));
         let body = toml::to_string(&self.config).map_err(|e| cannot_write(&e))?;
+        let mut origin = String::new();
+        if let Some(recipe) = self.recipe {
+            origin.push_str(&format!(
+                "# From --recipe {recipe}{}.\n",
+                match self.given.is_empty() {
+                    true => String::new(),
+                    false => format!(", with {} given", self.given.join(", ")),
+                }
+            ));
+        }
+        for line in &self.pilot_note {
+            origin.push_str(&format!("# {line}\n"));
+        }
         Ok(format!(
             "# The settings of this run: `tapegrad train --config <this file>` trains it again,\n\
              # bit for bit (with the same data). Paths are as given, from the working directory.\n\
-             {}{body}",
+             {origin}{}{body}",
             toml::to_string(&head).map_err(|e| cannot_write(&e))?
         ))
     }
@@ -300,6 +362,17 @@ fn check_augment_flags(table: &Table, flags: &Table) -> Outcome {
             AUGMENT_KINDS[1..].join("|")
         )));
     };
+    if kind == AUTO {
+        let key = given.keys().find(|k| *k != "kind");
+        return match key {
+            None => Ok(()),
+            Some(key) => Err(Failure::input(format!(
+                "{}: --augment auto tries its own settings; give a kind ({}) to set them",
+                augment_flag(key),
+                AUGMENT_KINDS[1..].join("|")
+            ))),
+        };
+    }
     let Some(default) = Augment::kind_default(kind) else {
         return Ok(()); // decode names the bad kind
     };
@@ -319,6 +392,31 @@ fn check_augment_flags(table: &Table, flags: &Table) -> Outcome {
             false => format!("it takes {}", accepted.join(", ")),
         }
     )))
+}
+
+/// The `[augment]` table that asks for a pilot.
+fn auto_augment() -> Value {
+    let mut auto = Table::new();
+    auto.insert("kind".into(), Value::String(AUTO.into()));
+    Value::Table(auto)
+}
+
+/// Whether `table`'s augmentation is `auto`.
+fn is_auto(table: &Table) -> bool {
+    let kind = (table.get("augment"))
+        .and_then(|a| a.get("kind"))
+        .and_then(Value::as_str);
+    kind == Some(AUTO)
+}
+
+/// `table` without an `auto` augmentation (which [`TrainConfig`] cannot hold: the pilot
+/// replaces it once the data are loaded).
+fn without_auto(table: &Table) -> Table {
+    let mut table = table.clone();
+    if is_auto(&table) {
+        table.remove("augment");
+    }
+    table
 }
 
 /// A TOML value as plain text (strings without quotes).

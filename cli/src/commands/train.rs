@@ -1,6 +1,7 @@
 //! `tapegrad train`: the main job.
 
 mod augmented;
+mod pilot;
 mod summary;
 
 use std::io::{self, Write};
@@ -30,7 +31,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     let interrupt = Interrupt::catch();
     // Settings are checked before anything is written; the folder is locked before the data
     // are read, so that a second run on it is refused at once.
-    let (folder, settings, saved) = match (&args.out, args.resume) {
+    let (folder, mut settings, saved) = match (&args.out, args.resume) {
         (Some(dir), true) => {
             let folder = RunFolder::resume(dir, "train")?;
             let saved = load_saved_run(&folder)?;
@@ -45,12 +46,11 @@ pub fn run(args: &TrainArgs) -> Outcome {
             (folder, settings, None)
         }
     };
-    let config = &settings.config;
-    config.validate()?;
-    let config_toml = settings.to_toml()?;
+    settings.config.validate()?;
     let out = folder.path();
-    let mut splits = data::load(&settings.data, config.seed)?;
+    let mut splits = data::load(&settings.data, settings.config.seed)?;
     splits.train.check_trainable()?;
+    let mut pilot_seconds = 0.0;
 
     let (mut run, mean, info) = match saved {
         Some(saved) => {
@@ -63,17 +63,23 @@ pub fn run(args: &TrainArgs) -> Outcome {
                 mean.apply(t)?;
             }
             let mut info = saved.info;
-            info.extra.extend(config.fields());
+            info.extra.extend(settings.config.fields());
             (saved.run, mean, info)
         }
         None => {
             let (d, c) = (splits.train.dim(), splits.train.classes());
-            config.check_fits(d, c, splits.train.len())?;
-            let mean = MeanImage::fit_apply_with(&mut splits, config.standardize)?;
-            let run = Training::new(config, d, c)?;
+            settings.config.check_fits(d, c, splits.train.len())?;
+            let mean = MeanImage::fit_apply_with(&mut splits, settings.config.standardize)?;
+            if settings.choose_augment {
+                pilot_seconds =
+                    pilot::choose(&mut settings, &splits, &mean, args.quiet, &interrupt)?;
+            }
+            let run = Training::new(&settings.config, d, c)?;
             (run, mean, model_info(&settings, &splits))
         }
     };
+    let config = &settings.config;
+    let config_toml = settings.to_toml()?;
     let verb = match run.epoch {
         0 => "training".to_owned(),
         e => format!("resuming at epoch {e} of"),
@@ -87,7 +93,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
         settings.describe()
     );
     augmented::draw(out, &config.augment, &splits.train, &mean, config.seed)?;
-    let loaded = started.elapsed().as_secs_f64();
+    let loaded = started.elapsed().as_secs_f64() - pilot_seconds;
 
     let steps_per_epoch = splits.train.len().div_ceil(config.batch_size.max(1));
     let steps = steps_per_epoch.saturating_mul(config.epochs.saturating_sub(run.epoch));
@@ -148,6 +154,7 @@ pub fn run(args: &TrainArgs) -> Outcome {
     };
     let timing = summary::Timing {
         load: loaded,
+        pilot: pilot_seconds,
         train: run.history.iter().map(|s| s.seconds).sum(),
         started,
     };
@@ -198,12 +205,7 @@ fn resumed_settings(args: &TrainArgs, saved: &SavedRun, state: &Path) -> Outcome
         }
         config.epochs = epochs;
     }
-    Ok(Settings {
-        data,
-        config,
-        given: Vec::new(),
-        resumed: true,
-    })
+    Ok(Settings::saved(data, config))
 }
 
 /// What Ctrl-C leaves: the last finished epoch saved, and how to continue.

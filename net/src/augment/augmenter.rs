@@ -256,5 +256,16 @@ impl Transform {
                 resample::warp(pixels, &self.offset, self.shape, source, raw, out);
             }
         }
+        let p = self.augment.pixel_dropout();
+        if p > 0.0 {
+            let scale = (1.0 / (1.0 - p)) as f32;
+            for (v, offset) in out.iter_mut().zip(&self.offset) {
+                // A raw value is v + offset; a dropped pixel becomes a raw 0.
+                *v = match rng.random_bool(p) {
+                    true => -offset,
+                    false => (*v + offset) * scale - offset,
+                };
+            }
+        }
     }
 }

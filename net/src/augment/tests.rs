@@ -23,6 +23,7 @@ fn affine(rotate: f64, scale: f64, shear: f64, shift: f64) -> Augment {
         shear,
         shift,
         flip: false,
+        pixel_dropout: 0.0,
     }
 }
 
@@ -35,6 +36,7 @@ fn elastic(alpha: f64) -> Augment {
         shear: 0.0,
         shift: 0.0,
         flip: false,
+        pixel_dropout: 0.0,
     }
 }
 
@@ -54,6 +56,7 @@ fn identity_parameters_return_the_image_unchanged_for_every_kind() {
         Augment::Shift {
             shift: 0.0,
             flip: false,
+            pixel_dropout: 0.0,
         },
         affine(0.0, 0.0, 0.0, 0.0),
         elastic(0.0),
@@ -278,6 +281,7 @@ fn each_bad_setting_is_a_typed_error_naming_it() {
             Augment::Shift {
                 shift: 0.5,
                 flip: false,
+                pixel_dropout: 0.0,
             },
             "shift",
         ),
@@ -291,6 +295,7 @@ fn each_bad_setting_is_a_typed_error_naming_it() {
                 shear: 0.0,
                 shift: 0.0,
                 flip: false,
+                pixel_dropout: 0.0,
             },
             "sigma",
         ),
@@ -382,4 +387,42 @@ fn the_smoothing_products_equal_the_direct_clamped_gaussian_sum_times_alpha() {
             .iter()
             .all(|v| (v - flat).abs() < 1e-4 * flat));
     }
+}
+
+#[test]
+fn pixel_dropout_blanks_about_p_of_the_pixels_and_scales_the_rest_by_one_over_one_minus_p() {
+    let shape = ImageShape::grey(28, 28);
+    let raw = image(28, 28, 0);
+    let mean: Vec<f32> = (0..784).map(|i| (i % 7) as f32 * 0.05).collect();
+    let centred: Vec<f32> = raw.iter().zip(&mean).map(|(p, m)| p - m).collect();
+    let keep_all = Augment::Shift {
+        shift: 0.0,
+        flip: false,
+        pixel_dropout: 0.25,
+    };
+    let a = augmenter(keep_all, shape, Some(&mean));
+    let (mut dropped, mut seen) = (0, 0);
+    let mut out = vec![0.0; 784];
+    for seed in 0..20 {
+        a.draw(seed, &centred, &mut out);
+        for ((o, m), r) in out.iter().zip(&mean).zip(&raw) {
+            let back = o + m; // the raw value drawn
+            seen += 1;
+            match back.abs() < 1e-6 {
+                true => dropped += 1,
+                false => assert!((back - r / 0.75).abs() < 1e-5, "{back} vs {r} / 0.75"),
+            }
+        }
+    }
+    let rate = dropped as f64 / seen as f64;
+    assert!((rate - 0.25).abs() < 0.02, "dropped {rate}");
+    let bad = Augment::Shift {
+        shift: 0.0,
+        flip: false,
+        pixel_dropout: 1.0,
+    };
+    assert_eq!(
+        bad.check().unwrap_err().setting,
+        Setting::Augment("pixel_dropout")
+    );
 }

@@ -4,11 +4,14 @@
 //!
 //! [`TrainConfig`] holds the hyperparameters ([`TrainConfig::for_data`] gives the defaults for a
 //! data source), [`Training`] the state of a run, and [`evaluate`] measures a net's loss and
-//! accuracy without a tape.
+//! accuracy without a tape. [`Recipe`]s are named sets of settings for a goal, and
+//! [`choose_augment`] picks an augmentation by short pilot runs.
 
 mod averaging;
 mod defaults;
 mod evaluate;
+mod pilot;
+mod recipe;
 mod training;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +24,11 @@ use crate::OptimizerKind;
 
 pub use averaging::{Averaging, WeightAverage};
 pub use evaluate::{accuracy, evaluate, predict, Evaluation};
+pub use pilot::{
+    augment_candidates, choose_augment, pilot_config, pilot_epochs, AugmentChoice, AugmentTrial,
+    AUTO,
+};
+pub use recipe::{Recipe, RecipeSettings, UnknownRecipe, RECIPE_NAMES};
 pub use training::{Finish, Progress, Training, TRAIN_ACCURACY_SAMPLE};
 
 /// Hyperparameters of a run: the one definition from which the run state, the model file's

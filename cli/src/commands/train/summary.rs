@@ -19,6 +19,8 @@ use crate::run_folder::{self, MODEL_FILE};
 pub struct Timing {
     /// Reading the data and the settings.
     pub load: f64,
+    /// The pilot runs that chose the augmentation (`--augment auto`; 0 without).
+    pub pilot: f64,
     /// The epochs' steps.
     pub train: f64,
     /// When the command started.
@@ -70,6 +72,7 @@ pub fn write(
         "iterations": run.iteration,
         "seconds": {
             "load": timing.load,
+            "pilot": timing.pilot,
             "train": timing.train,
             "total": timing.started.elapsed().as_secs_f64(),
         },

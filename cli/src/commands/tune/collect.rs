@@ -69,10 +69,8 @@ pub fn collect_into(dirs: &[PathBuf], out: &Path) -> Outcome {
         ))
     })?;
     let settings = Settings {
-        data,
-        config: best.config.clone(),
-        given: Vec::new(),
         resumed: false,
+        ..Settings::saved(data, best.config.clone())
     };
     let config = out.join(CONFIG_FILE);
     write_atomic(&config, settings.to_toml()?.as_bytes())?;

@@ -1,8 +1,10 @@
 //! `tapegrad train --augment`: the run trains on augmented images, draws augment.png, saves
 //! the augmentation in config.toml, is the same on any number of threads, and refuses bad
-//! settings naming their flag.
+//! settings naming their flag. The recipes (`--recipe`, `--augment auto`) that build on it
+//! are tested in [`recipes`] (one test binary: each costs CI a release link).
 
 mod common;
+mod recipes;
 
 use std::fs;
 use std::path::Path;
