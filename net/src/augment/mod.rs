@@ -264,7 +264,7 @@ impl Augment {
     /// ```
     /// use tapegrad_net::augment::Augment;
     /// use tapegrad_net::config::Setting;
-    /// let bad = Augment::Shift { shift: 1.5, flip: false };
+    /// let bad = Augment::Shift { shift: 1.5, flip: false, pixel_dropout: 0.0 };
     /// assert_eq!(bad.check().unwrap_err().setting, Setting::Augment("shift"));
     /// assert!(Augment::kind_default("elastic").unwrap().check().is_ok());
     /// ```

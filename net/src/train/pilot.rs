@@ -31,7 +31,8 @@ pub const AUTO: &str = "auto";
 /// use tapegrad_net::train::augment_candidates;
 /// let tried = augment_candidates(Some(ImageShape::grey(28, 28)));
 /// assert_eq!(tried.len(), 3);
-/// assert!(matches!(tried[2], Augment::Affine { shift: 2.8, flip: false, .. }));
+/// let Augment::Affine { shift, flip: false, .. } = tried[2] else { panic!("affine") };
+/// assert!((shift - 2.8).abs() < 1e-12, "a tenth of the width");
 /// assert_eq!(augment_candidates(None), vec![Augment::None]);
 /// ```
 pub fn augment_candidates(image: Option<ImageShape>) -> Vec<Augment> {
