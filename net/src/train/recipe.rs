@@ -93,8 +93,8 @@ impl Recipe {
                 dropout: 0.2,
                 ..defaults
             },
-            // Three epochs of a one-cycle rate with momentum: on Fashion-MNIST within 1 point
-            // of 20 plain epochs' validation accuracy, in under 3 seconds of training.
+            // Five epochs of a one-cycle rate with momentum: on Fashion-MNIST 89.1% validation
+            // accuracy (20 plain epochs of h = 800 reach 89.5%) in 2.5 seconds of training.
             (Recipe::Fast, Kind::Images) => TrainConfig {
                 hidden: vec![256],
                 lr: 0.3,
@@ -105,7 +105,7 @@ impl Recipe {
                     final_div_factor: 1e4,
                 },
                 batch_size: 128,
-                epochs: 3,
+                epochs: 5,
                 label_smoothing: 0.1,
                 monitor: Monitor::ValAccuracy,
                 ..defaults
