@@ -76,9 +76,12 @@ impl<T: Element> Linear<T> {
         self.weight.ncols()
     }
 
-    /// `x W + b`, computed directly (no tape).
+    /// `x W + b`, computed directly (no tape): each row starts as `b`, and the tape's own
+    /// matrix-product kernel adds `x W` on as many threads as the product repays.
     pub fn apply(&self, x: ArrayView2<'_, T>) -> Array2<T> {
-        x.dot(&*self.weight) + &*self.bias
+        let mut out = Array2::from_shape_fn((x.nrows(), self.bias.len()), |(_, j)| self.bias[j]);
+        tapegrad_autograd::gemm(x, self.weight.view(), out.view_mut(), true);
+        out
     }
 
     /// Records `W` and `b` as parameters named `weight_name` and `bias_name` (shared, not
