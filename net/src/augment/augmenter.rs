@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use super::affine::Affine;
 use super::elastic::ElasticField;
+use super::field_bank::FieldBank;
 use super::{resample, Augment};
 use crate::config::ConfigError;
 use crate::data::ImageShape;
@@ -101,7 +102,8 @@ impl Augmenter {
         };
         let field = match *augment {
             Augment::Elastic { sigma, alpha, .. } => {
-                Some(ElasticField::new(sigma, alpha, shape.height, shape.width))
+                let field = ElasticField::new(sigma, alpha, shape.height, shape.width);
+                Some(FieldBank::new(&field, shape.height, shape.width))
             }
             _ => None,
         };
@@ -206,20 +208,19 @@ struct Transform {
     /// Subtracted from every raw image; one value per feature.
     offset: Vec<f32>,
     /// The elastic kind's displacement fields.
-    field: Option<ElasticField>,
+    field: Option<FieldBank>,
 }
 
 impl Transform {
     /// Scratch values one image's draw needs: an image in raw units for the kinds that
-    /// resample bilinearly, and the elastic kind's fields.
+    /// resample bilinearly.
     fn scratch_len(&self) -> usize {
-        let raw = match self.augment {
+        match self.augment {
             Augment::Affine { .. } | Augment::Elastic { .. } => {
                 resample::warp_scratch_len(self.shape)
             }
             Augment::None | Augment::Shift { .. } => 0,
-        };
-        raw + self.field.as_ref().map_or(0, ElasticField::scratch_len)
+        }
     }
 
     /// Draws one augmented image of `pixels` into `out` from the transform seeded `seed`;
@@ -245,15 +246,13 @@ impl Transform {
             Augment::Elastic { .. } => {
                 let ranges = self.augment.affine_ranges().expect("elastic has ranges");
                 let map = Affine::draw(&mut rng, ranges, flip, h, w);
-                let field = self.field.as_ref().expect("elastic has a field");
-                let (raw, scratch) = scratch.split_at_mut(resample::warp_scratch_len(self.shape));
-                let (dx, dy) = field.draw(&mut rng, scratch);
+                let bank = self.field.as_ref().expect("elastic has a field bank");
+                let (dx, dy) = (bank.pick(&mut rng), bank.pick(&mut rng));
                 let source = |x: usize, y: usize| {
                     let (sx, sy) = map.source(x, y);
-                    let p = y * w + x;
-                    (sx + dx[p], sy + dy[p])
+                    (sx + bank.at(dx, x, y), sy + bank.at(dy, x, y))
                 };
-                resample::warp(pixels, &self.offset, self.shape, source, raw, out);
+                resample::warp(pixels, &self.offset, self.shape, source, scratch, out);
             }
         }
         let p = self.augment.pixel_dropout();

@@ -8,7 +8,9 @@
 //!   bilinearly ([`affine`], [`resample`]);
 //! - [`Elastic`](Augment::Elastic): Simard et al. (2003)'s elastic distortions, a uniform
 //!   `(-1, 1)` displacement field smoothed by a Gaussian of width `sigma` and scaled by
-//!   `alpha` ([`elastic`]), on top of a small affine transform.
+//!   `alpha` ([`elastic`]), on top of a small affine transform. The fields are drawn once
+//!   into a bank ([`field_bank`]); each image takes its `dx` and `dy` from it, each in one of
+//!   the symmetries (mirrors, transpose, sign) that keep a field's distribution.
 //!
 //! Each kind can also mirror the image left to right (`flip`, with probability ½): right for
 //! clothes or objects, wrong for digits; and drop pixels (`pixel_dropout`: inverted dropout
@@ -26,6 +28,7 @@
 pub mod affine;
 mod augmenter;
 pub mod elastic;
+pub mod field_bank;
 pub mod resample;
 
 use serde::{Deserialize, Serialize};
