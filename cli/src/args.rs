@@ -106,8 +106,8 @@ impl DataArgs {
 
 /// `tapegrad train`.
 ///
-/// Settings come from, in order of precedence: the flags given, the `--config` file, and the
-/// defaults of the data source (printed at the start of the run).
+/// Settings come from, in order of precedence: the flags given, the `--config` file, the
+/// `--recipe`, and the defaults of the data source (printed at the start of the run).
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
     /// The data source (help from the table of formats, [`data_help`]).

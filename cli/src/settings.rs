@@ -1,6 +1,8 @@
 //! A training run's settings: the data source and its [`TrainConfig`], laid together from the
-//! data source's defaults ([`TrainConfig::for_data`]), a `--config` TOML file and the flags
-//! given, each over the one before, key by key; and the `config.toml` that reproduces a run.
+//! data source's defaults ([`TrainConfig::for_data`]) or a recipe's ([`Recipe::settings`]), a
+//! `--config` TOML file and the flags given, each over the one before, key by key; and the
+//! `config.toml` that reproduces a run. The augmentation's layer rules (`auto`, flags a kind
+//! does not take) are in [`augment_layer`].
 //!
 //! Every layer is a TOML table keyed by [`TrainConfig`]'s field names (the defaults and the
 //! flags are serialised to one), and the result is deserialised into a `TrainConfig`, so no
@@ -13,14 +15,14 @@ use std::io::Read;
 use std::path::Path;
 
 use serde::Serialize;
-use tapegrad_net::augment::{Augment, AUGMENT_KINDS};
 use tapegrad_net::data::DataSpec;
 use tapegrad_net::schedule::Schedule;
-use tapegrad_net::train::{Recipe, TrainConfig, AUTO};
+use tapegrad_net::train::{Recipe, TrainConfig};
 use toml::{Table, Value};
 
-use crate::args::{augment_flag, HyperFlags, TrainArgs};
+use crate::args::{HyperFlags, TrainArgs};
 use crate::failure::{Failure, Outcome};
+use augment_layer::{auto_augment, check_augment_flags, is_auto, without_auto};
 
 /// The largest config file read, in bytes.
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
@@ -344,81 +346,6 @@ fn check_schedule_flags(table: &Table, flags: &Table) -> Outcome {
     )))
 }
 
-/// Refuses an augmentation flag with no kind to apply to (`--augment-rotate 10` without
-/// `--augment` or a config file's `[augment] kind`), or one the kind in force does not take
-/// (`--elastic-alpha` with `--augment affine`), naming the ones it does take.
-fn check_augment_flags(table: &Table, flags: &Table) -> Outcome {
-    let Some(Value::Table(given)) = flags.get("augment") else {
-        return Ok(());
-    };
-    let kind = (table.get("augment"))
-        .and_then(|a| a.get("kind"))
-        .and_then(Value::as_str);
-    let Some(kind) = kind else {
-        let key = given.keys().next().map_or("kind", String::as_str);
-        return Err(Failure::input(format!(
-            "{}: choose what to augment with --augment {}",
-            augment_flag(key),
-            AUGMENT_KINDS[1..].join("|")
-        )));
-    };
-    if kind == AUTO {
-        let key = given.keys().find(|k| *k != "kind");
-        return match key {
-            None => Ok(()),
-            Some(key) => Err(Failure::input(format!(
-                "{}: --augment auto tries its own settings; give a kind ({}) to set them",
-                augment_flag(key),
-                AUGMENT_KINDS[1..].join("|")
-            ))),
-        };
-    }
-    let Some(default) = Augment::kind_default(kind) else {
-        return Ok(()); // decode names the bad kind
-    };
-    let takes = to_table(&default)?;
-    let Some(key) = (given.keys()).find(|k| *k != "kind" && !takes.contains_key(*k)) else {
-        return Ok(());
-    };
-    let accepted: Vec<String> = (takes.keys())
-        .filter(|k| *k != "kind")
-        .map(|k| augment_flag(k))
-        .collect();
-    Err(Failure::input(format!(
-        "{}: the {kind} augmentation has no such setting ({}); choose another --augment",
-        augment_flag(key),
-        match accepted.is_empty() {
-            true => "it takes none".to_owned(),
-            false => format!("it takes {}", accepted.join(", ")),
-        }
-    )))
-}
-
-/// The `[augment]` table that asks for a pilot.
-fn auto_augment() -> Value {
-    let mut auto = Table::new();
-    auto.insert("kind".into(), Value::String(AUTO.into()));
-    Value::Table(auto)
-}
-
-/// Whether `table`'s augmentation is `auto`.
-fn is_auto(table: &Table) -> bool {
-    let kind = (table.get("augment"))
-        .and_then(|a| a.get("kind"))
-        .and_then(Value::as_str);
-    kind == Some(AUTO)
-}
-
-/// `table` without an `auto` augmentation (which [`TrainConfig`] cannot hold: the pilot
-/// replaces it once the data are loaded).
-fn without_auto(table: &Table) -> Table {
-    let mut table = table.clone();
-    if is_auto(&table) {
-        table.remove("augment");
-    }
-    table
-}
-
 /// A TOML value as plain text (strings without quotes).
 fn plain(value: &Value) -> String {
     match value {
@@ -431,5 +358,6 @@ fn cannot_write(e: &impl std::fmt::Display) -> Failure {
     Failure::running(format!("cannot write the settings as TOML: {e}"))
 }
 
+mod augment_layer;
 #[cfg(test)]
 mod tests;
