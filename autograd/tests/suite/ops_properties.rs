@@ -2,10 +2,8 @@
 //! tape's values and gradients against closed forms computed independently here with plain
 //! index loops, and against `gradcheck` for random small shapes.
 
-mod common;
-
+use crate::common::{check_grad, rng, uniform, weighted_sum, weights};
 use approx::assert_relative_eq;
-use common::{check_grad, rng, uniform, weighted_sum, weights};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -310,7 +308,7 @@ fn random_small_shapes_match_gradcheck() {
         let axis = r.random_range(0..shape.len());
         shape[axis] = shape[axis].max(2); // softmax over one class has no gradient
         let (choice, keep) = (r.random_range(0..9), r.random_bool(0.5));
-        let x = common::away_from_zero(&mut r, &shape, 0.2, 2.0);
+        let x = crate::common::away_from_zero(&mut r, &shape, 0.2, 2.0);
         let name = format!("case {case}: op {choice} axis {axis} keepdims {keep} on {shape:?}");
         check_grad(&name, &[x], |_, v| {
             weighted_sum(random_op(choice, axis, keep, v[0])?)

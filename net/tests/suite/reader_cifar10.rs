@@ -7,8 +7,7 @@ use tapegrad_net::data::{
 };
 use tempfile::TempDir;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// One CIFAR-10 record: label, then pixel `p` of channel `c` = `(7 * p + 31 * c + seed) % 256`.
 fn cifar_record(label: u8, seed: usize) -> Vec<u8> {

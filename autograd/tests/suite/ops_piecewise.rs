@@ -3,9 +3,7 @@
 //! tests/common/mod.rs), at random and at hand-picked points, and the exact subgradient each
 //! documents at its kinks.
 
-mod common;
-
-use common::{assert_error, away_from_zero, check_grad, rng, uniform, weighted_sum};
+use crate::common::{assert_error, away_from_zero, check_grad, rng, uniform, weighted_sum};
 use ndarray::{array, ArrayD, Ix2};
 use rand::rngs::StdRng;
 use rand::Rng;

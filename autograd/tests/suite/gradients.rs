@@ -1,9 +1,7 @@
 //! Reading gradients: `Gradients::take_as` (typed, or an error that says why not) and its
 //! `Debug` listing.
 
-mod common;
-
-use common::assert_error;
+use crate::common::assert_error;
 use ndarray::{array, Array1, Array2, Ix1, Ix2, IxDyn};
 use tapegrad_autograd::{Error, Tape};
 

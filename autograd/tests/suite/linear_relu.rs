@@ -2,9 +2,7 @@
 //! `x.matmul(w)?.add(b)?.relu()` bit for bit (NaN included), passes a gradient check, and
 //! refuses operands that do not fit with errors naming the op and the shapes.
 
-mod common;
-
-use common::{assert_error, away_from_zero, check_grad, rng, weighted_sum};
+use crate::common::{assert_error, away_from_zero, check_grad, rng, weighted_sum};
 use ndarray::{ArrayD, IxDyn};
 use rand::Rng;
 use tapegrad_autograd::{Element, Error, Tape};

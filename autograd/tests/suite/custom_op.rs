@@ -2,12 +2,10 @@
 //! including an op where only some inputs need gradients, and recorded with `Var::custom`.
 //! What the engine hands them and their errors are in custom_op_contract.rs.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{assert_close, check_grad, rng, uniform, weighted_sum, GRADCHECK_BOUND};
+use crate::common::{assert_close, check_grad, rng, uniform, weighted_sum, GRADCHECK_BOUND};
 use ndarray::{array, ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 use tapegrad_autograd::{gradcheck, CustomOp, Result, Tape};
 

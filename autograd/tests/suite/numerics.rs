@@ -1,9 +1,7 @@
 //! Numerical behaviour: log_softmax / cross_entropy stay finite and accurate for huge logits,
 //! and f32 tapes agree with f64 tapes to f32 precision.
 
-mod common;
-
-use common::{assert_close, rng, to_f64, uniform, weighted_sum};
+use crate::common::{assert_close, rng, to_f64, uniform, weighted_sum};
 use ndarray::{array, ArrayD, Axis};
 use tapegrad_autograd::{Element, Tape, Var};
 

@@ -7,8 +7,7 @@ use tapegrad_net::data::{
 };
 use tempfile::TempDir;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn data_spec_parses_every_accepted_form_and_prints_back() {

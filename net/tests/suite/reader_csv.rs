@@ -3,8 +3,7 @@
 use tapegrad_net::data::{csv, read_csv, DataError};
 use tempfile::TempDir;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn csv_reads_rows_skips_header_and_keeps_values_unscaled() {

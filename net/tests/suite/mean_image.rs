@@ -2,8 +2,7 @@
 
 use tapegrad_net::data::{digits, digits_splits, MeanImage};
 
-mod common;
-use common::assert_mentions;
+use crate::common::assert_mentions;
 
 #[test]
 fn mean_image_subtraction_zeroes_train_column_means_and_shifts_val_and_test_alike() {

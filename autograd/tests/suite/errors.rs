@@ -2,9 +2,7 @@
 //! compared) and the full message a user reads. A failed op records nothing. (The errors of
 //! custom ops that break their contract are in custom_op.rs.)
 
-mod common;
-
-use common::{assert_error, FOREIGN};
+use crate::common::{assert_error, FOREIGN};
 use ndarray::{array, Array1, Array2, Array3, ArrayD};
 use tapegrad_autograd::{Error, Result, Tape, Var};
 

@@ -2,8 +2,7 @@
 
 use tapegrad_net::data::{self, digits, digits_splits, Dataset, SplitFractions};
 
-mod common;
-use common::row_keys;
+use crate::common::row_keys;
 
 #[test]
 fn digits_has_1797_rows_of_64_features_scaled_into_unit_interval() {

@@ -6,11 +6,9 @@
 //! `GRADCHECK_BOUND` = 1e-6 on the relative error (see tests/common/mod.rs); `check_grad` also
 //! fails if an input's gradient is ~0, which would make the comparison vacuous.
 
-mod common;
-
 use std::slice::from_ref;
 
-use common::{away_from_zero, check_grad, rng, uniform, weighted_sum};
+use crate::common::{away_from_zero, check_grad, rng, uniform, weighted_sum};
 use ndarray::{array, ArrayD};
 use tapegrad_autograd::{Result, Tape, Var};
 

@@ -2,11 +2,9 @@
 //! per input of that input's shape, none for inputs without a gradient), and its errors
 //! (variant and full message) returned from recording or backward.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{assert_error, FOREIGN};
+use crate::common::{assert_error, FOREIGN};
 use ndarray::{array, ArrayD, ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 use tapegrad_autograd::{CustomOp, Error, Result, Tape};
 

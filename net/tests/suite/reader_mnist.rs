@@ -5,8 +5,7 @@ use tapegrad_net::data::{
 };
 use tempfile::TempDir;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn mnist_reads_plain_idx_files_scaled_by_255_with_last_examples_as_val() {
