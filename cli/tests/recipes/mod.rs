@@ -157,6 +157,14 @@ fn augment_auto_on_data_that_are_not_images_chooses_none_and_says_why() {
     );
     let config = fs::read_to_string(out.join("config.toml")).unwrap();
     assert!(!config.contains("[augment]"), "{config}");
+    // Images whose settings refuse augmentation: no pilot is announced, none is run.
+    let out = tmp.path().join("feature");
+    let stdout = train_quietly(&out, 3, &["--augment", "auto", "--standardize", "feature"]);
+    assert!(!stdout.contains("pilot runs"), "{stdout}");
+    assert!(
+        stdout.contains("their settings refuse augmentation"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -100,7 +100,7 @@ impl Augmenter {
             Some(o) => o.to_vec(),
             None => vec![0.0; d],
         };
-        let field = match *augment {
+        let bank = match *augment {
             Augment::Elastic { sigma, alpha, .. } => {
                 let field = ElasticField::new(sigma, alpha, shape.height, shape.width);
                 Some(FieldBank::new(&field, shape.height, shape.width))
@@ -111,7 +111,7 @@ impl Augmenter {
             augment: *augment,
             shape,
             offset,
-            field,
+            bank,
         };
         Ok(Some(Augmenter {
             images: vec![0.0; batch * d],
@@ -207,8 +207,8 @@ struct Transform {
     shape: ImageShape,
     /// Subtracted from every raw image; one value per feature.
     offset: Vec<f32>,
-    /// The elastic kind's displacement fields.
-    field: Option<FieldBank>,
+    /// The elastic kind's bank of displacement fields.
+    bank: Option<FieldBank>,
 }
 
 impl Transform {
@@ -246,7 +246,7 @@ impl Transform {
             Augment::Elastic { .. } => {
                 let ranges = self.augment.affine_ranges().expect("elastic has ranges");
                 let map = Affine::draw(&mut rng, ranges, flip, h, w);
-                let bank = self.field.as_ref().expect("elastic has a field bank");
+                let bank = self.bank.as_ref().expect("elastic has a field bank");
                 let (dx, dy) = (bank.pick(&mut rng), bank.pick(&mut rng));
                 let source = |x: usize, y: usize| {
                     let (sx, sy) = map.source(x, y);

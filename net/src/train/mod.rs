@@ -25,8 +25,8 @@ use crate::OptimizerKind;
 pub use averaging::{Averaging, WeightAverage};
 pub use evaluate::{accuracy, evaluate, predict, Evaluation};
 pub use pilot::{
-    augment_candidates, choose_augment, pilot_config, pilot_epochs, AugmentChoice, AugmentTrial,
-    AUTO,
+    augment_candidates, choose_augment, pilot_candidates, pilot_config, pilot_epochs,
+    AugmentChoice, AugmentTrial, AUTO,
 };
 pub use recipe::{Recipe, RecipeSettings, UnknownRecipe, RECIPE_NAMES};
 pub use training::{Finish, Progress, Training, TRAIN_ACCURACY_SAMPLE};

@@ -123,8 +123,17 @@ pub fn pilot_config(config: &TrainConfig, augment: Augment) -> TrainConfig {
     }
 }
 
+/// The candidates a pilot for `config` on images of `image`'s shape runs: those of
+/// [`augment_candidates`] that `config` allows (feature standardisation refuses every
+/// augmentation, leaving only none). A pilot runs only when there are two or more.
+pub fn pilot_candidates(config: &TrainConfig, image: Option<ImageShape>) -> Vec<Augment> {
+    (augment_candidates(image).into_iter())
+        .filter(|a| pilot_config(config, *a).validate().is_ok())
+        .collect()
+}
+
 /// Runs a pilot for `config` on `train` and `val` (from which `mean` was subtracted, if
-/// given): each of [`augment_candidates`] for `train`'s image shape in turn, reporting each
+/// given): each of [`pilot_candidates`] for `train`'s image shape in turn, reporting each
 /// run's progress to `observe` (with the candidate) and each result to `done`. Returns
 /// `None` when `observe` stops a run.
 pub fn choose_augment(
@@ -135,10 +144,7 @@ pub fn choose_augment(
     mut observe: impl FnMut(&Augment, Progress<'_, f32>) -> ControlFlow<()>,
     mut done: impl FnMut(&AugmentTrial),
 ) -> Result<Option<AugmentChoice>> {
-    // Settings that refuse augmentation (feature standardisation) leave only none.
-    let candidates: Vec<Augment> = (augment_candidates(train.image()).into_iter())
-        .filter(|a| pilot_config(config, *a).validate().is_ok())
-        .collect();
+    let candidates = pilot_candidates(config, train.image());
     if candidates.len() < 2 {
         return Ok(Some(AugmentChoice {
             trials: Vec::new(),
@@ -171,12 +177,7 @@ pub fn choose_augment(
     let better = |a: &AugmentTrial, b: &AugmentTrial| {
         (a.val_accuracy, -a.val_loss) > (b.val_accuracy, -b.val_loss)
     };
-    let mut chosen: Option<&AugmentTrial> = None;
-    for trial in &trials {
-        if chosen.is_none_or(|c| better(trial, c)) {
-            chosen = Some(trial);
-        }
-    }
+    let chosen = (trials.iter()).reduce(|chosen, t| if better(t, chosen) { t } else { chosen });
     let chosen = chosen.map_or(Augment::None, |c| c.augment);
     Ok(Some(AugmentChoice { trials, chosen }))
 }

@@ -64,6 +64,9 @@ fn kind(data: &DataSpec) -> Kind {
 }
 
 impl Recipe {
+    /// Every recipe, in the order of [`RECIPE_NAMES`].
+    pub const ALL: [Recipe; 2] = [Recipe::Fast, Recipe::Best];
+
     /// The recipe's name.
     pub fn name(self) -> &'static str {
         RECIPE_NAMES[self as usize]
@@ -175,11 +178,9 @@ impl FromStr for Recipe {
     type Err = UnknownRecipe;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "fast" => Ok(Recipe::Fast),
-            "best" => Ok(Recipe::Best),
-            other => Err(UnknownRecipe(other.to_owned())),
-        }
+        (Recipe::ALL.into_iter())
+            .find(|r| r.name() == name)
+            .ok_or_else(|| UnknownRecipe(name.to_owned()))
     }
 }
 

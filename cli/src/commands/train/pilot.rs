@@ -9,7 +9,7 @@ use std::time::Instant;
 use tapegrad_net::augment::Augment;
 use tapegrad_net::data::{MeanImage, Splits};
 use tapegrad_net::train::{
-    augment_candidates, choose_augment, pilot_epochs, AugmentTrial, Progress, TrainConfig,
+    choose_augment, pilot_candidates, pilot_epochs, AugmentTrial, Progress, TrainConfig,
 };
 
 use crate::failure::{Failure, Outcome};
@@ -28,7 +28,7 @@ pub fn choose(
 ) -> Outcome<f64> {
     let started = Instant::now();
     let config = settings.config.clone();
-    let tried = augment_candidates(splits.train.image()).len();
+    let tried = pilot_candidates(&config, splits.train.image()).len();
     let epochs = pilot_epochs(config.epochs);
     let mut stdout = io::stdout();
     if tried > 1 {
