@@ -98,9 +98,9 @@ impl Drop for FlushSubnormals {
 /// Reading and writing the SSE control register. `core::arch`'s `_mm_getcsr`/`_mm_setcsr`
 /// are deprecated in favour of inline assembly, which is what this is.
 #[cfg(target_arch = "x86_64")]
-mod mxcsr {
+pub(crate) mod mxcsr {
     /// The calling thread's MXCSR.
-    pub(super) fn read() -> u32 {
+    pub(crate) fn read() -> u32 {
         let mut value: u32 = 0;
         // SAFETY: `stmxcsr` stores the 32-bit control register to the address given, a
         // local u32 that lives through the instruction; it touches nothing else.
@@ -113,7 +113,7 @@ mod mxcsr {
     /// Sets the calling thread's MXCSR. Only the FTZ and DAZ bits are ever changed by this
     /// module (the rounding mode and the exception masks are written back as they were read),
     /// so every result stays the IEEE result except that subnormals read and written as zero.
-    pub(super) fn write(value: u32) {
+    pub(crate) fn write(value: u32) {
         // SAFETY: `ldmxcsr` loads the control register from a local u32 that lives through
         // the instruction; the value is one read from the register with at most FTZ and DAZ
         // changed, so no reserved bit is set (which would fault) and no exception is unmasked.

@@ -95,8 +95,8 @@ fn lanes<T: Copy + Sync>(s: &[T], block: &(impl Fn(&[T]) -> [f64; 8] + Sync)) ->
     if s.len() > BLOCK {
         let (left, right) = s.split_at(s.len().div_ceil(BLOCK) / 2 * BLOCK);
         // Long halves on two threads: the tree, and so the sum, is the same either way.
-        let (a, b) = if s.len() >= PARALLEL_FROM && rayon::current_num_threads() > 1 {
-            rayon::join(|| lanes(left, block), || lanes(right, block))
+        let (a, b) = if s.len() >= PARALLEL_FROM && crate::threads() > 1 {
+            crate::team::join(|| lanes(left, block), || lanes(right, block))
         } else {
             (lanes(left, block), lanes(right, block))
         };

@@ -2,7 +2,7 @@
 //!
 //! By default this is tapegrad's own packed kernel (`crate::kernel`): AVX-512 or AVX2+FMA
 //! micro-kernels picked at run time from the CPU's features, packing buffers reused across
-//! calls, and rayon threads for products large enough to pay for them. The `gemm` crate (the
+//! calls, and the [`team`](crate::team)'s threads for products large enough to pay for them. The `gemm` crate (the
 //! default `gemm` feature) stays available as [`Kernel::GemmCrate`] for comparison. Both read
 //! transposed operands through their strides, so a transpose is never copied.
 
@@ -16,10 +16,11 @@ use crate::Element;
 /// Products of fewer multiply-adds than this run on the calling thread.
 const SERIAL_BELOW: usize = 1 << 21;
 
-/// Threads for matrix products; 0 means "all of rayon's".
+/// Threads for parallel passes; 0 means "all the team's" (one per core).
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// Sets how many threads matrix products may use (`0`: as many as there are cores).
+/// Sets how many threads matrix products and the other parallel passes (long sums, the
+/// optimizers' updates) may use (`0`: as many as there are cores).
 ///
 /// ```
 /// tapegrad_autograd::set_threads(1); // single-threaded from now on
@@ -27,6 +28,19 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// ```
 pub fn set_threads(threads: usize) {
     THREADS.store(threads, Ordering::Relaxed);
+}
+
+/// The threads parallel passes use now: those set by [`set_threads`], else one per core
+/// ([`team::size`](crate::team::size)).
+///
+/// ```
+/// assert!(tapegrad_autograd::threads() >= 1);
+/// ```
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => crate::team::size(),
+        t => t,
+    }
 }
 
 /// `c = a · b`, or `c += a · b` when `accumulate`: the kernel of the tape's matmul, for code
@@ -65,12 +79,12 @@ pub fn gemm<T: Element>(
 
 /// The threads [`gemm`] uses for an `m x k` by `k x n` product: one below a couple of million
 /// multiply-adds (too little work to repay waking another thread), else those set by
-/// [`set_threads`] (`0`: all of rayon's).
+/// [`set_threads`] ([`threads`]).
 pub fn threads_for(m: usize, k: usize, n: usize) -> usize {
     if m * n * k < SERIAL_BELOW {
         1
     } else {
-        THREADS.load(Ordering::Relaxed)
+        threads()
     }
 }
 
@@ -92,7 +106,7 @@ impl Kernel {
     }
 }
 
-/// [`gemm`] with a chosen kernel on up to `threads` threads (`0`: all of rayon's), however
+/// [`gemm`] with a chosen kernel on up to `threads` threads (`0`: [`threads`]), however
 /// small the product. Results do not depend on `threads`.
 ///
 /// # Panics
@@ -118,7 +132,7 @@ pub fn gemm_with<T: Element>(
     assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions differ");
     assert_eq!(c.dim(), (a.nrows(), b.ncols()), "gemm: output shape");
     let threads = match threads {
-        0 => rayon::current_num_threads(),
+        0 => self::threads(),
         t => t,
     };
     let start = if accumulate {
@@ -143,7 +157,7 @@ pub(crate) fn gemm_scaled_plus<T: Element>(
     assert_eq!(c.dim(), (m, n), "gemm: output shape");
     assert_eq!(x.dim(), (m, n), "gemm: the scaled start's shape");
     let threads = match threads_for(m, k, n) {
-        0 => rayon::current_num_threads(),
+        0 => threads(),
         t => t,
     };
     run(

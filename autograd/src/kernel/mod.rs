@@ -225,7 +225,8 @@ pub(crate) fn product<T: Element>(
     split(isa, threads, a, b, c, start);
 }
 
-/// Splits the larger dimension of C between `threads` threads (rayon's), recursively in two.
+/// Splits the larger dimension of C between `threads` threads (the [`team`](crate::team)'s),
+/// recursively in two.
 fn split<T: Element>(
     isa: Isa,
     threads: usize,
@@ -245,7 +246,7 @@ fn split<T: Element>(
         let (a0, a1) = a.split_at(Axis(0), mid);
         let (c0, c1) = c.split_at(Axis(0), mid);
         let (s0, s1) = start.split_at(Axis(0), mid);
-        rayon::join(
+        crate::team::join(
             || split(isa, left, a0, b, c0, s0),
             || split(isa, threads - left, a1, b, c1, s1),
         );
@@ -254,7 +255,7 @@ fn split<T: Element>(
         let (b0, b1) = b.split_at(Axis(1), mid);
         let (c0, c1) = c.split_at(Axis(1), mid);
         let (s0, s1) = start.split_at(Axis(1), mid);
-        rayon::join(
+        crate::team::join(
             || split(isa, left, a, b0, c0, s0),
             || split(isa, threads - left, a, b1, c1, s1),
         );

@@ -73,11 +73,13 @@ impl<T: Element> Optimizer<T> for Adam<T> {
         let (b1, b2, step, one) = (T::cast(beta1), T::cast(beta2), T::cast(step), T::one());
         let m = self.m.get(k, w.len())?;
         let v = self.v.get(k, w.len())?;
-        for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
-            *m = b1 * *m + (one - b1) * g;
-            *v = b2 * *v + (one - b2) * g * g;
-            *w -= step * *m / (v.sqrt() + eps_hat);
-        }
+        super::elementwise([w, m, v], g, |[w, m, v], g| {
+            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
+                *m = b1 * *m + (one - b1) * g;
+                *v = b2 * *v + (one - b2) * g * g;
+                *w -= step * *m / (v.sqrt() + eps_hat);
+            }
+        });
         Ok(())
     }
 

@@ -52,10 +52,12 @@ impl<T: Element> Optimizer<T> for Momentum<T> {
     fn update(&mut self, k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
         let (mu, lr) = (T::cast(self.mu), T::cast(lr));
         let v = self.velocity.get(k, w.len())?;
-        for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
-            *v = mu * *v - lr * g;
-            *w += *v;
-        }
+        super::elementwise([w, v], g, |[w, v], g| {
+            for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
+                *v = mu * *v - lr * g;
+                *w += *v;
+            }
+        });
         Ok(())
     }
 

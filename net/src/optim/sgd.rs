@@ -30,9 +30,11 @@ impl<T: Element> Optimizer<T> for Sgd {
 
     fn update(&mut self, _k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
         let lr = T::cast(lr);
-        for (w, &g) in w.iter_mut().zip(g) {
-            *w -= lr * g;
-        }
+        super::elementwise([w], g, |[w], g| {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w -= lr * g;
+            }
+        });
         Ok(())
     }
 

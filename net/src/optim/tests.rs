@@ -196,3 +196,51 @@ fn the_kind_round_trips_through_json_in_the_run_state_form() {
         assert_eq!(back, kind);
     }
 }
+
+#[test]
+fn long_parameters_split_between_threads_get_every_elements_rule_bit_for_bit() {
+    // Longer than the grain, of an odd length, so the update is cut into uneven parts.
+    let len = 5 * UPDATE_GRAIN + 3;
+    let w0: Vec<f32> = (0..len)
+        .map(|i| ((i * 7919) % 1009) as f32 / 500.0 - 1.0)
+        .collect();
+    let g: Vec<f32> = (0..len)
+        .map(|i| ((i * 104_729) % 997) as f32 / 400.0 - 1.2)
+        .collect();
+    let param = || Arc::new(Array2::from_shape_vec((1, len), w0.clone()).unwrap());
+    let grad = Array2::from_shape_vec((1, len), g.clone()).unwrap();
+    let (lr, mu) = (0.1f64, 0.9f64);
+    for name in ["sgd", "momentum", "adam"] {
+        let mut opt: Box<dyn Optimizer<f32>> = match name {
+            "sgd" => Box::new(Sgd::default()),
+            "momentum" => Box::new(Momentum::new(mu)),
+            _ => Box::new(Adam::new(0.9, 0.999, 1e-8)),
+        };
+        let mut p = [param()];
+        for _ in 0..2 {
+            step(opt.as_mut(), &mut p, std::slice::from_ref(&grad), lr);
+        }
+        // The rules written out element by element, two steps.
+        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+        for (i, (&w, &g)) in w0.iter().zip(&g).enumerate() {
+            let (mut w, mut v, mut m, mut s) = (w, 0f32, 0f32, 0f32);
+            for t in 1..=2 {
+                match name {
+                    "sgd" => w -= lr as f32 * g,
+                    "momentum" => {
+                        v = mu as f32 * v - lr as f32 * g;
+                        w += v;
+                    }
+                    _ => {
+                        let step = lr / (1.0 - b1.powi(t)) * (1.0 - b2.powi(t)).sqrt();
+                        let eps_hat = eps as f32 * ((1.0 - b2.powi(t)).sqrt()) as f32;
+                        m = b1 as f32 * m + (1.0 - b1 as f32) * g;
+                        s = b2 as f32 * s + (1.0 - b2 as f32) * g * g;
+                        w -= step as f32 * m / (s.sqrt() + eps_hat);
+                    }
+                }
+            }
+            assert_eq!(p[0][[0, i]].to_bits(), w.to_bits(), "{name}, element {i}");
+        }
+    }
+}
