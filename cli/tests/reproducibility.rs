@@ -77,6 +77,22 @@ fn same_seed_gives_the_same_model_with_one_thread_or_several() {
 }
 
 #[test]
+fn the_parallel_passes_give_the_same_model_on_one_thread_or_several() {
+    // Large enough that every parallel pass splits: the products (600 x 64 x 600), the
+    // minibatch gather (600 x 64 values) and the optimizer's update of W1 (64 x 600).
+    let tmp = tempdir();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let run = ["--seed", "2", "--hidden", "600", "--batch-size", "600"];
+    let run = [&run[..], &["--optimizer", "adam", "--lr", "0.001"]].concat();
+    train_quietly(&a, 2, &[&run[..], &["--threads", "1"]].concat());
+    train_quietly(&b, 2, &[&run[..], &["--threads", "4"]].concat());
+    assert_eq!(
+        differing_tensors(&a.join("model.safetensors"), &b.join("model.safetensors")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn different_seed_gives_a_different_model() {
     let tmp = tempdir();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));

@@ -222,13 +222,11 @@ impl<T: Element> Training<T> {
                 lr = config.averaged_lr(epoch, lr);
                 let mut x = self.step.tape().take_buffer(&[batch.len(), d]);
                 match augmenter.as_mut() {
-                    Some(a) => gather(
-                        a.batch(config.seed, epoch, features, batch)
-                            .rows()
-                            .into_iter(),
-                        &mut x,
-                    ),
-                    None => gather(batch.iter().map(|&i| features.row(i)), &mut x),
+                    Some(a) => {
+                        let augmented = a.batch(config.seed, epoch, features, batch);
+                        gather(&|r| augmented.row(r), &mut x)
+                    }
+                    None => gather(&|r| features.row(batch[r]), &mut x),
                 }
                 labels.clear();
                 labels.extend(batch.iter().map(|&i| train.labels()[i]));
@@ -303,24 +301,53 @@ impl<T: Element> Training<T> {
     }
 }
 
-/// Copies `rows` into `out` (`rows.len() x d`, `d` features per row), converting to `T`.
+/// Copies row `row(r)` into row `r` of `out` (the rows of a minibatch, or of its augmented
+/// copy), converting to `T`; the two halves of a long batch on two threads of the team: the
+/// rows come from random places of a large array, so each one waits on memory, and two
+/// threads wait on two.
 fn gather<'a, T: Element>(
-    rows: impl Iterator<Item = ArrayView1<'a, f32>>,
+    row: &(impl Fn(usize) -> ArrayView1<'a, f32> + Sync),
     out: &mut ndarray::ArrayD<T>,
 ) {
     let d = out.shape()[1];
     let out = out.as_slice_mut().expect("pool buffers are contiguous");
-    for (dst, row) in out.chunks_exact_mut(d).zip(rows) {
+    gather_rows(row, 0, out, d, tapegrad_autograd::threads());
+}
+
+/// Batches of at least this many elements are gathered on two threads.
+const GATHER_PARALLEL_FROM: usize = 1 << 15;
+
+/// [`gather`] of the rows from `first` on into `out` (`d` elements each) on up to `threads`
+/// threads.
+fn gather_rows<'a, T: Element>(
+    row: &(impl Fn(usize) -> ArrayView1<'a, f32> + Sync),
+    first: usize,
+    out: &mut [T],
+    d: usize,
+    threads: usize,
+) {
+    let rows = out.len() / d.max(1);
+    if threads > 1 && rows > 1 && out.len() >= GATHER_PARALLEL_FROM {
+        let half = rows / 2;
+        let (top, bottom) = out.split_at_mut(half * d);
+        tapegrad_autograd::team::join(
+            || gather_rows(row, first, top, d, threads - threads / 2),
+            || gather_rows(row, first + half, bottom, d, threads / 2),
+        );
+        return;
+    }
+    for (r, dst) in out.chunks_exact_mut(d).enumerate() {
+        let src = row(first + r);
         // A contiguous row converts as a slice, which compiles to vector loads; an element
         // iterator over a view loads one scalar at a time (a tenth of an epoch's time).
-        match row.as_slice() {
+        match src.as_slice() {
             Some(src) => dst
                 .iter_mut()
                 .zip(src)
                 .for_each(|(o, &v)| *o = T::cast(f64::from(v))),
             None => dst
                 .iter_mut()
-                .zip(row)
+                .zip(src)
                 .for_each(|(o, &v)| *o = T::cast(f64::from(v))),
         }
     }
