@@ -13,9 +13,10 @@
 //! `torch.set_flush_denormal(True)`; [`FlushSubnormals`] is that switch.
 //!
 //! The modes are per thread (x86's MXCSR register): the guard sets them on the calling
-//! thread and on every thread of rayon's current pool (where the matrix products and the
-//! parallel passes run) and restores each thread's previous mode when dropped. On other
-//! architectures it does nothing.
+//! thread and on every thread of rayon's current pool (where data augmentation runs) and
+//! restores each thread's previous mode when dropped; the helpers of the
+//! [`team`](crate::team), where the matrix products and the other parallel passes run, take
+//! the mode of the thread that hands them each job. On other architectures it does nothing.
 
 /// MXCSR's flush-to-zero bit: subnormal results are written as zero.
 #[cfg(target_arch = "x86_64")]

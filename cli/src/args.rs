@@ -139,7 +139,8 @@ pub struct TrainArgs {
     pub recipe: Option<Recipe>,
     #[command(flatten)]
     pub hyper: HyperFlags,
-    /// Threads for the matrix products (default: all cores).
+    /// Threads for the matrix products and the other parallel passes of a step (default: all
+    /// cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Run folder for the model, metrics and pictures [default: runs/<data>-<time>, with -2,
@@ -492,7 +493,8 @@ pub struct TuneArgs {
     /// trial-NNNN/result.json), run the others. The flags must be the study's.
     #[arg(long, requires = "out", conflicts_with = "overwrite")]
     pub resume: bool,
-    /// Threads for the matrix products (default: all cores).
+    /// Threads for the matrix products and the other parallel passes of a step (default: all
+    /// cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// The study folder [default: runs/tune-<data>-<time>, with -2, -3, ... when taken].
@@ -593,7 +595,8 @@ pub struct BenchArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Threads for the matrix products (default: all cores).
+    /// Threads for the matrix products and the other parallel passes of a step (default: all
+    /// cores).
     #[arg(long)]
     pub threads: Option<usize>,
 }

@@ -225,8 +225,11 @@ pub(crate) fn product<T: Element>(
     split(isa, threads, a, b, c, start);
 }
 
-/// Splits the larger dimension of C between `threads` threads (the [`team`](crate::team)'s),
-/// recursively in two.
+/// Splits C between `threads` threads (the [`team`](crate::team)'s), recursively in two: by
+/// rows unless C is more than twice as wide as tall. Rows are preferred because the other
+/// parallel passes over a matrix (the optimizer's update, long sums) cut it into row halves
+/// too, so each thread finds its half of a weight gradient in its own core's cache (the
+/// mnist800 step: 3% faster than cutting `784 x 800` gradients by columns).
 fn split<T: Element>(
     isa: Isa,
     threads: usize,
@@ -241,7 +244,7 @@ fn split<T: Element>(
         let mid = (len * left / threads.max(1) + unit / 2) / unit * unit;
         mid.clamp(unit, len - unit)
     };
-    if threads >= 2 && m >= n && m >= 2 * ROW_UNIT {
+    if threads >= 2 && 2 * m >= n && m >= 2 * ROW_UNIT {
         let mid = cut(m, ROW_UNIT);
         let (a0, a1) = a.split_at(Axis(0), mid);
         let (c0, c1) = c.split_at(Axis(0), mid);

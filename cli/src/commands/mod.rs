@@ -10,7 +10,8 @@ pub mod train;
 pub mod trained_on;
 pub mod tune;
 
-/// Sets the number of threads of the matrix products: the tape's kernel, and ndarray's
+/// Sets the number of threads of the matrix products and the other parallel passes of a step
+/// (the tape's kernel and team), and of ndarray's products
 /// (matrixmultiply reads `MATMUL_NUM_THREADS` once, at its first product, so this must run
 /// before any).
 pub fn set_threads(threads: Option<usize>) {
