@@ -22,24 +22,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-VENV="${TAPEGRAD_PEERS_VENV:-$ROOT/target/peers-venv}"
 OUT="$ROOT/target/peers"
 mkdir -p "$OUT"
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "making the peers' virtual environment in $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r "$HERE/requirements.txt"
-fi
+# shellcheck source=venv.sh
+. "$HERE/venv.sh"
 (cd "$ROOT" && cargo build --release -q -p tapegrad-cli)
 TAPE="$ROOT/target/release/tapegrad"
 cc -O2 -fopenmp "$HERE/fma_peak.c" -o "$OUT/fma_peak" \
   || { echo "run.sh: no C compiler with OpenMP; the FMA ceiling is not measured" >&2; rm -f "$OUT/fma_peak"; }
-
-# OpenBLAS tuning variables some machines set slow a current NumPy down; every engine gets the
-# same thread count.
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" JAX_PLATFORMS=cpu
-export TF_CPP_MIN_LOG_LEVEL=3
 
 RESULTS="$OUT/results-$(date +%Y%m%d-%H%M%S).jsonl"
 ENGINES=(tape numpy torch jax)
