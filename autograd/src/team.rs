@@ -341,6 +341,21 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn a_helper_runs_a_job_with_the_callers_subnormal_flushing() {
+        let tiny = std::hint::black_box(1e-30f32);
+        // Several joins, so that whichever side a helper takes, it takes it in both modes.
+        for _ in 0..50 {
+            let flushed = {
+                let _flush = crate::FlushSubnormals::new();
+                join(|| tiny * 1e-10, || tiny * 1e-10)
+            };
+            assert_eq!(flushed, (0.0, 0.0));
+            assert_eq!(join(|| tiny * 1e-10, || tiny * 1e-10), (1e-40, 1e-40));
+        }
+    }
+
+    #[test]
     fn join_from_many_threads_at_once_computes_every_result() {
         let handles: Vec<_> = (0..8u64)
             .map(|t| {
