@@ -156,6 +156,14 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// [`set_isa`](crate::set_isa) asked for micro-kernels this CPU cannot run.
+    #[error("set_isa: this CPU cannot run the {isa:?} micro-kernels (it has up to {best:?})")]
+    UnsupportedIsa {
+        /// The instruction set asked for.
+        isa: crate::Isa,
+        /// The widest this CPU has.
+        best: crate::Isa,
+    },
 }
 
 /// Shorthand for results whose error is [`Error`](enum@Error).

@@ -92,7 +92,7 @@ pub use gradcheck::{
     gradcheck, numeric_gradients, relative_error, GradcheckReport, CENTRAL_DIFFERENCE_STEP,
 };
 pub use gradients::Gradients;
-pub use kernel::gemm::{gemm, gemm_with, set_threads, threads, threads_for, Kernel};
+pub use kernel::gemm::{gemm, gemm_with, isa, set_isa, set_threads, threads, threads_for, Kernel};
 pub use kernel::Isa;
 pub use leaf::{Leaf, SharedArray};
 /// The `ndarray` version the tape's tensors are made of (0.17), for callers that don't depend

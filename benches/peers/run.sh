@@ -5,19 +5,24 @@
 # SIMD level the kernel dispatched to and the machine's FMA ceiling.
 #
 # usage: benches/peers/run.sh [--rounds 3] [--budget 1] [--threads 2]
-#                             [--shapes "tiny cifar mnist800 large"]
+#                             [--shapes "tiny cifar mnist800 large"] [--isa avx2]
+# --isa avx2 measures every engine at AVX2 on an AVX-512 machine, as far as each lets itself be
+# limited: tapegrad's kernel (`bench --isa`), OpenBLAS (OPENBLAS_CORETYPE=Haswell), PyTorch
+# (ATEN_CPU_CAPABILITY, MKL_ENABLE_INSTRUCTIONS, ONEDNN_MAX_CPU_ISA) and XLA's code generation
+# (--xla_cpu_max_isa); the FMA ceiling is then fma_peak's 256-bit figure.
 # The peers run in a virtual environment made once from requirements.txt (about 6 GB, several
 # minutes), at $TAPEGRAD_PEERS_VENV or target/peers-venv. Results: target/peers/*.jsonl.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/benches/peers"
-ROUNDS=3 BUDGET=1 THREADS=2 SHAPES="tiny cifar mnist800 large"
+ROUNDS=3 BUDGET=1 THREADS=2 SHAPES="tiny cifar mnist800 large" ISA=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --budget) BUDGET="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
     --shapes) SHAPES="$2"; shift 2 ;;
+    --isa) ISA="$2"; shift 2 ;;
     *) echo "run.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -26,6 +31,15 @@ OUT="$ROOT/target/peers"
 mkdir -p "$OUT"
 # shellcheck source=venv.sh
 . "$HERE/venv.sh"
+ISA_FLAG=() WIDTH=512
+case "$ISA" in
+  "") ;;
+  avx2)
+    ISA_FLAG=(--isa avx2) WIDTH=256
+    export OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
+      ONEDNN_MAX_CPU_ISA=AVX2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 ;;
+  *) echo "run.sh: --isa takes avx2 (or nothing: the widest the CPU has)" >&2; exit 2 ;;
+esac
 (cd "$ROOT" && cargo build --release -q -p tapegrad-cli)
 TAPE="$ROOT/target/release/tapegrad"
 cc -O2 -fopenmp "$HERE/fma_peak.c" -o "$OUT/fma_peak" \
@@ -41,7 +55,7 @@ for r in $(seq 1 "$ROUNDS"); do
     for e in "${order[@]}"; do
       echo "round $r/$ROUNDS  $shape  $e" >&2
       if [ "$e" = tape ]; then
-        "$TAPE" bench --json --shape "$shape" --budget "$BUDGET" --threads "$THREADS" \
+        "$TAPE" bench --json --shape "$shape" --budget "$BUDGET" --threads "$THREADS" "${ISA_FLAG[@]}" \
           | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(json.dumps({"kind":"step","engine":"tape","round":'"$r"',"shape":d["shape"],"ms":d["tape_ms"],"flops":d["flops"],"isa":d["isa"]}))' >> "$RESULTS"
       else
         "$VENV/bin/python" "$HERE/py_peers.py" "$e" "$shape" --budget "$BUDGET" --threads "$THREADS" \
@@ -54,7 +68,7 @@ done
 # The FMA ceiling: the best of one thread and $THREADS (two vCPUs may share one core's FMA units).
 FMA=0
 if [ -x "$OUT/fma_peak" ]; then
-  FMA=$( { "$OUT/fma_peak" 1; "$OUT/fma_peak" "$THREADS"; } | python3 -c 'import json,sys; print(max(json.loads(l)["f32_gflops"] for l in sys.stdin))')
+  FMA=$( { "$OUT/fma_peak" 1; "$OUT/fma_peak" "$THREADS"; } | python3 -c 'import json,sys; print(max(d["f32_gflops"] for d in map(json.loads, sys.stdin) if d["fma_width_bits"] <= int(sys.argv[1])))' "$WIDTH")
 fi
 CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 ISA=$(grep -m1 '"isa"' "$RESULTS" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["isa"])')

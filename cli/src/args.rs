@@ -599,6 +599,31 @@ pub struct BenchArgs {
     /// cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// The matrix kernel's instruction set (default: the widest this CPU has), to measure a
+    /// narrower one on a wider machine.
+    #[arg(long, value_enum)]
+    pub isa: Option<IsaArg>,
+}
+
+/// An instruction set of the matrix kernel, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IsaArg {
+    /// Plain Rust, any CPU.
+    Scalar,
+    /// x86-64 AVX2 with FMA.
+    Avx2,
+    /// x86-64 AVX-512F.
+    Avx512,
+}
+
+impl From<IsaArg> for tapegrad_autograd::Isa {
+    fn from(isa: IsaArg) -> Self {
+        match isa {
+            IsaArg::Scalar => tapegrad_autograd::Isa::Scalar,
+            IsaArg::Avx2 => tapegrad_autograd::Isa::Avx2,
+            IsaArg::Avx512 => tapegrad_autograd::Isa::Avx512,
+        }
+    }
 }
 
 /// An element type, as a flag value.

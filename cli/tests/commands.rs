@@ -155,6 +155,27 @@ fn bench_json_prints_parseable_json() {
     }
 }
 
+#[test]
+fn bench_isa_runs_the_kernel_it_names_or_refuses_one_this_cpu_lacks() {
+    for (flag, name) in [("scalar", "Scalar"), ("avx2", "Avx2"), ("avx512", "Avx512")] {
+        let args = [
+            "bench", "--shape", "tiny", "--budget", "0.02", "--json", "--isa", flag,
+        ];
+        let out = tapegrad(args);
+        if out.code == 0 {
+            let v: serde_json::Value = serde_json::from_str(out.ok().trim()).expect("JSON");
+            assert_eq!(v["isa"], name, "{v}");
+        } else {
+            out.fails_with(2, &["--isa", name, "cannot run"]);
+        }
+    }
+    // Every CPU has the scalar kernel, so that one always runs.
+    assert_eq!(
+        tapegrad(["bench", "--shape", "tiny", "--budget", "0.02", "--isa", "scalar"]).code,
+        0
+    );
+}
+
 /// Every flag each command takes, from cli/src/args.rs.
 const FLAGS: [(&str, &[&str]); 7] = [
     (
@@ -247,7 +268,14 @@ const FLAGS: [(&str, &[&str]); 7] = [
     ),
     (
         "bench",
-        &["--shape", "--budget", "--json", "--threads", "--help"],
+        &[
+            "--shape",
+            "--budget",
+            "--json",
+            "--threads",
+            "--isa",
+            "--help",
+        ],
     ),
 ];
 

@@ -99,10 +99,57 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// The kernel [`gemm`] uses for an `m x k` by `k x n` product of `T`s on this CPU.
+    /// The kernel [`gemm`] uses for an `m x k` by `k x n` product of `T`s on this CPU: the
+    /// packed kernel with the instruction set [`set_isa`] chose, else the widest this CPU has.
     pub fn auto<T: Element>(m: usize, k: usize, n: usize) -> Kernel {
         let _ = (m, k, n);
-        Kernel::Packed(Isa::best())
+        let chosen = match ISA.load(Ordering::Relaxed) {
+            0 => None,
+            i => Isa::ALL.get(i - 1).copied(),
+        };
+        Kernel::Packed(chosen.unwrap_or_else(Isa::best))
+    }
+}
+
+/// The instruction set chosen by [`set_isa`], as its index in [`Isa::ALL`] plus one (0: none).
+static ISA: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes [`gemm`] (and so every matmul of the tape) use `isa`'s micro-kernels instead of the
+/// widest this CPU has (`None`: back to the widest), to measure a narrower instruction set on a
+/// wider machine (AVX2 on an AVX-512 one, say). Results may differ in the last bits between
+/// instruction sets.
+///
+/// # Errors
+/// If this CPU cannot run `isa` (nothing is changed then).
+///
+/// ```
+/// use tapegrad_autograd::{isa, set_isa, Isa};
+/// set_isa(Some(Isa::Scalar))?; // every CPU has it
+/// assert_eq!(isa(), Isa::Scalar);
+/// set_isa(None)?;
+/// assert_eq!(isa(), Isa::best());
+/// # Ok::<(), tapegrad_autograd::Error>(())
+/// ```
+pub fn set_isa(isa: Option<Isa>) -> crate::Result<()> {
+    let index = match isa {
+        None => 0,
+        Some(isa) if isa.is_supported() => Isa::ALL.iter().position(|&i| i == isa).unwrap_or(0) + 1,
+        Some(isa) => {
+            let best = Isa::best();
+            return Err(crate::Error::UnsupportedIsa { isa, best });
+        }
+    };
+    ISA.store(index, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The instruction set [`gemm`]'s kernel uses now: the one [`set_isa`] chose, else
+/// [`Isa::best`].
+pub fn isa() -> Isa {
+    match Kernel::auto::<f32>(1, 1, 1) {
+        Kernel::Packed(isa) => isa,
+        #[cfg(feature = "gemm")]
+        Kernel::GemmCrate => Isa::best(),
     }
 }
 

@@ -15,6 +15,10 @@ use crate::failure::{Failure, Outcome};
 /// FLOPs and the instruction set of the matrix kernel).
 pub fn run(args: &BenchArgs) -> Outcome {
     super::set_threads(args.threads);
+    if let Some(isa) = args.isa {
+        tapegrad_autograd::set_isa(Some(isa.into()))
+            .map_err(|e| Failure::input(format!("--isa: {e}")))?;
+    }
     let shapes: Vec<StepShape> = match &args.shape {
         None => SHAPES.to_vec(),
         Some(name) => vec![*SHAPES.iter().find(|s| s.name == name).ok_or_else(|| {
@@ -55,7 +59,7 @@ pub fn run(args: &BenchArgs) -> Outcome {
                 serde_json::json!({
                     "shape": shape.name, "n": shape.n, "d": shape.d, "h": shape.h, "c": shape.c,
                     "dtype": dtype, "flops": shape.flops(),
-                    "isa": format!("{:?}", tapegrad_autograd::Isa::best()),
+                    "isa": format!("{:?}", tapegrad_autograd::isa()),
                     "tape_ms": tape * 1e3, "tape_gflops": gflops(tape),
                     "closed_form_ms": closed * 1e3, "closed_form_gflops": gflops(closed),
                 })
