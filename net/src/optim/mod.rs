@@ -183,10 +183,11 @@ where
 const UPDATE_GRAIN: usize = 1 << 15;
 
 /// Applies an update rule `rule(state, g)` to a parameter's slices (the weights and the
-/// rule's per-element state, all as long as the gradient `g`), split between the threads of
+/// rule's per-element state, all as long as the gradient `g`; or a weight average and the
+/// weights), split between the threads of
 /// [`tapegrad_autograd::team`] for long parameters. Each element's update reads and writes
 /// that element alone, so the result is the same bit for bit however the slices are split.
-fn elementwise<T: Element, const M: usize>(
+pub(crate) fn elementwise<T: Element, const M: usize>(
     slices: [&mut [T]; M],
     g: &[T],
     rule: impl Fn([&mut [T]; M], &[T]) + Sync,
