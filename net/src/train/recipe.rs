@@ -133,9 +133,12 @@ impl Recipe {
             // The net of the issue (h = 800) for about 100 epochs: dropout, label smoothing
             // and the weights' moving average each raised Fashion-MNIST's validation
             // accuracy; with label smoothing the plain validation loss favours the less
-            // confident early epochs, so the best epoch is picked by accuracy.
+            // confident early epochs, so the best epoch is picked by accuracy. No L2 term: with
+            // those regularisers, λ = 1e-4 left validation accuracy 0.2-0.3 points lower
+            // (Fashion-MNIST, seeds 0 and 1), and λ = 5e-4 1.5 points lower.
             (Recipe::Best, Kind::Images) => TrainConfig {
                 hidden: vec![800],
+                reg: 0.0,
                 lr: 1e-3,
                 schedule: Schedule::Cosine {
                     warmup_epochs: 1,
