@@ -58,6 +58,8 @@
 //!   (NumPy's rules).
 //! - `kernel/`: the matrix-product kernel (numerics, not an op): `gemm.rs` picks an
 //!   implementation, the rest is the packed kernel with its SIMD micro-kernels.
+//! - [`team`]: the helper threads the parallel passes (products, long sums, optimizers'
+//!   updates) run on, which spin between the passes of a step instead of sleeping.
 //! - [`derivatives`]: every derivative rule, one match; [`sinks`]: how their results land in
 //!   gradient buffers; `backward.rs`: the walk; `gradients.rs`: what it returns.
 
