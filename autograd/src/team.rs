@@ -35,12 +35,10 @@ const HOT_SPIN: Duration = Duration::from_micros(50);
 const IDLE: u8 = 0;
 /// ... claimed by a caller that is writing the job ...
 const CLAIMED: u8 = 1;
-/// ... the job is posted ...
+/// ... the job is posted (and, until `DONE`, being run) ...
 const POSTED: u8 = 2;
-/// ... the helper is running it ...
-const RUNNING: u8 = 3;
 /// ... and it is done (the caller reads the result and sets the state back to idle).
-const DONE: u8 = 4;
+const DONE: u8 = 3;
 
 /// One helper thread and its mailbox.
 struct Helper {
@@ -152,7 +150,6 @@ fn work(helper: &Helper) {
                 since = Instant::now();
             }
         }
-        helper.state.store(RUNNING, Ordering::Relaxed);
         // SAFETY: the caller that posted the job wrote it before `POSTED` (release, read
         // above with acquire) and keeps it alive until it sees `DONE`.
         let job = unsafe { (*helper.job.get()).take() }.expect("a posted job");

@@ -15,14 +15,14 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/benches/peers"
-ROUNDS=3 BUDGET=1 THREADS=2 SHAPES="tiny cifar mnist800 large" ISA=
+ROUNDS=3 BUDGET=1 THREADS=2 SHAPES="tiny cifar mnist800 large" LIMIT=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --budget) BUDGET="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
     --shapes) SHAPES="$2"; shift 2 ;;
-    --isa) ISA="$2"; shift 2 ;;
+    --isa) LIMIT="$2"; shift 2 ;;
     *) echo "run.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +32,7 @@ mkdir -p "$OUT"
 # shellcheck source=venv.sh
 . "$HERE/venv.sh"
 ISA_FLAG=() WIDTH=512
-case "$ISA" in
+case "$LIMIT" in
   "") ;;
   avx2)
     ISA_FLAG=(--isa avx2) WIDTH=256

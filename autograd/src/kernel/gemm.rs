@@ -103,11 +103,7 @@ impl Kernel {
     /// packed kernel with the instruction set [`set_isa`] chose, else the widest this CPU has.
     pub fn auto<T: Element>(m: usize, k: usize, n: usize) -> Kernel {
         let _ = (m, k, n);
-        let chosen = match ISA.load(Ordering::Relaxed) {
-            0 => None,
-            i => Isa::ALL.get(i - 1).copied(),
-        };
-        Kernel::Packed(chosen.unwrap_or_else(Isa::best))
+        Kernel::Packed(isa())
     }
 }
 
@@ -146,11 +142,11 @@ pub fn set_isa(isa: Option<Isa>) -> crate::Result<()> {
 /// The instruction set [`gemm`]'s kernel uses now: the one [`set_isa`] chose, else
 /// [`Isa::best`].
 pub fn isa() -> Isa {
-    match Kernel::auto::<f32>(1, 1, 1) {
-        Kernel::Packed(isa) => isa,
-        #[cfg(feature = "gemm")]
-        Kernel::GemmCrate => Isa::best(),
+    match ISA.load(Ordering::Relaxed) {
+        0 => None,
+        i => Isa::ALL.get(i - 1).copied(),
     }
+    .unwrap_or_else(Isa::best)
 }
 
 /// [`gemm`] with a chosen kernel on up to `threads` threads (`0`: [`threads`]), however
@@ -203,13 +199,9 @@ pub(crate) fn gemm_scaled_plus<T: Element>(
     assert_eq!(k, b.nrows(), "gemm: inner dimensions differ");
     assert_eq!(c.dim(), (m, n), "gemm: output shape");
     assert_eq!(x.dim(), (m, n), "gemm: the scaled start's shape");
-    let threads = match threads_for(m, k, n) {
-        0 => threads(),
-        t => t,
-    };
     run(
         Kernel::auto::<T>(m, k, n),
-        threads,
+        threads_for(m, k, n),
         a,
         b,
         c,
