@@ -12,7 +12,7 @@ set: read the validation column.
 usage: python recipe_probe.py [--data /usr/share/datasets/fashion-mnist] [--epochs 40]
            [--seed 0] [--mixup ALPHA] [--erase P] [--sam RHO] [--wd DECAY] [--init torch]
            [--act relu|gelu|silu] [--flip P --tta] [--std none|global|feature] [--power G]
-           [--noise SIGMA] [--dropout P] [--ls E]
+           [--noise SIGMA] [--contrast C] [--dropout P] [--ls E]
 Run it in the peers' environment (benches/peers/venv.sh makes it).
 """
 import argparse, gzip, math, time
@@ -38,6 +38,7 @@ p.add_argument('--tta', action='store_true', help='average the mirrored image at
 p.add_argument('--std', default='none', help='standardisation after the mean image')
 p.add_argument('--power', type=float, default=1.0, help='pixels ** power before the mean')
 p.add_argument('--noise', type=float, default=0.0, help='Gaussian input noise')
+p.add_argument('--contrast', type=float, default=0.0, help='scale each image by U(1-c, 1+c)')
 p.add_argument('--batch', type=int, default=128)
 p.add_argument('--hidden', type=int, default=800)
 a = p.parse_args()
@@ -131,6 +132,8 @@ for epoch in range(a.epochs):
             xb[f] = xb[f].view(-1, 28, 28).flip(2).reshape(-1, 784)
         if a.erase:
             xb = erase(xb)
+        if a.contrast:
+            xb = xb * torch.from_numpy(rng.uniform(1 - a.contrast, 1 + a.contrast, (len(rows), 1)).astype(np.float32))
         xb = (xb - mean_t) / sd_t
         if a.noise:
             xb = xb + a.noise * torch.randn_like(xb)
