@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use ndarray::{Array1, Array2, ArrayD};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use tapegrad_autograd::{numeric_gradients, relative_error, Tape};
+use crate::small_nets::{self, assert_tape_matches_central_differences};
+use ndarray::{Array1, Array2};
+use tapegrad_autograd::{relative_error, Tape};
 use tapegrad_net::checkpoint::{load_model, save_model, CheckpointError, ModelInfo, SavedModel};
 use tapegrad_net::data::MeanImage;
+use tapegrad_net::model::Objective;
 use tapegrad_net::tensor_file::TensorFile;
 use tapegrad_net::{closed_form, per_example, Activation, Init, Mlp, NetError};
 
@@ -21,15 +21,8 @@ fn net_and_batch(
     activation: Activation,
     seed: u64,
 ) -> (Mlp<f64>, Array2<f64>, Vec<usize>) {
-    let net = Mlp::new(sizes, Init { std: 0.5, seed })
-        .unwrap()
-        .with_activation(activation);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let n = 5;
-    let x = Array2::from_shape_fn((n, sizes[0]), |_| rng.random_range(-2.0..2.0));
-    let c = sizes[sizes.len() - 1];
-    let y = (0..n).map(|_| rng.random_range(0..c)).collect();
-    (net, x, y)
+    let (net, x, y) = small_nets::net_and_batch(sizes, 5, seed);
+    (net.with_activation(activation), x, y)
 }
 
 #[test]
@@ -37,21 +30,8 @@ fn tape_gradients_of_tanh_sigmoid_and_leaky_relu_nets_match_central_differences(
     for activation in [Activation::Tanh, Activation::Sigmoid, Activation::LeakyRelu] {
         for (seed, sizes) in [(1, vec![3, 6, 4]), (2, vec![4, 5, 3, 3])] {
             let (net, x, y) = net_and_batch(&sizes, activation, seed);
-            let reg = 0.05;
-            let (_, tape) = net
-                .loss_and_gradients(&mut Tape::new(), x.clone(), &y, reg)
-                .unwrap();
-            let params: Vec<ArrayD<f64>> = net.parameters().map(|(_, p)| p.to_owned()).collect();
-            let numeric = numeric_gradients(&params, |p| {
-                let net = Mlp::from_parameters(p.to_vec())?.with_activation(activation);
-                let (loss, _) = net.loss_and_gradients(&mut Tape::new(), x.clone(), &y, reg)?;
-                Ok::<_, NetError>(loss)
-            })
-            .unwrap();
-            for (k, (t, n)) in tape.as_slice().iter().zip(&numeric).enumerate() {
-                let err = relative_error(t, n);
-                assert!(err < 1e-6, "{activation} {sizes:?} parameter {k}: {err:e}");
-            }
+            let what = format!("{activation} {sizes:?}");
+            assert_tape_matches_central_differences(&net, &x, &y, Objective::new(0.05), &what);
         }
     }
 }

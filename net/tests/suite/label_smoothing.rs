@@ -4,24 +4,18 @@
 
 use std::ops::ControlFlow;
 
-use ndarray::{Array2, ArrayD};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use tapegrad_autograd::{numeric_gradients, relative_error, Tape};
+use crate::small_nets::{self, assert_tape_matches_central_differences};
+use ndarray::Array2;
+use tapegrad_autograd::Tape;
 use tapegrad_net::data::spiral_splits;
 use tapegrad_net::model::{Dropout, Objective};
 use tapegrad_net::optim::Adam;
 use tapegrad_net::train::{evaluate, TrainConfig, Training};
-use tapegrad_net::{closed_form, Activation, Init, Mlp, NetError, TrainStep};
+use tapegrad_net::{closed_form, Activation, Mlp, TrainStep};
 
+/// A net of `sizes` and a batch of 6 rows for it ([`small_nets::net_and_batch`]).
 fn net_and_batch(sizes: &[usize], seed: u64) -> (Mlp<f64>, Array2<f64>, Vec<usize>) {
-    let net = Mlp::new(sizes, Init { std: 0.5, seed }).unwrap();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let n = 6;
-    let x = Array2::from_shape_fn((n, sizes[0]), |_| rng.random_range(-2.0..2.0));
-    let c = sizes[sizes.len() - 1];
-    let y = (0..n).map(|_| rng.random_range(0..c)).collect();
-    (net, x, y)
+    small_nets::net_and_batch(sizes, 6, seed)
 }
 
 #[test]
@@ -31,23 +25,8 @@ fn tape_gradients_with_label_smoothing_match_central_differences() {
             let (net, x, y) = net_and_batch(&sizes, seed);
             let net = net.with_activation(activation);
             let objective = Objective::new(0.02).with_label_smoothing(0.1);
-            let (_, tape) = net
-                .loss_and_gradients(&mut Tape::new(), x.clone(), &y, objective)
-                .unwrap();
-            let params: Vec<ArrayD<f64>> = net.parameters().map(|(_, p)| p.to_owned()).collect();
-            let numeric = numeric_gradients(&params, |p| {
-                let net = Mlp::from_parameters(p.to_vec())?.with_activation(activation);
-                let mut tape = Tape::new();
-                Ok::<_, NetError>(
-                    net.loss_and_gradients(&mut tape, x.clone(), &y, objective)?
-                        .0,
-                )
-            })
-            .unwrap();
-            for (k, (t, n)) in tape.as_slice().iter().zip(&numeric).enumerate() {
-                let err = relative_error(t, n);
-                assert!(err < 1e-6, "{activation} {sizes:?} parameter {k}: {err:e}");
-            }
+            let what = format!("{activation} {sizes:?}");
+            assert_tape_matches_central_differences(&net, &x, &y, objective, &what);
         }
     }
 }

@@ -20,5 +20,6 @@ mod reader_csv;
 mod reader_digits;
 mod reader_mnist;
 mod run_state;
+mod small_nets;
 mod standardized_models;
 mod weight_averaging;
