@@ -50,7 +50,7 @@ impl<T: Element> Mlp<T> {
     }
 
     /// Checks that `d` features, `n` examples and labels `y` (unless empty) fit the model.
-    pub(super) fn check(&self, d: usize, n: usize, y: &[usize]) -> Result<()> {
+    pub(crate) fn check(&self, d: usize, n: usize, y: &[usize]) -> Result<()> {
         let (d_model, c) = (self.inputs(), self.classes());
         if d != d_model {
             return Err(NetError::InputSize {

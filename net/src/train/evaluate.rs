@@ -42,20 +42,13 @@ pub fn evaluate<T: Element>(
     y: &[usize],
     reg: f64,
 ) -> Result<Evaluation> {
-    let c = net.classes();
     if y.len() != x.nrows() {
         return Err(NetError::LabelCount {
             examples: x.nrows(),
             labels: y.len(),
         });
     }
-    if let Some((index, &label)) = y.iter().enumerate().find(|(_, &l)| l >= c) {
-        return Err(NetError::Label {
-            index,
-            label,
-            classes: c,
-        });
-    }
+    net.check(x.ncols(), x.nrows(), y)?;
     let (mut cross_entropy, mut right) = (0.0f64, 0usize);
     let mut labels = y.iter();
     for block in x.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
