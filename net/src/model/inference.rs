@@ -37,9 +37,10 @@ impl<T: Element> Mlp<T> {
         })
     }
 
-    /// Checks a training batch without computing anything: `x.ncols()` features, exactly one
-    /// label per row of `x`, every label one of the model's classes.
-    pub(crate) fn check_batch(&self, x: ArrayView2<'_, T>, y: &[usize]) -> Result<()> {
+    /// Checks a batch without computing anything: `x.ncols()` features, exactly one label per
+    /// row of `x`, every label one of the model's classes. `x` may hold another element type
+    /// than the net's (evaluation reads `f32` data with any net).
+    pub(crate) fn check_batch<U>(&self, x: ArrayView2<'_, U>, y: &[usize]) -> Result<()> {
         if y.len() != x.nrows() {
             return Err(NetError::LabelCount {
                 examples: x.nrows(),
@@ -50,7 +51,7 @@ impl<T: Element> Mlp<T> {
     }
 
     /// Checks that `d` features, `n` examples and labels `y` (unless empty) fit the model.
-    pub(crate) fn check(&self, d: usize, n: usize, y: &[usize]) -> Result<()> {
+    pub(super) fn check(&self, d: usize, n: usize, y: &[usize]) -> Result<()> {
         let (d_model, c) = (self.inputs(), self.classes());
         if d != d_model {
             return Err(NetError::InputSize {

@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use tapegrad_autograd::Element;
 
 use crate::model::argmax;
-use crate::{Mlp, NetError, Result};
+use crate::{Mlp, Result};
 
 /// Rows converted to the net's element type at a time, so that the converted copy stays a few
 /// megabytes whatever the data's size.
@@ -42,13 +42,7 @@ pub fn evaluate<T: Element>(
     y: &[usize],
     reg: f64,
 ) -> Result<Evaluation> {
-    if y.len() != x.nrows() {
-        return Err(NetError::LabelCount {
-            examples: x.nrows(),
-            labels: y.len(),
-        });
-    }
-    net.check(x.ncols(), x.nrows(), y)?;
+    net.check_batch(x, y)?;
     let (mut cross_entropy, mut right) = (0.0f64, 0usize);
     let mut labels = y.iter();
     for block in x.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
