@@ -25,8 +25,11 @@ pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
         let rows = mr.min(mc - ir);
         let src = a.at(i0 + ir, p0);
         if a.rs == 1 && rows == mr {
-            // Each step's MR values are adjacent in memory (A is a transposed view).
+            // Each step's MR values are adjacent in memory (A is a transposed view), and steps
+            // are a column of A apart: ask for the step a few ahead, which the hardware's
+            // prefetchers would not guess across pages.
             for p in 0..kc as isize {
+                prefetch(src.wrapping_offset((p + PREFETCH_STEPS) * a.cs));
                 std::ptr::copy_nonoverlapping(src.offset(p * a.cs), dst, mr);
                 dst = dst.add(mr);
             }
@@ -94,6 +97,22 @@ pub(crate) unsafe fn pack_b<T: Element, const NV: usize>(
             }
         }
     }
+}
+
+/// How many steps ahead of the one it copies [`pack_a`] asks for a transposed A's values.
+const PREFETCH_STEPS: isize = 8;
+
+/// Asks the processor to start loading the cache line holding `p`: a hint that never faults,
+/// whatever the address (SSE, which provides it, is part of every x86-64 CPU).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` reads nothing the program can see and never faults.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Copies one vector's `lanes` elements (1, 4, 8 or 16) with a copy of fixed size.
