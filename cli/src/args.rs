@@ -241,8 +241,8 @@ pub struct AugmentFlags {
     /// Redraw every training image at random each epoch: none | shift (whole pixels, ±1) |
     /// affine (rotation ±12°, scale ±12%, shear ±12°, shift ±3 px; bilinear) | elastic
     /// (Simard 2003: alpha 34, sigma 4, with half the affine ranges) | auto (short pilot runs
-    /// of none, mirroring and affine; the best validation accuracy is kept and written to
-    /// config.toml). Image data only.
+    /// of one-pixel shifts, the same with mirroring, and affine; the best validation accuracy
+    /// is kept and written to config.toml). Image data only.
     #[arg(id = "augment", long = "augment", value_name = "KIND", value_parser = PossibleValuesParser::new(AUGMENT_KINDS.into_iter().chain([AUTO])))]
     pub kind: Option<String>,
     /// affine, elastic: the largest rotation, in degrees either way.

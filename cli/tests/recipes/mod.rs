@@ -76,7 +76,11 @@ fn a_recipe_run_is_deterministic_and_its_config_toml_reproduces_it() {
         config.contains("# From --recipe best, with epochs, hidden given."),
         "{config}"
     );
-    for tried in ["#   none: val ", "#   flip: val ", "#   affine: val "] {
+    for tried in [
+        "#   shift: val ",
+        "#   shift + flip: val ",
+        "#   affine: val ",
+    ] {
         assert!(config.contains(tried), "the pilot's {tried}: {config}");
     }
     assert!(

@@ -3,10 +3,10 @@
 //!
 //! Which augmentation helps depends on the kind of images, not on the net: handwriting gains
 //! from small rotations, scalings and shears, which clothes lose from (their pictures are
-//! upright and centred), while clothes gain from mirroring, which turns a 2 into something
-//! that is not a digit. A pilot lets the validation split say which kind of data this is.
-//! On the built-in digits, 10-epoch pilots already rank affine > none > flip by 1 point or
-//! more on every split seed, the order that 150-epoch runs end in.
+//! upright and centred), while clothes gain from one-pixel shifts and may gain from
+//! mirroring, which turns a 2 into something that is not a digit. A pilot lets the validation
+//! split say which kind of data this is. On the built-in digits, 10-epoch pilots rank affine
+//! first on every split seed, the order that 150-epoch runs end in.
 
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -21,9 +21,14 @@ use crate::Result;
 /// `kind = "auto"` in a config file's `[augment]` table).
 pub const AUTO: &str = "auto";
 
-/// The augmentations a pilot tries on images of `image`'s shape: none; left-right mirroring alone; and the affine distortions
-/// of handwriting (rotation, scale and shear ±12%, translation 12% of the width: 3 pixels of
-/// 28, 1 of 8). Data that are not images have nothing to try but none.
+/// The augmentations a pilot tries on images of `image`'s shape: translations by up to one
+/// whole pixel; the same with left-right mirroring; and the affine distortions of handwriting
+/// (rotation, scale and shear ±12%, translation 10% of the width: 2.8 pixels of 28, 0.8 of 8).
+/// Not "none": a short pilot favours no augmentation (the net fits the unchanged images
+/// sooner), which long runs then lose. On Fashion-MNIST (seed 0) the `best` recipe's
+/// 100 epochs peaked at 90.78% validation accuracy without augmentation and at 91.36% with
+/// one-pixel shifts, while its ten-epoch pilot had ranked none first. Data that are not
+/// images have nothing to try but none.
 ///
 /// ```
 /// use tapegrad_net::augment::Augment;
@@ -31,6 +36,8 @@ pub const AUTO: &str = "auto";
 /// use tapegrad_net::train::augment_candidates;
 /// let tried = augment_candidates(Some(ImageShape::grey(28, 28)));
 /// assert_eq!(tried.len(), 3);
+/// assert!(matches!(tried[0], Augment::Shift { shift: 1.0, flip: false, .. }));
+/// assert!(matches!(tried[1], Augment::Shift { shift: 1.0, flip: true, .. }));
 /// let Augment::Affine { shift, flip: false, .. } = tried[2] else { panic!("affine") };
 /// assert!((shift - 2.8).abs() < 1e-12, "a tenth of the width");
 /// assert_eq!(augment_candidates(None), vec![Augment::None]);
@@ -39,14 +46,12 @@ pub fn augment_candidates(image: Option<ImageShape>) -> Vec<Augment> {
     let Some(image) = image else {
         return vec![Augment::None];
     };
-    let mut candidates = vec![
-        Augment::None,
-        Augment::Shift {
-            shift: 0.0,
-            flip: true,
-            pixel_dropout: 0.0,
-        },
-    ];
+    let shift = |flip| Augment::Shift {
+        shift: 1.0,
+        flip,
+        pixel_dropout: 0.0,
+    };
+    let mut candidates = vec![shift(false), shift(true)];
     if let Some(Augment::Affine {
         rotate,
         scale,

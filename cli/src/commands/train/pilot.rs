@@ -115,7 +115,8 @@ fn trial_line(trial: &AugmentTrial) -> String {
     )
 }
 
-/// An augmentation as the pilot names it: `none`, `flip` (mirroring alone), or its kind.
+/// An augmentation as the pilot names it: `none`, `flip` (mirroring alone), its kind, or its
+/// kind `+ flip` when it also mirrors (`shift + flip`).
 fn describe(augment: &Augment) -> String {
     match augment {
         Augment::Shift {
@@ -123,6 +124,29 @@ fn describe(augment: &Augment) -> String {
             flip: true,
             pixel_dropout: 0.0,
         } => "flip".to_owned(),
+        other if other.flips() => format!("{} + flip", other.kind()),
         other => other.kind().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tapegrad_net::data::ImageShape;
+    use tapegrad_net::train::augment_candidates;
+
+    #[test]
+    fn the_pilot_names_each_of_its_candidates_differently() {
+        let names: Vec<String> = augment_candidates(Some(ImageShape::grey(28, 28)))
+            .iter()
+            .map(describe)
+            .collect();
+        assert_eq!(names, ["shift", "shift + flip", "affine"]);
+        let mirror = Augment::Shift {
+            shift: 0.0,
+            flip: true,
+            pixel_dropout: 0.0,
+        };
+        assert_eq!(describe(&mirror), "flip");
     }
 }
