@@ -130,12 +130,14 @@ impl Recipe {
                 dropout: 0.2,
                 ..defaults
             },
-            // The net of the issue (h = 800) for about 100 epochs: dropout, label smoothing
+            // The net of the issue (h = 800) for 200 epochs: dropout, label smoothing
             // and the weights' moving average each raised Fashion-MNIST's validation
             // accuracy; with label smoothing the plain validation loss favours the less
             // confident early epochs, so the best epoch is picked by accuracy. No L2 term: with
             // those regularisers, λ = 1e-4 left validation accuracy 0.2-0.3 points lower
-            // (Fashion-MNIST, seeds 0 and 1), and λ = 5e-4 1.5 points lower.
+            // (Fashion-MNIST, seeds 0 and 1), and λ = 5e-4 1.5 points lower. Augmented
+            // images keep improving for longer: with one-pixel shifts (seed 0) the best
+            // validation accuracy was 91.36% at epoch 74 of 100, 91.78% at epoch 150 of 200.
             (Recipe::Best, Kind::Images) => TrainConfig {
                 hidden: vec![800],
                 reg: 0.0,
@@ -146,7 +148,7 @@ impl Recipe {
                 },
                 batch_size: 128,
                 // CIFAR-10's epochs take about four times MNIST's.
-                epochs: if data.name() == "cifar10" { 25 } else { 100 },
+                epochs: if data.name() == "cifar10" { 25 } else { 200 },
                 dropout: 0.2,
                 label_smoothing: 0.1,
                 ema: Some(0.999),
