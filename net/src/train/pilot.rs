@@ -130,7 +130,8 @@ pub fn pilot_config(config: &TrainConfig, augment: Augment) -> TrainConfig {
 
 /// The candidates a pilot for `config` on images of `image`'s shape runs: those of
 /// [`augment_candidates`] that `config` allows (feature standardisation refuses every
-/// augmentation, leaving only none). A pilot runs only when there are two or more.
+/// augmentation, leaving none to try: the run is not augmented). A pilot runs only when there
+/// are two or more.
 pub fn pilot_candidates(config: &TrainConfig, image: Option<ImageShape>) -> Vec<Augment> {
     (augment_candidates(image).into_iter())
         .filter(|a| pilot_config(config, *a).validate().is_ok())
