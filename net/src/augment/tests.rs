@@ -185,7 +185,15 @@ fn a_flip_mirrors_left_to_right() {
 
 #[test]
 fn colour_channels_move_together() {
-    for channel_major in [false, true] {
+    let shifted = Augment::Shift {
+        shift: 1.0,
+        flip: true,
+        pixel_dropout: 0.0,
+    };
+    for (channel_major, augment) in [false, true]
+        .into_iter()
+        .flat_map(|m| [(m, affine(20.0, 0.1, 5.0, 1.0)), (m, shifted)])
+    {
         let shape = ImageShape {
             height: 5,
             width: 5,
@@ -202,9 +210,10 @@ fn colour_channels_move_together() {
                 }
             }
         }
-        let a = augmenter(affine(20.0, 0.1, 5.0, 1.0), shape, None);
+        let a = augmenter(augment, shape, None);
         let mut out = vec![0.0; 75];
         a.draw(3, &pixels, &mut out);
+        assert_ne!(out, pixels, "{augment:?} moved the image");
         for y in 0..5 {
             for x in 0..5 {
                 let base = out[shape.index(y, x, 0)];
