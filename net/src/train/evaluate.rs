@@ -48,10 +48,9 @@ pub fn evaluate<T: Element>(
     for block in x.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
         let scores = scores(net, block)?;
         for (row, &label) in scores.axis_iter(Axis(0)).zip(labels.by_ref()) {
-            let row: Vec<f64> = row.iter().map(|v| v.as_f64()).collect();
-            let (best, max) = argmax(row.iter().copied());
-            let sum: f64 = row.iter().map(|&z| (z - max).exp()).sum();
-            cross_entropy += max + sum.ln() - row[label];
+            let (best, max) = argmax(row.iter().map(|v| v.as_f64()));
+            let sum: f64 = row.iter().map(|z| (z.as_f64() - max).exp()).sum();
+            cross_entropy += max + sum.ln() - row[label].as_f64();
             right += usize::from(best == label);
         }
     }
@@ -62,11 +61,14 @@ pub fn evaluate<T: Element>(
         });
     }
     let n = y.len() as f64;
-    let squares: f64 = net
-        .layers()
-        .iter()
-        .map(|layer| tapegrad_autograd::sum_squares_f64(&layer.weight().into_dyn()))
-        .sum();
+    // λ = 0 reads no weights (as the training loss records no sums of squares).
+    let squares: f64 = if reg == 0.0 {
+        0.0
+    } else {
+        (net.layers().iter())
+            .map(|layer| tapegrad_autograd::sum_squares_f64(&layer.weight().into_dyn()))
+            .sum()
+    };
     Ok(Evaluation {
         loss: cross_entropy / n + reg * squares,
         accuracy: right as f64 / n,
