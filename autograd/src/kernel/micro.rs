@@ -69,7 +69,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
             for ic in (0..m).step_by(S::MC) {
                 let mc = S::MC.min(m - ic);
                 if !in_place {
-                    pack_a::<_, MR>(a, (ic, mc), (pc, kc), pa);
+                    pack_a::<S, MR>(a, (ic, mc), (pc, kc), pa);
                 }
                 for ir in (0..mc).step_by(MR) {
                     let rows = MR.min(mc - ir);
@@ -82,7 +82,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                             cs: a.cs,
                         }
                     } else {
-                        pack_a::<_, MR>(a, (ic + ir, rows), (pc, kc), pa);
+                        pack_a::<S, MR>(a, (ic + ir, rows), (pc, kc), pa);
                         Panel::packed::<MR>(pa)
                     };
                     for jr in (0..nc).step_by(nr) {

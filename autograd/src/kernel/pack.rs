@@ -6,19 +6,22 @@
 //! columns rounded up to whole vectors, with zeros past the end. Whatever the operands' strides
 //! (transposed views included), the micro-kernel then reads both with unit stride.
 
+use super::simd::Simd;
 use super::Mat;
 use crate::Element;
 
-/// Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of `a` into `MR`-row panels at `dst`.
+/// Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of `a` into `MR`-row panels at `dst`,
+/// prefetching with `S`'s hint.
 ///
 /// # Safety
-/// The block must lie inside `a`, and `dst` must be valid for `ceil(mc / MR) · MR · kc` writes.
+/// The block must lie inside `a`, and `dst` must be valid for `ceil(mc / MR) · MR · kc` writes;
+/// `S`'s target features must be present.
 #[inline(always)]
-pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
-    a: Mat<T>,
+pub(crate) unsafe fn pack_a<S: Simd, const MR: usize>(
+    a: Mat<S::E>,
     (i0, mc): (usize, usize),
     (p0, kc): (usize, usize),
-    mut dst: *mut T,
+    mut dst: *mut S::E,
 ) {
     let mr = MR;
     for ir in (0..mc).step_by(mr) {
@@ -29,13 +32,13 @@ pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
             // are a column of A apart: ask for the step a few ahead, which the hardware's
             // prefetchers would not guess across pages.
             for p in 0..kc as isize {
-                prefetch(src.wrapping_offset((p + PREFETCH_STEPS) * a.cs));
+                S::prefetch(src.wrapping_offset((p + PREFETCH_STEPS) * a.cs));
                 std::ptr::copy_nonoverlapping(src.offset(p * a.cs), dst, mr);
                 dst = dst.add(mr);
             }
         } else if a.cs == 1 && rows == mr {
             // Row-major A: MR rows read side by side, one value of each per step.
-            let row: [*const T; MR] = std::array::from_fn(|i| src.offset(i as isize * a.rs));
+            let row: [*const S::E; MR] = std::array::from_fn(|i| src.offset(i as isize * a.rs));
             for p in 0..kc {
                 for (i, r) in row.iter().enumerate() {
                     *dst.add(i) = *r.add(p);
@@ -48,7 +51,7 @@ pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
                     *dst.add(i) = if i < rows {
                         *src.offset(i as isize * a.rs + p * a.cs)
                     } else {
-                        T::zero()
+                        <S::E as num_traits::Zero>::zero()
                     };
                 }
                 dst = dst.add(mr);
@@ -101,19 +104,6 @@ pub(crate) unsafe fn pack_b<T: Element, const NV: usize>(
 
 /// How many steps ahead of the one it copies [`pack_a`] asks for a transposed A's values.
 const PREFETCH_STEPS: isize = 8;
-
-/// Asks the processor to start loading the cache line holding `p`: a hint that never faults,
-/// whatever the address (SSE, which provides it, is part of every x86-64 CPU).
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` reads nothing the program can see and never faults.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
 
 /// Copies one vector's `lanes` elements (1, 4, 8 or 16) with a copy of fixed size.
 #[inline(always)]

@@ -5,6 +5,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use tapegrad_autograd::Element;
 
 use crate::model::argmax;
+use crate::model::closed_form::sum_squares;
 use crate::{Mlp, Result};
 
 /// Rows converted to the net's element type at a time, so that the converted copy stays a few
@@ -66,7 +67,7 @@ pub fn evaluate<T: Element>(
         0.0
     } else {
         (net.layers().iter())
-            .map(|layer| tapegrad_autograd::sum_squares_f64(&layer.weight().into_dyn()))
+            .map(|layer| sum_squares(layer.weight()))
             .sum()
     };
     Ok(Evaluation {
