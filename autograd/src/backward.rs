@@ -29,6 +29,25 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn backward(self) -> Result<Gradients<T>> {
+        self.walk(None)
+    }
+
+    /// [`backward`](Var::backward), except that a parameter whose gradient ends in a matrix
+    /// product (a weight `W` of `X·W`, whose gradient is `Xᵀ·G`, plus `2λW` from an L2 term)
+    /// gets no gradient in the result: the product is left unevaluated and pushed onto
+    /// `products` as a [`ProductGradient`](crate::ProductGradient), for an optimizer to compute
+    /// piece by piece as it updates `W` (so that the gradient is never written to memory).
+    /// Products too deep for the kernel to finish in one pass (more than 256 rows of `X` in
+    /// f32, 128 in f64) are written out as usual.
+    pub fn backward_with_products(
+        self,
+        products: &mut Vec<crate::ProductGradient<T>>,
+    ) -> Result<Gradients<T>> {
+        self.walk(Some(products))
+    }
+
+    /// The walk, keeping products in `products` when there is one.
+    fn walk(self, products: Option<&mut Vec<crate::ProductGradient<T>>>) -> Result<Gradients<T>> {
         let mut inner = self.tape.inner.borrow_mut();
         let Inner {
             nodes,
@@ -64,7 +83,7 @@ impl<'t, T: Element> Var<'t, T> {
             if matches!(node.op, Op::Leaf { .. }) {
                 continue;
             }
-            deferred.settle(i, nodes, &mut slots);
+            deferred.settle(i, nodes, &mut slots, pool);
             let (before, rest) = slots.split_at_mut(i);
             let Some(g) = rest[0].take() else { continue };
             let mut sinks = Sinks {
@@ -72,10 +91,12 @@ impl<'t, T: Element> Var<'t, T> {
                 slots: before,
                 pool,
                 deferred: &mut deferred,
+                keep_products: products.is_some(),
             };
             backprop(node, g, &mut sinks, &arenas)?;
         }
-        deferred.settle_all(nodes, &mut slots);
+        let tape = (self.tape.id, self.tape.generation.get());
+        deferred.settle_all(nodes, &mut slots, pool, products, tape);
         Ok(Gradients::new(self.tape, slots))
     }
 }

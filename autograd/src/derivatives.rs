@@ -136,30 +136,23 @@ pub(crate) fn backprop<T: Element>(
                 }
             });
         }
-        // dA = G Bᵀ, dB = Aᵀ G (the transposes are views).
+        // dA = G Bᵀ, dB = Aᵀ G (the transposes are views; dB may be kept as the product).
         Op::MatMul { a, b } => {
-            let (av, bv) = (as_matrix("matmul", val(*a))?, as_matrix("matmul", val(*b))?);
-            let g = g.view();
-            let g = as_matrix("matmul", g)?;
-            d.product(*a, g, bv.t());
-            d.product(*b, av.t(), g);
+            as_matrix("matmul", val(*a))?;
+            let bv = as_matrix("matmul", val(*b))?;
+            d.product(*a, as_matrix("matmul", g.view())?, bv.t());
+            d.weight_product(*b, *a, &mut g);
         }
         // y = relu(x W + b): dz = g where y > 0 (relu's rule, which reads only the sign and
         // NaN-ness of relu's input, and y has both), in g's own buffer; then dW = xᵀ dz,
         // dx = dz Wᵀ, db = Σ_rows dz.
         Op::LinearRelu { x, w, b } => {
             g.chain_in_place(&y, UnaryOp::Relu);
-            {
-                let (xv, wv) = (
-                    as_matrix("linear_relu", val(*x))?,
-                    as_matrix("linear_relu", val(*w))?,
-                );
-                let dz = g.view();
-                let dz = as_matrix("linear_relu", dz)?;
-                d.product(*w, xv.t(), dz);
-                d.product(*x, dz, wv.t());
-            }
+            as_matrix("linear_relu", val(*x))?;
+            let wv = as_matrix("linear_relu", val(*w))?;
+            d.product(*x, as_matrix("linear_relu", g.view())?, wv.t());
             d.linear(&mut g, [(*b, one)]);
+            d.weight_product(*w, *x, &mut g);
         }
         // dx = g ⊙ m, the mask recomputed from its seed, in g's own buffer.
         Op::Dropout { x, mask } => {

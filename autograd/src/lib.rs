@@ -61,7 +61,9 @@
 //! - [`team`]: the helper threads the parallel passes (products, long sums, optimizers'
 //!   updates) run on, which spin between the passes of a step instead of sleeping.
 //! - [`derivatives`]: every derivative rule, one match; [`sinks`]: how their results land in
-//!   gradient buffers; `backward.rs`: the walk; `gradients.rs`: what it returns.
+//!   gradient buffers; `backward.rs`: the walk; `gradients.rs`: what it returns;
+//!   `deferred.rs`: shares kept unwritten until needed, and [`ProductGradient`], a weight's
+//!   gradient left as a product for an optimizer to compute as it updates the weight.
 
 #![warn(missing_docs)]
 
@@ -80,6 +82,7 @@ mod leaf;
 mod op;
 mod ops;
 mod pool;
+mod product_gradient;
 pub mod sinks;
 mod subnormals;
 pub mod summation;
@@ -102,6 +105,7 @@ pub use leaf::{Leaf, SharedArray};
 pub use ndarray;
 pub use ops::dropout::DropoutMask;
 pub use ops::unary::sigmoid;
+pub use product_gradient::ProductGradient;
 pub use subnormals::FlushSubnormals;
 pub use summation::{sum_f64, sum_squares_f64};
 pub use tape::Tape;

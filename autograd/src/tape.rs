@@ -264,6 +264,19 @@ impl<T: Element> Tape<T> {
         }
     }
 
+    /// Takes back the buffers of the [`ProductGradient`](crate::ProductGradient)s in
+    /// `products` (emptying it) once they are used, so the next backward pass reuses them.
+    pub fn recycle_products(&self, products: &mut Vec<crate::ProductGradient<T>>) {
+        let mut inner = self.inner.borrow_mut();
+        for p in products.drain(..) {
+            let (x, g) = p.into_parts();
+            inner.pool.give(g);
+            if let Value::Owned(x) = x {
+                inner.pool.give_shared(x);
+            }
+        }
+    }
+
     /// Read access to the recording.
     pub(crate) fn borrow(&self) -> Ref<'_, Inner<T>> {
         self.inner.borrow()

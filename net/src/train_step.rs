@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use ndarray::ArrayD;
-use tapegrad_autograd::{Element, Leaf, Tape, Var};
+use tapegrad_autograd::{Element, Leaf, ProductGradient, Tape, Var};
 
-use crate::model::{Dropout, Objective};
+use crate::model::{recycle_step_gradients, Dropout, Objective, StepGradient};
 use crate::optim::{update_parameter, Optimizer};
 use crate::{Mlp, Result};
 
@@ -38,6 +38,11 @@ pub struct TrainStep<T: Element> {
     optimizer: Box<dyn Optimizer<T>>,
     /// The gradients of the step, kept for the list's capacity.
     grads: Vec<ArrayD<T>>,
+    /// The gradients of [`step`](TrainStep::step), weights' as products where the tape leaves
+    /// them so (see [`StepGradient`]), kept for the list's capacity.
+    step_grads: Vec<StepGradient<T>>,
+    /// The products of a backward pass, kept for the list's capacity.
+    products: Vec<ProductGradient<T>>,
     /// Dropout of the hidden units in [`step`](TrainStep::step) (none: the document's loss).
     dropout: Option<Dropout>,
     /// The run's count of steps taken, which keys each step's dropout masks.
@@ -59,6 +64,8 @@ impl<T: Element> TrainStep<T> {
             tape: Tape::new(),
             optimizer,
             grads: Vec::new(),
+            step_grads: Vec::new(),
+            products: Vec::new(),
             dropout: None,
             iteration: 0,
             label_smoothing: T::zero(),
@@ -130,16 +137,21 @@ impl<T: Element> TrainStep<T> {
             label_smoothing: self.label_smoothing,
         };
         self.iteration += 1;
-        let loss = net.loss_and_gradients_into(&mut self.tape, x, y, objective, &mut self.grads);
+        let loss = net.step_gradients_into(
+            &mut self.tape,
+            x,
+            y,
+            objective,
+            &mut self.step_grads,
+            Some(&mut self.products),
+        );
         let update = match loss {
             Ok(loss) if loss.is_finite() => {
-                net.update_from(self.optimizer.as_mut(), &self.grads, lr)
+                net.update_step(self.optimizer.as_mut(), &self.step_grads, lr)
             }
             _ => Ok(()),
         };
-        for g in self.grads.drain(..) {
-            self.tape.give_buffer(g);
-        }
+        recycle_step_gradients(&self.tape, &mut self.step_grads, &mut self.products);
         update?;
         loss
     }

@@ -13,8 +13,10 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use crate::kernel::{Isa, Start};
 use crate::Element;
 
-/// Products of fewer multiply-adds than this run on the calling thread.
-const SERIAL_BELOW: usize = 1 << 21;
+/// Products of fewer multiply-adds than this run on the calling thread. (2^19: the mnist800
+/// step's `128 x 800 x 10` products of the second layer, about a million multiply-adds, take
+/// both cores; the tiny and cifar shapes' small products stay on one.)
+const SERIAL_BELOW: usize = 1 << 19;
 
 /// Threads for parallel passes; 0 means "all the team's" (one per core).
 static THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -219,7 +221,9 @@ fn run<T: Element>(
     start: Start<ArrayView2<'_, T>, T>,
 ) {
     match kernel {
-        Kernel::Packed(isa) => crate::kernel::product(isa, threads, a, b, c, start),
+        Kernel::Packed(isa) => {
+            crate::kernel::product(isa, threads, a, b, crate::kernel::Target::Matrix(c), start)
+        }
         #[cfg(feature = "gemm")]
         Kernel::GemmCrate => {
             let accumulate = match start {

@@ -12,6 +12,7 @@
 //! zero, then added to C (or stored, for the first block without accumulation). So a result
 //! does not depend on how C was split between threads, nor on the tile widths.
 
+use super::out::Out;
 use super::pack::{pack_a, pack_b};
 use super::simd::Simd;
 use super::{Mat, MatMut, Start};
@@ -24,7 +25,7 @@ pub(crate) fn depth<S: Simd>(k: usize) -> usize {
 }
 
 /// Elements of the packing buffers [`product`] needs for an `m x k` by `k x n` product:
-/// (packed A, packed B).
+/// (packed A, packed B and, after it, the `MR x NC` rows a sink gets at once).
 pub(crate) fn buffer_lens<S: Simd, const MR: usize>(
     m: usize,
     k: usize,
@@ -33,11 +34,15 @@ pub(crate) fn buffer_lens<S: Simd, const MR: usize>(
     let kc = S::KC.min(k);
     let a_len = S::MC.min(m).div_ceil(MR) * MR * kc;
     let b_len = kc * S::NC.min(n).div_ceil(S::LANES) * S::LANES;
-    (a_len, b_len)
+    (a_len, b_len + MR * S::NC.min(n))
 }
 
 /// `c = a · b` (or `c += a · b` when `accumulate`) on this thread, with `S`'s vectors and an
 /// `MR x (NV·LANES)` register tile, packing into `pa` and `pb`. `k` must be at least 1.
+///
+/// For a sink, each `MR`-row panel of C is stored into a staging area after packed B (in L1),
+/// exactly as into C, and handed to the sink a whole row of the block at a time once its
+/// tiles are done: long pieces, whose use (an optimizer's update) runs as one loop.
 ///
 /// # Safety
 /// `S`'s target features must be present; the three matrices must be valid for their shapes
@@ -47,13 +52,14 @@ pub(crate) fn buffer_lens<S: Simd, const MR: usize>(
 pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     a: Mat<S::E>,
     b: Mat<S::E>,
-    c: MatMut<S::E>,
+    c: Out<'_, S::E>,
     start: Start<Mat<S::E>, S::E>,
     pa: *mut S::E,
     pb: *mut S::E,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let nr = NV * S::LANES;
+    let stage = pb.add(S::KC.min(k) * S::NC.min(n).div_ceil(S::LANES) * S::LANES);
     // Panels of A are read in place (only a last, short panel is packed, to pad it) when
     // there is one panel of B, so that each panel of A is used once, and when A is row-major,
     // whose packing would be a transposition, element by element.
@@ -90,8 +96,19 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                         let width = cols.div_ceil(S::LANES) * S::LANES;
                         let bp = (pb.add(jr * kc).cast_const(), width);
                         let (i, j) = (ic + ir, jc + jr);
+                        let c = match c {
+                            Out::Store(c) => MatMut {
+                                ptr: c.at(i, j),
+                                ..c
+                            },
+                            Out::Rows { .. } => MatMut {
+                                ptr: stage.add(jr),
+                                rs: nc as isize,
+                                cs: 1,
+                            },
+                        };
                         let tile = Tile {
-                            c: c.at(i, j),
+                            c: c.ptr,
                             rs: c.rs,
                             cs: c.cs,
                             rows,
@@ -112,6 +129,12 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                             (2, false) => micro::<S, MR, 2, false>(kc, panel, bp, tile),
                             (3, false) => micro::<S, MR, 3, false>(kc, panel, bp, tile),
                             (_, false) => micro::<S, MR, NV, false>(kc, panel, bp, tile),
+                        }
+                    }
+                    if let Out::Rows { sink, origin } = c {
+                        for r in 0..rows {
+                            let row = std::slice::from_raw_parts(stage.add(r * nc), nc);
+                            sink(origin.0 + ic + ir + r, origin.1 + jc, row);
                         }
                     }
                 }

@@ -8,6 +8,7 @@
 
 pub(crate) mod gemm;
 mod micro;
+mod out;
 mod pack;
 mod scratch;
 mod simd;
@@ -17,6 +18,9 @@ use std::any::TypeId;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
 use crate::Element;
+
+use out::Out;
+pub(crate) use out::Target;
 
 /// An instruction set the packed kernel has micro-kernels for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,9 +72,9 @@ pub(crate) struct Mat<T> {
 /// A writable matrix: pointer, shape and element strides.
 #[derive(Clone, Copy)]
 pub(crate) struct MatMut<T> {
-    ptr: *mut T,
-    rs: isize,
-    cs: isize,
+    pub(crate) ptr: *mut T,
+    pub(crate) rs: isize,
+    pub(crate) cs: isize,
 }
 
 impl<T> Mat<T> {
@@ -115,7 +119,7 @@ impl<T: Element> Start<Mat<T>, T> {
 }
 
 impl<T> MatMut<T> {
-    fn of(v: &mut ArrayViewMut2<'_, T>) -> Self {
+    pub(crate) fn of(v: &mut ArrayViewMut2<'_, T>) -> Self {
         let (rs, cs) = (v.strides()[0], v.strides()[1]);
         MatMut {
             ptr: v.as_mut_ptr(),
@@ -124,7 +128,7 @@ impl<T> MatMut<T> {
         }
     }
     /// The same matrix as elements of `U`, which must be `T` itself.
-    fn cast<U>(self) -> MatMut<U> {
+    pub(crate) fn cast<U>(self) -> MatMut<U> {
         MatMut {
             ptr: self.ptr.cast(),
             rs: self.rs,
@@ -185,24 +189,40 @@ const ROW_UNIT: usize = 24;
 const COL_UNIT: usize = 16;
 
 /// `c = a · b`, `c += a · b` or `c = s·x + a·b` as `start` says, with `isa`'s micro-kernels on
-/// up to `threads` threads. Shapes must agree (`a`: m x k, `b`: k x n, `c` and `x`: m x n) and
-/// `isa` must be supported; the caller checks both.
+/// up to `threads` threads, into the matrix or the sink of `target`. Shapes must agree (`a`:
+/// m x k, `b`: k x n, C and `x`: m x n) and `isa` must be supported; the caller checks both. A
+/// sink takes C's final values, so it needs a start other than `Accumulate` and `k` within one
+/// depth block ([`single_pass`]).
 pub(crate) fn product<T: Element>(
     isa: Isa,
     threads: usize,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
-    mut c: ArrayViewMut2<'_, T>,
+    target: Target<'_, '_, T>,
     start: Start<ArrayView2<'_, T>, T>,
 ) {
     assert!(
         isa.is_supported(),
         "the packed kernel was asked for {isa:?}, which this CPU lacks"
     );
-    let (m, n) = c.dim();
+    let (m, n) = target.dim();
     if m == 0 || n == 0 {
         return;
     }
+    let c = match target {
+        Target::Matrix(c) => c,
+        Target::Rows { sink, .. } => {
+            assert!(
+                !matches!(start, Start::Accumulate) && single_pass::<T>(isa, a.ncols()),
+                "a product handed to a sink is computed in one pass"
+            );
+            if a.ncols() == 0 {
+                return out::scaled_rows(sink, (m, n), start);
+            }
+            return split(isa, threads, a, b, target, start);
+        }
+    };
+    let mut c = c;
     if a.ncols() == 0 {
         match start {
             Start::Overwrite => c.fill(T::zero()),
@@ -218,11 +238,31 @@ pub(crate) fn product<T: Element>(
             threads,
             b.reversed_axes(),
             a.reversed_axes(),
-            c.reversed_axes(),
+            Target::Matrix(c.reversed_axes()),
             start.reversed_axes(),
         );
     }
-    split(isa, threads, a, b, c, start);
+    split(isa, threads, a, b, Target::Matrix(c), start);
+}
+
+/// Whether a product with inner dimension `k` of `T`s on `isa` is one depth block, so that each
+/// tile of C is final when the micro-kernel has it (which a [`Target::Rows`] needs).
+pub(crate) fn single_pass<T: Element>(isa: Isa, k: usize) -> bool {
+    let f32 = TypeId::of::<T>() == TypeId::of::<f32>();
+    #[cfg(target_arch = "x86_64")]
+    let kc = match isa {
+        Isa::Avx512 if f32 => <simd::Avx512F32 as simd::Simd>::KC,
+        Isa::Avx512 => <simd::Avx512F64 as simd::Simd>::KC,
+        Isa::Avx2 if f32 => <simd::Avx2F32 as simd::Simd>::KC,
+        Isa::Avx2 => <simd::Avx2F64 as simd::Simd>::KC,
+        Isa::Scalar => <simd::Scalar<T> as simd::Simd>::KC,
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let kc = {
+        let _ = (isa, f32);
+        <simd::Scalar<T> as simd::Simd>::KC
+    };
+    k <= kc
 }
 
 /// Splits C between `threads` threads (the [`team`](crate::team)'s), recursively in two: by
@@ -235,7 +275,7 @@ fn split<T: Element>(
     threads: usize,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
-    c: ArrayViewMut2<'_, T>,
+    c: Target<'_, '_, T>,
     start: Start<ArrayView2<'_, T>, T>,
 ) {
     let (m, n) = c.dim();
@@ -272,10 +312,10 @@ fn serial<T: Element>(
     isa: Isa,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
-    mut c: ArrayViewMut2<'_, T>,
+    mut c: Target<'_, '_, T>,
     start: Start<ArrayView2<'_, T>, T>,
 ) {
-    let (a, b, c) = (Mat::of(&a), Mat::of(&b), MatMut::of(&mut c));
+    let (a, b, c) = (Mat::of(&a), Mat::of(&b), c.out());
     let start = match start {
         Start::Overwrite => Start::Overwrite,
         Start::Accumulate => Start::Accumulate,
@@ -334,7 +374,7 @@ fn serial<T: Element>(
 
 /// A micro-kernel driver ([`micro::product`] for one instruction set): matrices, start,
 /// packing buffers.
-type Driver<E> = unsafe fn(Mat<E>, Mat<E>, MatMut<E>, Start<Mat<E>, E>, *mut E, *mut E);
+type Driver<E> = for<'s> unsafe fn(Mat<E>, Mat<E>, Out<'s, E>, Start<Mat<E>, E>, *mut E, *mut E);
 
 /// Calls `driver` with this thread's packing buffers, sized for `S` with `MR`-row panels. (The
 /// buffers are fetched here, outside the driver, whose target features would not reach into a
@@ -346,7 +386,7 @@ unsafe fn with_buffers<S: simd::Simd, const MR: usize>(
     driver: Driver<S::E>,
     a: Mat<S::E>,
     b: Mat<S::E>,
-    c: MatMut<S::E>,
+    c: Out<'_, S::E>,
     start: Start<Mat<S::E>, S::E>,
 ) {
     let (a_len, b_len) = micro::buffer_lens::<S, MR>(a.rows, a.cols, b.cols);
@@ -358,7 +398,7 @@ unsafe fn with_buffers<S: simd::Simd, const MR: usize>(
 mod variants {
     use super::micro::product;
     use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
-    use super::{Mat, MatMut, Start};
+    use super::{Mat, Out, Start};
 
     /// Defines `$name`, [`product`] with `$simd` and an `$mr x $nv`-vector register tile,
     /// compiled with the target features `$features`.
@@ -370,7 +410,7 @@ mod variants {
             pub(super) unsafe fn $name(
                 a: Mat<$e>,
                 b: Mat<$e>,
-                c: MatMut<$e>,
+                c: Out<'_, $e>,
                 start: Start<Mat<$e>, $e>,
                 pa: *mut $e,
                 pb: *mut $e,

@@ -13,7 +13,7 @@ mod unary;
 
 use unary::{ChainRule, InPlace};
 
-use crate::deferred::Deferred;
+use crate::deferred::{Deferred, Share};
 use crate::kernel::gemm::{gemm, gemm_scaled_plus};
 use crate::ops::broadcast::{reduce_into, stretch};
 use crate::ops::custom::{with_views, STACK_INPUTS};
@@ -78,6 +78,9 @@ pub(crate) struct Sinks<'a, T: Element> {
     pub pool: &'a mut Pool<T>,
     /// Shares `s · x` not written yet, for a product to add them as it stores.
     pub deferred: &'a mut Deferred<T>,
+    /// Whether a parameter's last share, when it is a product `Xᵀ·G`, is deferred and handed
+    /// out unevaluated ([`Var::backward_with_products`](crate::Var::backward_with_products)).
+    pub keep_products: bool,
 }
 
 impl<T: Element> Sinks<'_, T> {
@@ -87,7 +90,7 @@ impl<T: Element> Sinks<'_, T> {
         if !self.nodes[i].requires_grad {
             return;
         }
-        self.deferred.settle(i, self.nodes, self.slots);
+        self.deferred.settle(i, self.nodes, self.slots, self.pool);
         let fresh = self.slots[i].is_none();
         let pool = &mut *self.pool;
         let slot =
@@ -99,7 +102,10 @@ impl<T: Element> Sinks<'_, T> {
     /// has none yet, and has that shape.
     fn takes(&self, i: usize, shape: &[usize]) -> bool {
         let node = &self.nodes[i];
-        node.requires_grad && self.slots[i].is_none() && node.value.view().shape() == shape
+        node.requires_grad
+            && self.slots[i].is_none()
+            && !self.deferred.holds(i)
+            && node.value.view().shape() == shape
     }
 
     /// Input `i` gets `buf` (of its shape): moved in when it has no gradient yet, else added.
@@ -216,7 +222,11 @@ impl<T: Element> Sinks<'_, T> {
     /// [`Deferred`]), for a product that comes next to add in its store.
     pub fn scaled(&mut self, i: usize, s: T) {
         let node = &self.nodes[i];
-        if node.requires_grad && self.slots[i].is_none() && self.deferred.defer(i, s) {
+        if node.requires_grad
+            && self.slots[i].is_none()
+            && !self.deferred.holds(i)
+            && self.deferred.defer(i, Share::Scaled(s))
+        {
             self.slots[i] = Some(self.pool.dirty(node.value.view().shape()));
             return;
         }
@@ -317,7 +327,7 @@ impl<T: Element> Sinks<'_, T> {
     ) {
         let node = &self.nodes[i];
         if node.requires_grad {
-            if let Some(s) = self.deferred.take(i) {
+            if let Some(s) = self.deferred.take_scale(i) {
                 let x = as_matrix("matmul", node.value.view()).expect("a matmul input is 2-D");
                 let dst = self.slots[i]
                     .as_mut()
@@ -327,6 +337,57 @@ impl<T: Element> Sinks<'_, T> {
             }
         }
         self.with(i, |dst, fresh, _| gemm(a, b, matrix_mut(dst), !fresh));
+    }
+
+    /// Input `i`, a matrix, gets `aᵀ · g`, `a` being the value of input `a` and `g` the
+    /// upstream gradient (a weight's share `Xᵀ·G`). When products are kept, `i` is a parameter
+    /// with no share yet but a scaled one, and the kernel computes the product in one pass,
+    /// the share is deferred with `g`'s buffer, which it takes: this must be `g`'s last use.
+    pub fn weight_product(&mut self, i: usize, a: usize, g: &mut Upstream<T>) {
+        let node = &self.nodes[i];
+        let keep = self.keep_products
+            && node.requires_grad
+            && matches!(node.op, crate::op::Op::Leaf { .. })
+            && self.nodes[a].value.view().ndim() == 2
+            && g.buf.as_ref().is_some_and(|g| g.ndim() == 2)
+            && crate::kernel::single_pass::<T>(crate::isa(), g.view().shape()[0])
+            && match self.deferred.take_scale(i) {
+                // The scaled share's buffer goes back: the product will not be stored.
+                Some(s) => {
+                    if let Some(buf) = self.slots[i].take() {
+                        self.pool.give(buf);
+                    }
+                    self.deferred.defer(
+                        i,
+                        Share::Product {
+                            a,
+                            g: g.buf.take().expect("the upstream gradient is here"),
+                            scale: Some(s),
+                        },
+                    )
+                }
+                None if self.slots[i].is_none()
+                    && !self.deferred.holds(i)
+                    && self.deferred.has_room() =>
+                {
+                    self.deferred.defer(
+                        i,
+                        Share::Product {
+                            a,
+                            g: g.buf.take().expect("the upstream gradient is here"),
+                            scale: None,
+                        },
+                    )
+                }
+                None => false,
+            };
+        if !keep {
+            let av =
+                as_matrix("matmul", self.nodes[a].value.view()).expect("a matmul input is 2-D");
+            let gv = g.view();
+            let gv = as_matrix("matmul", gv).expect("a matmul gradient is 2-D");
+            self.product(i, av.t(), gv);
+        }
     }
 
     /// The inputs of the custom `op` get what its backward writes into zeroed buffers of their

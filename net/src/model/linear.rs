@@ -6,7 +6,8 @@ use std::sync::Arc;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use tapegrad_autograd::{Element, Tape, Var};
 
-use crate::optim::{update_parameter, OptimError, Optimizer};
+use super::step_gradients::GradientRef;
+use crate::optim::{update_parameter, update_parameter_product, OptimError, Optimizer};
 use crate::{NetError, Result};
 
 /// A fully connected layer: `inputs x outputs` weights `W` and `outputs` biases `b`, applied to
@@ -98,13 +99,13 @@ impl<T: Element> Linear<T> {
     }
 
     /// Applies one step of `optimizer` to `W` (parameter number `k`) and `b` (number `k + 1`)
-    /// with their gradients `grad_weight` and `grad_bias` (any dimensionality, as long as the
-    /// shapes are the parameters').
+    /// with their gradients (values of any dimensionality, as long as the shapes are the
+    /// parameters', or a product for `W`).
     pub(crate) fn update(
         &mut self,
         optimizer: &mut (impl Optimizer<T> + ?Sized),
         k: usize,
-        [grad_weight, grad_bias]: [ndarray::ArrayViewD<'_, T>; 2],
+        [grad_weight, grad_bias]: [GradientRef<'_, T>; 2],
         lr: f64,
     ) -> std::result::Result<(), OptimError> {
         let shape_error = |k: usize, shape: &[usize], grad: &[usize]| OptimError::GradientShape {
@@ -112,15 +113,28 @@ impl<T: Element> Linear<T> {
             shape: shape.to_vec(),
             gradient: grad.to_vec(),
         };
-        let gw = grad_weight
-            .view()
-            .into_dimensionality::<ndarray::Ix2>()
-            .map_err(|_| shape_error(k, self.weight.shape(), grad_weight.shape()))?;
-        let gb = grad_bias
+        match grad_weight {
+            GradientRef::Values(g) => {
+                let gw = g
+                    .view()
+                    .into_dimensionality::<ndarray::Ix2>()
+                    .map_err(|_| shape_error(k, self.weight.shape(), g.shape()))?;
+                update_parameter(optimizer, k, &mut self.weight, &gw, lr)?;
+            }
+            GradientRef::Product(p) => {
+                update_parameter_product(optimizer, k, &mut self.weight, p, lr)?;
+            }
+        }
+        let gb = match grad_bias {
+            GradientRef::Values(g) => g,
+            GradientRef::Product(p) => {
+                return Err(shape_error(k + 1, self.bias.shape(), &p.shape()));
+            }
+        };
+        let gb1 = gb
             .view()
             .into_dimensionality::<ndarray::Ix1>()
-            .map_err(|_| shape_error(k + 1, self.bias.shape(), grad_bias.shape()))?;
-        update_parameter(optimizer, k, &mut self.weight, &gw, lr)?;
-        update_parameter(optimizer, k + 1, &mut self.bias, &gb, lr)
+            .map_err(|_| shape_error(k + 1, self.bias.shape(), gb.shape()))?;
+        update_parameter(optimizer, k + 1, &mut self.bias, &gb1, lr)
     }
 }

@@ -15,6 +15,7 @@ use super::gradients::{parameter_name, ParameterGradients};
 use super::linear::Linear;
 use super::loss::loss;
 use super::objective::Objective;
+use super::step_gradients::{GradientRef, StepGradient};
 use crate::limits::MAX_LAYERS;
 use crate::optim::{OptimError, Optimizer};
 use crate::{NetError, Result};
@@ -268,20 +269,31 @@ impl<T: Element> Mlp<T> {
         grads: &[ArrayD<T>],
         lr: f64,
     ) -> std::result::Result<(), OptimError> {
-        if grads.len() != 2 * self.layers.len() {
+        self.update_with(
+            optimizer,
+            grads.len(),
+            |k| GradientRef::Values(grads[k].view()),
+            lr,
+        )
+    }
+
+    /// One step of `optimizer` from `count` gradients, the `k`-th being `grad(k)`.
+    pub(crate) fn update_with<'g>(
+        &mut self,
+        optimizer: &mut (impl Optimizer<T> + ?Sized),
+        count: usize,
+        grad: impl Fn(usize) -> GradientRef<'g, T>,
+        lr: f64,
+    ) -> std::result::Result<(), OptimError> {
+        if count != 2 * self.layers.len() {
             return Err(OptimError::GradientCount {
                 expected: 2 * self.layers.len(),
-                found: grads.len(),
+                found: count,
             });
         }
         optimizer.begin_step();
-        for (l, (layer, g)) in self
-            .layers
-            .iter_mut()
-            .zip(grads.chunks_exact(2))
-            .enumerate()
-        {
-            layer.update(optimizer, 2 * l, [g[0].view(), g[1].view()], lr)?;
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            layer.update(optimizer, 2 * l, [grad(2 * l), grad(2 * l + 1)], lr)?;
         }
         Ok(())
     }
@@ -344,32 +356,12 @@ impl<T: Element> Mlp<T> {
         objective: impl Into<Objective<T>>,
     ) -> Result<(T, ParameterGradients<T>)> {
         let mut grads = Vec::with_capacity(2 * self.layers.len());
-        let loss = self.loss_and_gradients_into(tape, x, y, objective.into(), &mut grads)?;
-        Ok((loss, ParameterGradients::from_vec(grads)))
-    }
-
-    /// [`loss_and_gradients`](Mlp::loss_and_gradients) appending the gradients to `grads` (in
-    /// parameter order), so a training loop can keep the list's allocation.
-    pub(crate) fn loss_and_gradients_into(
-        &self,
-        tape: &mut Tape<T>,
-        x: impl Into<Leaf<T>>,
-        y: &[usize],
-        objective: Objective<T>,
-        grads: &mut Vec<ArrayD<T>>,
-    ) -> Result<T> {
-        tape.clear();
-        let loss = {
-            let rec = self.record(tape, x, y, objective)?;
-            let mut g = rec.loss.backward()?;
-            for v in tape.params() {
-                grads.push(g.take(v).unwrap_or_else(|| ArrayD::zeros(v.shape())));
-            }
-            tape.recycle(g);
-            rec.loss.item()?
-        };
-        tape.clear();
-        Ok(loss)
+        let loss = self.step_gradients_into(tape, x, y, objective.into(), &mut grads, None)?;
+        let grads = grads.into_iter().map(|g| match g {
+            StepGradient::Values(g) => g,
+            StepGradient::Product(_) => unreachable!("products are only kept when asked for"),
+        });
+        Ok((loss, ParameterGradients::from_vec(grads.collect())))
     }
 }
 

@@ -15,6 +15,7 @@ mod loss;
 mod mlp;
 mod objective;
 pub mod per_example;
+mod step_gradients;
 
 pub use activation::Activation;
 pub use gradients::{parameter_name, ParameterGradients};
@@ -24,3 +25,4 @@ pub use linear::Linear;
 pub use loss::loss;
 pub use mlp::{Init, Mlp, Recorded};
 pub use objective::{Dropout, Objective};
+pub(crate) use step_gradients::{recycle as recycle_step_gradients, StepGradient};

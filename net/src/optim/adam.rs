@@ -3,7 +3,7 @@
 use tapegrad_autograd::Element;
 
 use super::buffers::take_saved;
-use super::{OptimError, Optimizer, OptimizerState, ParameterBuffers};
+use super::{Gradient, OptimError, Optimizer, OptimizerState, ParameterBuffers};
 
 /// Adam: first and second moments `m`, `v` per parameter, bias-corrected by the step count.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,23 +65,7 @@ impl<T: Element> Optimizer<T> for Adam<T> {
         self.steps += 1;
     }
 
-    fn update(&mut self, k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
-        let (beta1, beta2) = (self.beta1, self.beta2);
-        let t = i32::try_from(self.steps).unwrap_or(i32::MAX);
-        let step = lr / (1.0 - beta1.powi(t)) * (1.0 - beta2.powi(t)).sqrt();
-        let eps_hat = T::cast(self.eps) * T::cast((1.0 - beta2.powi(t)).sqrt());
-        let (b1, b2, step, one) = (T::cast(beta1), T::cast(beta2), T::cast(step), T::one());
-        let m = self.m.get(k, w.len())?;
-        let v = self.v.get(k, w.len())?;
-        super::elementwise([w, m, v], g, |[w, m, v], g| {
-            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
-                *m = b1 * *m + (one - b1) * g;
-                *v = b2 * *v + (one - b2) * g * g;
-                *w -= step * *m / (v.sqrt() + eps_hat);
-            }
-        });
-        Ok(())
-    }
+    super::updates_through_apply!();
 
     fn state(&self) -> OptimizerState<T> {
         OptimizerState {
@@ -102,5 +86,32 @@ impl<T: Element> Optimizer<T> for Adam<T> {
 
     fn clone_box(&self) -> Box<dyn Optimizer<T>> {
         Box::new(self.clone())
+    }
+}
+
+impl<T: Element> Adam<T> {
+    /// One parameter's update, from gradient values or a product.
+    fn apply(
+        &mut self,
+        k: usize,
+        w: &mut [T],
+        g: Gradient<'_, T>,
+        lr: f64,
+    ) -> Result<(), OptimError> {
+        let (beta1, beta2) = (self.beta1, self.beta2);
+        let t = i32::try_from(self.steps).unwrap_or(i32::MAX);
+        let step = lr / (1.0 - beta1.powi(t)) * (1.0 - beta2.powi(t)).sqrt();
+        let eps_hat = T::cast(self.eps) * T::cast((1.0 - beta2.powi(t)).sqrt());
+        let (b1, b2, step, one) = (T::cast(beta1), T::cast(beta2), T::cast(step), T::one());
+        let m = self.m.get(k, w.len())?;
+        let v = self.v.get(k, w.len())?;
+        g.elementwise([w, m, v], |[w, m, v], g| {
+            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
+                *m = b1 * *m + (one - b1) * g;
+                *v = b2 * *v + (one - b2) * g * g;
+                *w -= step * *m / (v.sqrt() + eps_hat);
+            }
+        });
+        Ok(())
     }
 }

@@ -17,8 +17,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use ndarray::{Array, ArrayBase, Data, Dimension};
-use tapegrad_autograd::Element;
+use ndarray::{Array, Array2, ArrayBase, Data, Dimension};
+use tapegrad_autograd::{Element, ProductGradient};
 use thiserror::Error;
 
 mod adam;
@@ -66,6 +66,21 @@ pub trait Optimizer<T: Element>: fmt::Debug + Send {
     /// gradient `grad` (as long as `param`) and learning rate `lr`. State of another length than
     /// `param` is [`OptimError::StateLength`], never resized.
     fn update(&mut self, k: usize, param: &mut [T], grad: &[T], lr: f64) -> Result<(), OptimError>;
+    /// [`update`](Optimizer::update) with a weight's gradient still a product
+    /// ([`ProductGradient`]), which an elementwise rule computes piece by piece as it goes (see
+    /// [`Gradient::elementwise`]), so that the gradient is never written to memory; `param` is
+    /// the weight (row-major). Returns `false` when the rule does not take products (the
+    /// default): the caller then evaluates the gradient and calls `update`.
+    fn update_product(
+        &mut self,
+        k: usize,
+        param: &mut [T],
+        grad: &ProductGradient<T>,
+        lr: f64,
+    ) -> Result<bool, OptimError> {
+        let _ = (k, param, grad, lr);
+        Ok(false)
+    }
 
     /// The state, for saving.
     fn state(&self) -> OptimizerState<T>;
@@ -168,15 +183,97 @@ where
             gradient: grad.shape().to_vec(),
         });
     }
+    let g = grad.as_standard_layout();
+    let Some(g) = g.as_slice() else {
+        unreachable!("the array is in standard layout")
+    };
+    optimizer.update(k, row_major(param), g, lr)
+}
+
+/// [`update_parameter`] for a weight matrix whose gradient is a [`ProductGradient`]: computed
+/// as the update goes ([`Optimizer::update_product`]), or, for a rule that does not take
+/// products, written into a new array first.
+pub fn update_parameter_product<T: Element>(
+    optimizer: &mut (impl Optimizer<T> + ?Sized),
+    k: usize,
+    param: &mut Arc<Array2<T>>,
+    grad: &ProductGradient<T>,
+    lr: f64,
+) -> Result<(), OptimError> {
+    if param.shape() != grad.shape() {
+        return Err(OptimError::GradientShape {
+            parameter: k,
+            shape: param.shape().to_vec(),
+            gradient: grad.shape().to_vec(),
+        });
+    }
+    if optimizer.update_product(k, row_major(param), grad, lr)? {
+        return Ok(());
+    }
+    let mut g = Array2::zeros(param.dim());
+    grad.evaluate(param.view(), g.view_mut());
+    update_parameter(optimizer, k, param, &g, lr)
+}
+
+/// The parameter's elements in row-major order, changed in place when `param` holds the only
+/// reference (else copied first), converted to standard layout when it is not.
+fn row_major<T: Element, D: Dimension>(param: &mut Arc<Array<T, D>>) -> &mut [T] {
     let w = Arc::make_mut(param);
     if !w.is_standard_layout() {
         *w = w.as_standard_layout().into_owned();
     }
-    let g = grad.as_standard_layout();
-    let (Some(w), Some(g)) = (w.as_slice_mut(), g.as_slice()) else {
-        unreachable!("both arrays are in standard layout")
+    w.as_slice_mut()
+        .expect("an array in standard layout is one slice")
+}
+
+/// The two update methods of an [`Optimizer`] implementation whose rule is one method
+/// `apply(&mut self, k, w, g: Gradient<'_, T>, lr)`, for gradient values and products alike.
+macro_rules! updates_through_apply {
+    () => {
+        fn update(&mut self, k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
+            self.apply(k, w, $crate::optim::Gradient::Values(g), lr)
+        }
+
+        fn update_product(
+            &mut self,
+            k: usize,
+            w: &mut [T],
+            g: &tapegrad_autograd::ProductGradient<T>,
+            lr: f64,
+        ) -> Result<bool, OptimError> {
+            self.apply(k, w, $crate::optim::Gradient::Product(g), lr)
+                .map(|()| true)
+        }
     };
-    optimizer.update(k, w, g, lr)
+}
+use updates_through_apply;
+
+/// A parameter's gradient as an update rule reads it.
+#[derive(Clone, Copy, Debug)]
+pub enum Gradient<'a, T: Element> {
+    /// Its values, as many as the parameter has (row-major).
+    Values(&'a [T]),
+    /// A weight's gradient left as a product, computed piece by piece by
+    /// [`elementwise`](Gradient::elementwise).
+    Product(&'a ProductGradient<T>),
+}
+
+impl<T: Element> Gradient<'_, T> {
+    /// Applies `rule(parts, g)` to pieces of `slices` (the parameter first, then the rule's
+    /// per-element state, each as long as the parameter) with the gradient's values `g` there,
+    /// on the threads of [`tapegrad_autograd::team`] for long parameters. Each element's update
+    /// must read and write that element alone; the result is then the same bit for bit however
+    /// the pieces fall, and whether the gradient was a product or values.
+    pub fn elementwise<const M: usize>(
+        self,
+        slices: [&mut [T]; M],
+        rule: impl Fn([&mut [T]; M], &[T]) + Sync,
+    ) {
+        match self {
+            Gradient::Values(g) => elementwise(slices, g, rule),
+            Gradient::Product(p) => p.for_each_piece(slices, &rule),
+        }
+    }
 }
 
 /// Parameters longer than this have their elementwise update split between threads.

@@ -3,7 +3,7 @@
 use tapegrad_autograd::Element;
 
 use super::buffers::take_saved;
-use super::{OptimError, Optimizer, OptimizerState, ParameterBuffers};
+use super::{Gradient, OptimError, Optimizer, OptimizerState, ParameterBuffers};
 
 /// SGD with momentum `mu` (typically 0.9); its state is one velocity `m` per parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,17 +49,7 @@ impl<T: Element> Optimizer<T> for Momentum<T> {
         self.steps += 1;
     }
 
-    fn update(&mut self, k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
-        let (mu, lr) = (T::cast(self.mu), T::cast(lr));
-        let v = self.velocity.get(k, w.len())?;
-        super::elementwise([w, v], g, |[w, v], g| {
-            for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
-                *v = mu * *v - lr * g;
-                *w += *v;
-            }
-        });
-        Ok(())
-    }
+    super::updates_through_apply!();
 
     fn state(&self) -> OptimizerState<T> {
         OptimizerState {
@@ -78,5 +68,26 @@ impl<T: Element> Optimizer<T> for Momentum<T> {
 
     fn clone_box(&self) -> Box<dyn Optimizer<T>> {
         Box::new(self.clone())
+    }
+}
+
+impl<T: Element> Momentum<T> {
+    /// One parameter's update, from gradient values or a product.
+    fn apply(
+        &mut self,
+        k: usize,
+        w: &mut [T],
+        g: Gradient<'_, T>,
+        lr: f64,
+    ) -> Result<(), OptimError> {
+        let (mu, lr) = (T::cast(self.mu), T::cast(lr));
+        let v = self.velocity.get(k, w.len())?;
+        g.elementwise([w, v], |[w, v], g| {
+            for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
+                *v = mu * *v - lr * g;
+                *w += *v;
+            }
+        });
+        Ok(())
     }
 }

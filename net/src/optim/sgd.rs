@@ -3,7 +3,7 @@
 use tapegrad_autograd::Element;
 
 use super::buffers::take_saved;
-use super::{OptimError, Optimizer, OptimizerState};
+use super::{Gradient, OptimError, Optimizer, OptimizerState};
 
 /// `w -= lr · g`: no state but the count of steps taken.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,15 +28,7 @@ impl<T: Element> Optimizer<T> for Sgd {
         self.steps += 1;
     }
 
-    fn update(&mut self, _k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
-        let lr = T::cast(lr);
-        super::elementwise([w], g, |[w], g| {
-            for (w, &g) in w.iter_mut().zip(g) {
-                *w -= lr * g;
-            }
-        });
-        Ok(())
-    }
+    super::updates_through_apply!();
 
     fn state(&self) -> OptimizerState<T> {
         OptimizerState {
@@ -53,5 +45,24 @@ impl<T: Element> Optimizer<T> for Sgd {
 
     fn clone_box(&self) -> Box<dyn Optimizer<T>> {
         Box::new(*self)
+    }
+}
+
+impl Sgd {
+    /// One parameter's update, from gradient values or a product.
+    fn apply<T: Element>(
+        &mut self,
+        _k: usize,
+        w: &mut [T],
+        g: Gradient<'_, T>,
+        lr: f64,
+    ) -> Result<(), OptimError> {
+        let lr = T::cast(lr);
+        g.elementwise([w], |[w], g| {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w -= lr * g;
+            }
+        });
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@ mod common;
 mod activation;
 mod data_spec;
 mod dropout;
+mod fused_update;
 mod gradient_inputs;
 mod hostile_models;
 mod hostile_readers;
