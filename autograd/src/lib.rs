@@ -77,6 +77,7 @@ mod error;
 mod gradcheck;
 mod gradients;
 pub mod guide;
+mod halves;
 mod kernel;
 mod leaf;
 mod op;

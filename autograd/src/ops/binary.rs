@@ -2,7 +2,7 @@
 //! `add`, `sub`, `mul`, `div`, `maximum`, `minimum`. Each method computes `f(a, b)`; the
 //! derivative rules are in [`derivatives`](crate::derivatives).
 
-use ndarray::{Dimension, Zip};
+use ndarray::Dimension;
 
 use crate::op::Op;
 use crate::ops::broadcast::{broadcast_shape, stretch};
@@ -154,17 +154,19 @@ impl<'t, T: Element> Var<'t, T> {
     }
 
     /// Records `op`, `f(a, b)` elementwise with `a` and `b` broadcast to a common shape.
-    fn binary(self, other: Var<'t, T>, op: BinaryOp, f: impl Fn(T, T) -> T) -> Result<Var<'t, T>> {
+    fn binary(
+        self,
+        other: Var<'t, T>,
+        op: BinaryOp,
+        f: impl Fn(T, T) -> T + Sync,
+    ) -> Result<Var<'t, T>> {
         self.same_tape(other, op.name())?;
         self.tape.record(|r| {
             let (a, b) = (r.value(self.index), r.value(other.index));
             let shape = broadcast_shape(op.name(), a.shape(), b.shape())?;
             let mut out = r.pool.dirty(shape.slice());
             let (a, b) = (stretch(&a, &shape), stretch(&b, &shape));
-            Zip::from(&mut out)
-                .and(&a)
-                .and(&b)
-                .for_each(|o, &a, &b| *o = f(a, b));
+            crate::halves::zip2(out.view_mut(), a, b, &|o, a, b| *o = f(a, b));
             let op = Op::Binary {
                 op,
                 a: self.index,

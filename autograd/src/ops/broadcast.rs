@@ -76,11 +76,7 @@ pub(crate) fn reduce_into<T: Element>(
         _ => false,
     };
     if let (true, Some(gs), Some(ds)) = (bias, g.as_slice(), dst.as_slice_mut()) {
-        for row in gs.chunks_exact(ds.len()) {
-            for (d, &g) in ds.iter_mut().zip(row) {
-                *d += scale * g;
-            }
-        }
+        crate::halves::column_sums(gs, ds, scale);
         return;
     }
     // Leading axes that dst lacks are summed one sub-array at a time, without temporaries.

@@ -98,8 +98,8 @@ impl<T: Element> UnaryKernel<T> for BiasThen<'_, T> {
     type Output = ();
     fn run<F, D>(self, _: &'static str, f: F, _: Reads, _: D)
     where
-        F: Fn(T) -> T,
-        D: Fn(T, T) -> T,
+        F: Fn(T) -> T + Sync,
+        D: Fn(T, T) -> T + Sync,
     {
         let BiasThen { mut z, bias } = self;
         for mut row in z.rows_mut() {

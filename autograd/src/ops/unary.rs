@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 
-use ndarray::{ArrayD, ArrayViewD, Zip};
+use ndarray::{ArrayD, ArrayViewD};
 
 use crate::op::Op;
 use crate::{Element, Error, Result, Var};
@@ -39,8 +39,8 @@ pub(crate) trait UnaryKernel<T> {
     /// only that one).
     fn run<F, D>(self, name: &'static str, f: F, reads: Reads, rule: D) -> Self::Output
     where
-        F: Fn(T) -> T,
-        D: Fn(T, T) -> T;
+        F: Fn(T) -> T + Sync,
+        D: Fn(T, T) -> T + Sync;
 }
 
 /// The value a chain rule reads besides `g`.
@@ -164,11 +164,9 @@ impl<T: Element> UnaryKernel<T> for Forward<'_, T> {
     type Output = ArrayD<T>;
     fn run<F, D>(mut self, _: &'static str, f: F, _: Reads, _: D) -> ArrayD<T>
     where
-        F: Fn(T) -> T,
+        F: Fn(T) -> T + Sync,
     {
-        Zip::from(&mut self.out)
-            .and(&self.x)
-            .for_each(|o, &x| *o = f(x));
+        crate::halves::zip1(self.out.view_mut(), self.x, &|o, x| *o = f(x));
         self.out
     }
 }

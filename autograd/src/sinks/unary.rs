@@ -18,11 +18,9 @@ impl<T: Element> UnaryKernel<T> for InPlace<'_, '_, T> {
     type Output = ();
     fn run<F, D>(self, _: &'static str, _: F, _: Reads, rule: D)
     where
-        D: Fn(T, T) -> T,
+        D: Fn(T, T) -> T + Sync,
     {
-        Zip::from(self.g)
-            .and(self.v)
-            .for_each(|g, &v| *g = rule(*g, v));
+        crate::halves::zip1(self.g.view_mut(), self.v.view(), &|g, v| *g = rule(*g, v));
     }
 }
 
@@ -39,7 +37,7 @@ impl<T: Element> UnaryKernel<T> for ChainRule<'_, '_, '_, T> {
     type Output = ();
     fn run<F, D>(self, _: &'static str, _: F, reads: Reads, rule: D)
     where
-        D: Fn(T, T) -> T,
+        D: Fn(T, T) -> T + Sync,
     {
         let ChainRule {
             sinks,
@@ -54,9 +52,7 @@ impl<T: Element> UnaryKernel<T> for ChainRule<'_, '_, '_, T> {
         };
         match g.buf.take() {
             Some(mut buf) if sinks.takes(x, buf.shape()) => {
-                Zip::from(&mut buf)
-                    .and(v)
-                    .for_each(|g, &v| *g = rule(*g, v));
+                crate::halves::zip1(buf.view_mut(), v.view(), &|g, v| *g = rule(*g, v));
                 sinks.slots[x] = Some(buf);
             }
             other => {
