@@ -211,6 +211,26 @@ pub(crate) fn gemm_scaled_plus<T: Element>(
     );
 }
 
+/// `c = a · b`, then `finish(i, j, row)` on each piece of C's rows as soon as it is final
+/// (while in cache): a bias and an activation in the same pass as the product. `c` must be
+/// row-major. Kernel and threads as [`gemm`].
+pub(crate) fn gemm_finished<T: Element>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: ArrayViewMut2<'_, T>,
+    finish: crate::kernel::RowFinish<'_, T>,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    assert_eq!(k, b.nrows(), "gemm: inner dimensions differ");
+    assert_eq!(c.dim(), (m, n), "gemm: output shape");
+    let target = crate::kernel::Target::Finished {
+        c,
+        finish,
+        origin: (0, 0),
+    };
+    crate::kernel::product(isa(), threads_for(m, k, n), a, b, target, Start::Overwrite);
+}
+
 /// The product on `kernel`, shapes checked.
 fn run<T: Element>(
     kernel: Kernel,

@@ -40,6 +40,9 @@ pub(crate) fn buffer_lens<S: Simd, const MR: usize>(
 /// `c = a · b` (or `c += a · b` when `accumulate`) on this thread, with `S`'s vectors and an
 /// `MR x (NV·LANES)` register tile, packing into `pa` and `pb`. `k` must be at least 1.
 ///
+/// With a finishing pass, each `MR`-row panel of C goes through it once stored for the last
+/// depth block (C must then be row-major).
+///
 /// For a sink, each `MR`-row panel of C is stored into a staging area after packed B (in L1),
 /// exactly as into C, and handed to the sink a whole row of the block at a time once its
 /// tiles are done: long pieces, whose use (an optimizer's update) runs as one loop.
@@ -97,7 +100,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                         let bp = (pb.add(jr * kc).cast_const(), width);
                         let (i, j) = (ic + ir, jc + jr);
                         let c = match c {
-                            Out::Store(c) => MatMut {
+                            Out::Store(c) | Out::Finished { c, .. } => MatMut {
                                 ptr: c.at(i, j),
                                 ..c
                             },
@@ -131,11 +134,22 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                             (_, false) => micro::<S, MR, NV, false>(kc, panel, bp, tile),
                         }
                     }
-                    if let Out::Rows { sink, origin } = c {
-                        for r in 0..rows {
-                            let row = std::slice::from_raw_parts(stage.add(r * nc), nc);
-                            sink(origin.0 + ic + ir + r, origin.1 + jc, row);
+                    match c {
+                        Out::Rows { sink, origin } => {
+                            for r in 0..rows {
+                                let row = std::slice::from_raw_parts(stage.add(r * nc), nc);
+                                sink(origin.0 + ic + ir + r, origin.1 + jc, row);
+                            }
                         }
+                        // The panel's rows are final after the last depth block.
+                        Out::Finished { c, finish, origin } if pc + kc == k => {
+                            for r in 0..rows {
+                                let row = c.at(ic + ir + r, jc);
+                                let row = std::slice::from_raw_parts_mut(row, nc);
+                                finish(origin.0 + ic + ir + r, origin.1 + jc, row);
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }

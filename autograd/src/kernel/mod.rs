@@ -12,6 +12,7 @@ mod out;
 mod pack;
 mod scratch;
 mod simd;
+mod start;
 
 use std::any::TypeId;
 
@@ -20,7 +21,9 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use crate::Element;
 
 use out::Out;
-pub(crate) use out::Target;
+pub(crate) use out::{RowFinish, Target};
+use start::start_only;
+pub(crate) use start::Start;
 
 /// An instruction set the packed kernel has micro-kernels for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +93,7 @@ impl<T> Mat<T> {
         }
     }
     /// The same matrix as elements of `U`, which must be `T` itself.
-    fn cast<U>(self) -> Mat<U> {
+    pub(crate) fn cast<U>(self) -> Mat<U> {
         Mat {
             ptr: self.ptr.cast(),
             rows: self.rows,
@@ -103,18 +106,6 @@ impl<T> Mat<T> {
     #[inline(always)]
     unsafe fn at(&self, i: usize, j: usize) -> *const T {
         self.ptr.offset(i as isize * self.rs + j as isize * self.cs)
-    }
-}
-
-impl<T: Element> Start<Mat<T>, T> {
-    /// The same start with elements of `U`, which must be `T` itself (the scale converts
-    /// exactly then; the other instantiation is compiled but never run).
-    fn cast<U: Element>(self) -> Start<Mat<U>, U> {
-        match self {
-            Start::Overwrite => Start::Overwrite,
-            Start::Accumulate => Start::Accumulate,
-            Start::Scaled(x, s) => Start::Scaled(x.cast(), U::cast(s.as_f64())),
-        }
     }
 }
 
@@ -139,47 +130,6 @@ impl<T> MatMut<T> {
     #[inline(always)]
     unsafe fn at(&self, i: usize, j: usize) -> *mut T {
         self.ptr.offset(i as isize * self.rs + j as isize * self.cs)
-    }
-}
-
-/// What the product is added to: C's old contents are overwritten, kept (`c += a · b`), or
-/// replaced by `s · x`, `x` a matrix of C's shape that C does not alias (`c = s·x + a·b`, one
-/// pass over C where a scaling and an accumulating product would take two). `s · x` is rounded
-/// before the product is added, as in those two passes, so the result is the same bit for bit.
-#[derive(Clone, Copy)]
-pub(crate) enum Start<X, T> {
-    /// `c = a · b`.
-    Overwrite,
-    /// `c += a · b`.
-    Accumulate,
-    /// `c = s·x + a·b`.
-    Scaled(X, T),
-}
-
-impl<'a, T: Copy> Start<ArrayView2<'a, T>, T> {
-    /// The same start for the transposed product.
-    fn reversed_axes(self) -> Self {
-        self.map(|x| x.reversed_axes())
-    }
-
-    /// The start of the part of C that `part` cuts out of `x`'s shape.
-    fn map(self, part: impl FnOnce(ArrayView2<'a, T>) -> ArrayView2<'a, T>) -> Self {
-        match self {
-            Start::Scaled(x, s) => Start::Scaled(part(x), s),
-            Start::Overwrite => Start::Overwrite,
-            Start::Accumulate => Start::Accumulate,
-        }
-    }
-
-    /// The two parts of the start for C cut at `mid` along `axis`.
-    fn split_at(self, axis: Axis, mid: usize) -> (Self, Self) {
-        match self {
-            Start::Scaled(x, s) => {
-                let (x0, x1) = x.split_at(axis, mid);
-                (Start::Scaled(x0, s), Start::Scaled(x1, s))
-            }
-            other => (other, other),
-        }
     }
 }
 
@@ -214,6 +164,23 @@ pub(crate) fn product<T: Element>(
     }
     let c = match target {
         Target::Matrix(c) => c,
+        Target::Finished {
+            mut c,
+            finish,
+            origin,
+        } => {
+            assert!(c.strides()[1] == 1, "a finished product's C is row-major");
+            if a.ncols() == 0 {
+                start_only(c.view_mut(), start);
+                for (i, mut row) in c.rows_mut().into_iter().enumerate() {
+                    let row = row.as_slice_mut().expect("a row of unit stride");
+                    finish(i, 0, row);
+                }
+                return;
+            }
+            let target = Target::Finished { c, finish, origin };
+            return split(isa, threads, a, b, target, start);
+        }
         Target::Rows { sink, .. } => {
             assert!(
                 !matches!(start, Start::Accumulate) && single_pass::<T>(isa, a.ncols()),
@@ -225,14 +192,8 @@ pub(crate) fn product<T: Element>(
             return split(isa, threads, a, b, target, start);
         }
     };
-    let mut c = c;
     if a.ncols() == 0 {
-        match start {
-            Start::Overwrite => c.fill(T::zero()),
-            Start::Accumulate => {}
-            Start::Scaled(x, s) => c.zip_mut_with(&x, |c, &x| *c = s * x),
-        }
-        return;
+        return start_only(c, start);
     }
     // The micro-kernel stores rows of C as vectors; a column-major C is a row-major Cᵀ = BᵀAᵀ.
     if c.strides()[1] != 1 && c.strides()[0] == 1 {

@@ -6,9 +6,9 @@
 //! upstream gradient in its own buffer, then sends it to the three inputs. The values and
 //! gradients are the same bit for bit as the three ops'.
 
-use ndarray::{ArrayView1, ArrayViewMut2, Ix1, Zip};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Ix1};
 
-use crate::kernel::gemm::gemm;
+use crate::kernel::gemm::gemm_finished;
 use crate::op::Op;
 use crate::ops::matmul::{as_matrix, matrix_mut};
 use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
@@ -75,9 +75,8 @@ impl<'t, T: Element> Var<'t, T> {
                 });
             }
             let mut out = r.pool.dirty(&[x.nrows(), wm.ncols()]);
-            let mut z = matrix_mut(out.view_mut());
-            gemm(x, wm, z.view_mut(), false);
-            UnaryOp::Relu.apply(BiasThen { z, bias });
+            let z = matrix_mut(out.view_mut());
+            UnaryOp::Relu.apply(BiasThen { x, w: wm, z, bias });
             let op = Op::LinearRelu {
                 x: self.index,
                 w: w.index,
@@ -88,8 +87,12 @@ impl<'t, T: Element> Var<'t, T> {
     }
 }
 
-/// The forward pass after the product: `z = f(z + b)` row by row, `f` being the rectifier.
+/// The forward pass: `z = f(x · w + b)`, `f` being the rectifier, the bias and `f` applied to
+/// each piece of a row of the product as the kernel finishes it (while it is in cache, on the
+/// thread that computed it).
 struct BiasThen<'a, T> {
+    x: ArrayView2<'a, T>,
+    w: ArrayView2<'a, T>,
     z: ArrayViewMut2<'a, T>,
     bias: ArrayView1<'a, T>,
 }
@@ -101,11 +104,15 @@ impl<T: Element> UnaryKernel<T> for BiasThen<'_, T> {
         F: Fn(T) -> T + Sync,
         D: Fn(T, T) -> T + Sync,
     {
-        let BiasThen { mut z, bias } = self;
-        for mut row in z.rows_mut() {
-            Zip::from(&mut row)
-                .and(&bias)
-                .for_each(|z, &b| *z = f(*z + b));
-        }
+        let BiasThen { x, w, z, bias } = self;
+        let bias = bias.as_standard_layout();
+        let bias = bias
+            .as_slice()
+            .expect("a standard-layout vector is a slice");
+        gemm_finished(x, w, z, &|_, j, row: &mut [T]| {
+            for (z, &b) in row.iter_mut().zip(&bias[j..]) {
+                *z = f(*z + b);
+            }
+        });
     }
 }
