@@ -59,7 +59,9 @@
 //! - `kernel/`: the matrix-product kernel (numerics, not an op): `gemm.rs` picks an
 //!   implementation, the rest is the packed kernel with its SIMD micro-kernels.
 //! - [`team`]: the helper threads the parallel passes (products, long sums, optimizers'
-//!   updates) run on, which spin between the passes of a step instead of sleeping.
+//!   updates) run on, which spin between the passes of a step instead of sleeping;
+//!   `halves.rs` cuts long elementwise passes (unary ops, broadcasting binary ops, a bias
+//!   gradient's column sums) between them.
 //! - [`derivatives`]: every derivative rule, one match; [`sinks`]: how their results land in
 //!   gradient buffers; `backward.rs`: the walk; `gradients.rs`: what it returns;
 //!   `deferred.rs`: shares kept unwritten until needed, and [`ProductGradient`], a weight's
