@@ -97,8 +97,9 @@ fn product_pieces_cover_the_gradient_once_with_its_bits_on_every_isa_and_thread_
         for threads in [1, 2, 3] {
             set_threads(threads);
             // Odd sizes leave narrow edge tiles; 128 x 784 x 800 is the mnist800 step's first
-            // layer (both cores), 1 x 1 x 1 the smallest.
+            // layer (both cores), 1 x 1 x 1 the smallest, and an empty batch leaves `2λW` alone.
             for (m, k, n, lambda) in [
+                (0, 5, 7, 0.3),
                 (1, 1, 1, 0.3),
                 (7, 5, 3, 0.0),
                 (37, 53, 29, 0.37),
