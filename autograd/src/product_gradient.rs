@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use ndarray::{ArrayD, ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewMut2};
 
 use crate::kernel::gemm::{isa, threads_for};
 use crate::kernel::{self, Start, Target};
@@ -120,8 +120,23 @@ impl<T: Element> ProductGradient<T> {
             M > 0 && slices.iter().all(|s| s.len() == d * h),
             "ProductGradient::for_each_piece: slices of {d} x {h} elements"
         );
-        let base = slices.each_mut().map(|s| Base(s.as_mut_ptr()));
         let (x, g) = self.factors();
+        if !kernel::single_pass::<T>(isa(), x.nrows()) {
+            // The instruction set changed since backward (`set_isa`) to one that cannot finish
+            // this product in one pass: write it out, then hand it over a row at a time.
+            let w = ArrayView2::from_shape((d, h), &*slices[0]).expect("checked length");
+            let mut written = Array2::zeros((d, h));
+            self.evaluate(w, written.view_mut());
+            for (i, row) in written.rows().into_iter().enumerate() {
+                let parts = slices.each_mut().map(|s| &mut s[i * h..(i + 1) * h]);
+                f(
+                    parts,
+                    row.as_slice().expect("a row of a standard-layout array"),
+                );
+            }
+            return;
+        }
+        let base = slices.each_mut().map(|s| Base(s.as_mut_ptr()));
         let start = match self.scale {
             // SAFETY: `slices[0]` is `d · h` elements (checked), row-major; the view only
             // reads, each element before `f` writes it (the kernel reads a tile's start as it

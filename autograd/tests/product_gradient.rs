@@ -151,6 +151,25 @@ fn a_product_deeper_than_one_kernel_pass_is_written_out_with_the_same_gradient()
 }
 
 #[test]
+fn a_product_kept_under_one_instruction_set_is_computed_under_another_that_needs_two_passes() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // The scalar kernel finishes 200 rows of f64 in one pass (256 deep), AVX2 and AVX-512 in
+    // two (128): a product kept under the first is written out under the second.
+    set_isa(Some(Isa::Scalar)).unwrap();
+    let (w, _, products, written) = gradient_both_ways::<f64>(200, 30, 40, 0.2);
+    assert!(written.is_none() && products.len() == 1);
+    set_isa(None).unwrap();
+    let (_, expected, _, _) = gradient_both_ways::<f64>(200, 30, 40, 0.2);
+    let (got, count) = pieces(&products[0], &w);
+    assert!(count.iter().all(|&c| c == 1));
+    // The values are those of the kernel now chosen (the scalar one rounds differently).
+    let tol = expected.iter().fold(0.0f64, |m, e| m.max(e.abs())) * 1e-12;
+    for (g, e) in got.iter().zip(&expected) {
+        assert!((g - e).abs() <= tol, "{g} vs {e}");
+    }
+}
+
+#[test]
 fn a_weight_used_twice_gets_its_gradient_written_out_whole() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // W in two products: the first one's share must be written before the second adds to it.
