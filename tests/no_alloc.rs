@@ -3,7 +3,8 @@
 //! per thread across products: the test also runs the step's five products through the kernel
 //! alone and requires zero allocations from each of the three. A step with dropout of the
 //! hidden units and label smoothing (a deeper net, tanh) allocates nothing either, nor does the
-//! weight average's update after each step (`--ema`, outside the step). The steps run on two
+//! weight average's update after each step (`--ema`, outside the step), nor a step with an
+//! optimizer of the user's own that takes gradient values only. The steps run on two
 //! threads, so the products' halves handed to the team's helper are counted too.
 //!
 //! This test binary counts every heap allocation through a global allocator, so it holds only
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use ndarray::Array2;
 use tapegrad::autograd::{gemm, set_threads, Element};
 use tapegrad::net::model::Dropout;
-use tapegrad::net::optim::Adam;
+use tapegrad::net::optim::{Adam, OptimError, Optimizer, OptimizerState};
 use tapegrad::net::train::WeightAverage;
 use tapegrad::net::{Activation, Init, Mlp, TrainStep};
 use tapegrad_benchmark::{StepBench, StepShape};
@@ -57,6 +58,23 @@ fn allocations(mut step: impl FnMut(), warmup: usize, steps: usize) -> usize {
     ALLOCATIONS.load(Ordering::Relaxed) - before
 }
 
+/// Allocations of 5 steps of `step` on `net` (λ = 1e-3) after 10 to warm up.
+fn step_allocations<T: Element>(
+    step: &mut TrainStep<T>,
+    net: &mut Mlp<T>,
+    x: &Arc<Array2<T>>,
+    y: &[usize],
+) -> usize {
+    allocations(
+        || {
+            step.step(net, Arc::clone(x), y, T::cast(1e-3), 1e-3)
+                .unwrap();
+        },
+        10,
+        5,
+    )
+}
+
 /// Allocations of 5 tape steps with dropout of the hidden units and label smoothing, on a tanh net with two hidden
 /// layers of `shape.h` units.
 fn regularised_step_allocations<T: Element>(shape: StepShape) -> usize {
@@ -71,14 +89,49 @@ fn regularised_step_allocations<T: Element>(shape: StepShape) -> usize {
         T::cast(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5)
     }));
     let y: Vec<usize> = (0..n).map(|i| i % c).collect();
-    allocations(
-        || {
-            step.step(&mut net, Arc::clone(&x), &y, T::cast(1e-3), 1e-3)
-                .unwrap();
-        },
-        10,
-        5,
-    )
+    step_allocations(&mut step, &mut net, &x, &y)
+}
+
+/// Plain SGD written by a user: `update` only, so its weights' gradients are written out.
+#[derive(Debug, Clone)]
+struct OwnSgd;
+
+impl<T: Element> Optimizer<T> for OwnSgd {
+    fn name(&self) -> &'static str {
+        "own-sgd"
+    }
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+    fn buffer_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn begin_step(&mut self) {}
+    fn update(&mut self, _: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
+        for (w, &g) in w.iter_mut().zip(g) {
+            *w -= T::cast(lr) * g;
+        }
+        Ok(())
+    }
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState::default()
+    }
+    fn load_state(&mut self, _: OptimizerState<T>, _: &[usize]) -> Result<(), OptimError> {
+        Ok(())
+    }
+    fn clone_box(&self) -> Box<dyn Optimizer<T>> {
+        Box::new(self.clone())
+    }
+}
+
+/// Allocations of 5 tape steps with [`OwnSgd`].
+fn own_optimizer_step_allocations<T: Element>(shape: StepShape) -> usize {
+    let (n, d, h, c) = (shape.n, shape.d, shape.h, shape.c);
+    let mut net = Mlp::<T>::new(&[d, h, c], Init { std: 0.1, seed: 1 }).unwrap();
+    let mut step = TrainStep::new(OwnSgd);
+    let x = Arc::new(Array2::from_elem((n, d), T::cast(0.25)));
+    let y: Vec<usize> = (0..n).map(|i| i % c).collect();
+    step_allocations(&mut step, &mut net, &x, &y)
 }
 
 /// Allocations of 5 steps of the tape and of the closed form, of the kernel alone doing
@@ -163,6 +216,13 @@ fn training_steps_allocate_nothing_in_steady_state() {
                 shape.name
             );
             assert_eq!(regularised, 0, "allocations at {at}");
+        }
+        for (dtype, own) in [
+            ("f32", own_optimizer_step_allocations::<f32>(shape)),
+            ("f64", own_optimizer_step_allocations::<f64>(shape)),
+        ] {
+            let at = format!("{} ({dtype}), 5 steps with an optimizer's own", shape.name);
+            assert_eq!(own, 0, "allocations at {at}");
         }
     }
 }

@@ -14,7 +14,7 @@
 
 use ndarray::{ArrayD, Zip};
 
-use crate::kernel::gemm::{gemm, gemm_scaled_plus};
+use crate::kernel::gemm::gemm_scaled_plus;
 use crate::ops::matmul::{as_matrix, matrix_mut};
 use crate::pool::Pool;
 use crate::product_gradient::ProductGradient;
@@ -95,39 +95,12 @@ impl<T: Element> Deferred<T> {
         slots: &mut [Option<ArrayD<T>>],
         pool: &mut Pool<T>,
     ) {
-        let Some(e) = self
+        let entry = self
             .entries
             .iter_mut()
-            .find(|e| e.as_ref().is_some_and(|(j, _)| *j == i))
-        else {
-            return;
-        };
-        let Some((_, share)) = e.take() else { return };
-        let x = nodes[i].value.view();
-        match share {
-            Share::Scaled(s) => {
-                let dst = slots[i]
-                    .as_mut()
-                    .expect("a deferred share has its buffer in the slot");
-                Zip::from(dst).and(&x).for_each(|d, &x| *d = s * x);
-            }
-            Share::Product { a, g, scale } => {
-                let dst = slots[i].insert(pool.dirty(x.shape()));
-                let av = nodes[a].value.view();
-                let (av, gv) = (
-                    as_matrix("matmul", av).expect("a deferred product's factor is 2-D"),
-                    as_matrix("matmul", g.view()).expect("a deferred product's factor is 2-D"),
-                );
-                let dst = matrix_mut(dst.view_mut());
-                match scale {
-                    Some(s) => {
-                        let x = as_matrix("matmul", x).expect("a product's input is 2-D");
-                        gemm_scaled_plus(av.t(), gv, dst, (s, x));
-                    }
-                    None => gemm(av.t(), gv, dst, false),
-                }
-                pool.give(g);
-            }
+            .find(|e| e.as_ref().is_some_and(|(j, _)| *j == i));
+        if let Some((_, share)) = entry.and_then(Option::take) {
+            write(i, share, nodes, slots, pool);
         }
     }
 
@@ -142,23 +115,48 @@ impl<T: Element> Deferred<T> {
         mut products: Option<&mut Vec<ProductGradient<T>>>,
         tape: (usize, u64),
     ) {
-        for k in 0..CAPACITY {
-            match (&mut products, self.entries[k].take()) {
-                (Some(out), Some((i, Share::Product { a, g, scale }))) => {
-                    out.push(ProductGradient::new(
-                        tape,
-                        i,
-                        nodes[a].value.clone(),
-                        g,
-                        scale,
-                    ));
+        for entry in &mut self.entries {
+            let Some((i, share)) = entry.take() else {
+                continue;
+            };
+            match (share, products.as_deref_mut()) {
+                (Share::Product { a, g, scale }, Some(out)) => {
+                    let x = nodes[a].value.clone();
+                    out.push(ProductGradient::new(tape, i, x, g, scale));
                 }
-                (_, Some((i, share))) => {
-                    self.entries[k] = Some((i, share));
-                    self.settle(i, nodes, slots, pool);
-                }
-                (_, None) => {}
+                (share, _) => write(i, share, nodes, slots, pool),
             }
+        }
+    }
+}
+
+/// Writes input `i`'s `share` into its slot.
+fn write<T: Element>(
+    i: usize,
+    share: Share<T>,
+    nodes: &[Node<T>],
+    slots: &mut [Option<ArrayD<T>>],
+    pool: &mut Pool<T>,
+) {
+    let x = nodes[i].value.view();
+    match share {
+        Share::Scaled(s) => {
+            let dst = slots[i]
+                .as_mut()
+                .expect("a deferred share has its buffer in the slot");
+            Zip::from(dst).and(&x).for_each(|d, &x| *d = s * x);
+        }
+        Share::Product { a, g, scale } => {
+            let dst = slots[i].insert(pool.dirty(x.shape()));
+            let matrix = |v| as_matrix("matmul", v).expect("a deferred product's factors are 2-D");
+            let (av, gv, x) = (matrix(nodes[a].value.view()), matrix(g.view()), matrix(x));
+            gemm_scaled_plus(
+                av.t(),
+                gv,
+                matrix_mut(dst.view_mut()),
+                scale.map(|s| (s, x)),
+            );
+            pool.give(g);
         }
     }
 }

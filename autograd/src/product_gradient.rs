@@ -182,10 +182,7 @@ impl<T: Element> ProductGradient<T> {
             "ProductGradient::evaluate: W and the output must be {d} x {h}"
         );
         let (x, g) = self.factors();
-        match self.scale {
-            Some(s) => crate::kernel::gemm::gemm_scaled_plus(x.t(), g, out, (s, w)),
-            None => crate::gemm(x.t(), g, out, false),
-        }
+        crate::kernel::gemm::gemm_scaled_plus(x.t(), g, out, self.scale.map(|s| (s, w)));
     }
 
     /// The buffers, for the tape's pool.

@@ -143,7 +143,10 @@ impl<T: Element> TrainStep<T> {
             y,
             objective,
             &mut self.step_grads,
-            Some(&mut self.products),
+            // Weights' gradients stay products for a rule that computes them as it goes.
+            self.optimizer
+                .takes_products()
+                .then_some(&mut self.products),
         );
         let update = match loss {
             Ok(loss) if loss.is_finite() => {

@@ -190,24 +190,30 @@ pub fn gemm_with<T: Element>(
 
 /// `c = s·x + a · b` in one pass over `c` (for a gradient whose first share is a scaled copy
 /// of a value, and whose next is a product), the same bit for bit as `c = s·x` followed by
-/// `c += a · b`. Kernel and threads as [`gemm`].
+/// `c += a · b`; `c = a · b` when `scaled` is `None`. Kernel and threads as [`gemm`].
 pub(crate) fn gemm_scaled_plus<T: Element>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     c: ArrayViewMut2<'_, T>,
-    (s, x): (T, ArrayView2<'_, T>),
+    scaled: Option<(T, ArrayView2<'_, T>)>,
 ) {
     let ((m, k), n) = (a.dim(), b.ncols());
     assert_eq!(k, b.nrows(), "gemm: inner dimensions differ");
     assert_eq!(c.dim(), (m, n), "gemm: output shape");
-    assert_eq!(x.dim(), (m, n), "gemm: the scaled start's shape");
+    let start = match scaled {
+        Some((s, x)) => {
+            assert_eq!(x.dim(), (m, n), "gemm: the scaled start's shape");
+            Start::Scaled(x, s)
+        }
+        None => Start::Overwrite,
+    };
     run(
         Kernel::auto::<T>(m, k, n),
         threads_for(m, k, n),
         a,
         b,
         c,
-        Start::Scaled(x, s),
+        start,
     );
 }
 

@@ -332,7 +332,7 @@ impl<T: Element> Sinks<'_, T> {
                 let dst = self.slots[i]
                     .as_mut()
                     .expect("a deferred share has its buffer");
-                gemm_scaled_plus(a, b, matrix_mut(dst.view_mut()), (s, x));
+                gemm_scaled_plus(a, b, matrix_mut(dst.view_mut()), Some((s, x)));
                 return;
             }
         }
@@ -345,49 +345,40 @@ impl<T: Element> Sinks<'_, T> {
     /// the share is deferred with `g`'s buffer, which it takes: this must be `g`'s last use.
     pub fn weight_product(&mut self, i: usize, a: usize, g: &mut Upstream<T>) {
         let node = &self.nodes[i];
-        let keep = self.keep_products
+        let eligible = self.keep_products
             && node.requires_grad
             && matches!(node.op, crate::op::Op::Leaf { .. })
             && self.nodes[a].value.view().ndim() == 2
             && g.buf.as_ref().is_some_and(|g| g.ndim() == 2)
-            && crate::kernel::single_pass::<T>(crate::isa(), g.view().shape()[0])
-            && match self.deferred.take_scale(i) {
-                // The scaled share's buffer goes back: the product will not be stored.
-                Some(s) => {
-                    if let Some(buf) = self.slots[i].take() {
-                        self.pool.give(buf);
-                    }
-                    self.deferred.defer(
-                        i,
-                        Share::Product {
-                            a,
-                            g: g.buf.take().expect("the upstream gradient is here"),
-                            scale: Some(s),
-                        },
-                    )
-                }
-                None if self.slots[i].is_none()
-                    && !self.deferred.holds(i)
-                    && self.deferred.has_room() =>
-                {
-                    self.deferred.defer(
-                        i,
-                        Share::Product {
-                            a,
-                            g: g.buf.take().expect("the upstream gradient is here"),
-                            scale: None,
-                        },
-                    )
-                }
-                None => false,
-            };
-        if !keep {
-            let av =
-                as_matrix("matmul", self.nodes[a].value.view()).expect("a matmul input is 2-D");
-            let gv = g.view();
-            let gv = as_matrix("matmul", gv).expect("a matmul gradient is 2-D");
-            self.product(i, av.t(), gv);
+            && crate::kernel::single_pass::<T>(crate::isa(), g.view().shape()[0]);
+        // A scaled share before it joins the product (whose buffer goes back: the product will
+        // not be stored); with none, the parameter must have no share yet.
+        let scale = if eligible {
+            self.deferred.take_scale(i)
+        } else {
+            None
+        };
+        if let Some(buf) = scale.and_then(|_| self.slots[i].take()) {
+            self.pool.give(buf);
         }
+        let keep = scale.is_some()
+            || (eligible
+                && self.slots[i].is_none()
+                && !self.deferred.holds(i)
+                && self.deferred.has_room());
+        if keep {
+            let g = g.buf.take().expect("the upstream gradient is here");
+            let deferred = self.deferred.defer(i, Share::Product { a, g, scale });
+            debug_assert!(deferred, "there was room");
+            return;
+        }
+        let av = as_matrix("matmul", self.nodes[a].value.view()).expect("a matmul input is 2-D");
+        let gv = g.view();
+        self.product(
+            i,
+            av.t(),
+            as_matrix("matmul", gv).expect("a matmul gradient is 2-D"),
+        );
     }
 
     /// The inputs of the custom `op` get what its backward writes into zeroed buffers of their

@@ -66,20 +66,36 @@ pub trait Optimizer<T: Element>: fmt::Debug + Send {
     /// gradient `grad` (as long as `param`) and learning rate `lr`. State of another length than
     /// `param` is [`OptimError::StateLength`], never resized.
     fn update(&mut self, k: usize, param: &mut [T], grad: &[T], lr: f64) -> Result<(), OptimError>;
+    /// Whether the rule takes a weight's gradient still a product
+    /// ([`update_product`](Optimizer::update_product)); asked before the backward pass, so that
+    /// a rule that does not (the default) gets its gradients written out into pooled buffers.
+    fn takes_products(&self) -> bool {
+        false
+    }
     /// [`update`](Optimizer::update) with a weight's gradient still a product
     /// ([`ProductGradient`]), which an elementwise rule computes piece by piece as it goes (see
     /// [`Gradient::elementwise`]), so that the gradient is never written to memory; `param` is
-    /// the weight (row-major). Returns `false` when the rule does not take products (the
-    /// default): the caller then evaluates the gradient and calls `update`.
+    /// the weight (row-major). Called only when [`takes_products`](Optimizer::takes_products);
+    /// the default writes the gradient into a new array and calls `update`.
     fn update_product(
         &mut self,
         k: usize,
         param: &mut [T],
         grad: &ProductGradient<T>,
         lr: f64,
-    ) -> Result<bool, OptimError> {
-        let _ = (k, param, grad, lr);
-        Ok(false)
+    ) -> Result<(), OptimError> {
+        let [d, h] = grad.shape();
+        let w = ndarray::ArrayView2::from_shape((d, h), &*param).map_err(|_| {
+            OptimError::GradientShape {
+                parameter: k,
+                shape: vec![param.len()],
+                gradient: grad.shape().to_vec(),
+            }
+        })?;
+        let mut g = Array2::zeros((d, h));
+        grad.evaluate(w, g.view_mut());
+        let g = g.as_slice().expect("a new array is one slice");
+        self.update(k, param, g, lr)
     }
 
     /// The state, for saving.
@@ -190,9 +206,8 @@ where
     optimizer.update(k, row_major(param), g, lr)
 }
 
-/// [`update_parameter`] for a weight matrix whose gradient is a [`ProductGradient`]: computed
-/// as the update goes ([`Optimizer::update_product`]), or, for a rule that does not take
-/// products, written into a new array first.
+/// [`update_parameter`] for a weight matrix whose gradient is a [`ProductGradient`], computed as
+/// the update goes ([`Optimizer::update_product`]).
 pub fn update_parameter_product<T: Element>(
     optimizer: &mut (impl Optimizer<T> + ?Sized),
     k: usize,
@@ -207,12 +222,7 @@ pub fn update_parameter_product<T: Element>(
             gradient: grad.shape().to_vec(),
         });
     }
-    if optimizer.update_product(k, row_major(param), grad, lr)? {
-        return Ok(());
-    }
-    let mut g = Array2::zeros(param.dim());
-    grad.evaluate(param.view(), g.view_mut());
-    update_parameter(optimizer, k, param, &g, lr)
+    optimizer.update_product(k, row_major(param), grad, lr)
 }
 
 /// The parameter's elements in row-major order, changed in place when `param` holds the only
@@ -226,10 +236,14 @@ fn row_major<T: Element, D: Dimension>(param: &mut Arc<Array<T, D>>) -> &mut [T]
         .expect("an array in standard layout is one slice")
 }
 
-/// The two update methods of an [`Optimizer`] implementation whose rule is one method
+/// The update methods of an [`Optimizer`] implementation whose rule is one method
 /// `apply(&mut self, k, w, g: Gradient<'_, T>, lr)`, for gradient values and products alike.
 macro_rules! updates_through_apply {
     () => {
+        fn takes_products(&self) -> bool {
+            true
+        }
+
         fn update(&mut self, k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
             self.apply(k, w, $crate::optim::Gradient::Values(g), lr)
         }
@@ -240,9 +254,8 @@ macro_rules! updates_through_apply {
             w: &mut [T],
             g: &tapegrad_autograd::ProductGradient<T>,
             lr: f64,
-        ) -> Result<bool, OptimError> {
+        ) -> Result<(), OptimError> {
             self.apply(k, w, $crate::optim::Gradient::Product(g), lr)
-                .map(|()| true)
         }
     };
 }

@@ -138,13 +138,16 @@ impl<T: Element> Optimizer<T> for Counting {
     fn update(&mut self, k: usize, w: &mut [T], g: &[T], lr: f64) -> Result<(), OptimError> {
         self.0.update(k, w, g, lr)
     }
+    fn takes_products(&self) -> bool {
+        true
+    }
     fn update_product(
         &mut self,
         k: usize,
         w: &mut [T],
         g: &ProductGradient<T>,
         lr: f64,
-    ) -> Result<bool, OptimError> {
+    ) -> Result<(), OptimError> {
         self.1 += 1;
         self.0.update_product(k, w, g, lr)
     }
