@@ -24,6 +24,18 @@ pub(crate) fn depth<S: Simd>(k: usize) -> usize {
     k.div_ceil(k.div_ceil(S::KC).max(1)).max(1)
 }
 
+/// Columns of B packed at a time: `S::NC`, or fewer, in whole `nr`-wide panels, when a
+/// `S::KC`-deep block of `S::NC` columns would fill more than half of the L2 cache (see
+/// [`cache`](super::cache)). Column blocks do not change any element's reduction.
+pub(crate) fn block_columns<S: Simd>(nr: usize) -> usize {
+    let fits = super::cache::l2_bytes() / 2 / (S::KC * std::mem::size_of::<S::E>());
+    if fits >= S::NC {
+        S::NC
+    } else {
+        (fits / nr * nr).max(nr)
+    }
+}
+
 /// Elements of the packing buffers [`product`] needs for an `m x k` by `k x n` product:
 /// (packed A, packed B and, after it, the `MR x NC` rows a sink gets at once).
 pub(crate) fn buffer_lens<S: Simd, const MR: usize>(
@@ -67,8 +79,9 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     // there is one panel of B, so that each panel of A is used once, and when A is row-major,
     // whose packing would be a transposition, element by element.
     let in_place = n <= nr || a.cs == 1;
-    for jc in (0..n).step_by(S::NC) {
-        let nc = S::NC.min(n - jc);
+    let nc_max = block_columns::<S>(nr);
+    for jc in (0..n).step_by(nc_max) {
+        let nc = nc_max.min(n - jc);
         let kc_step = depth::<S>(k);
         for pc in (0..k).step_by(kc_step) {
             let kc = kc_step.min(k - pc);

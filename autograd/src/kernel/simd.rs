@@ -4,9 +4,13 @@
 //! Each implementation also fixes its register blocking: the micro-kernel keeps an
 //! `MR x (NV·LANES)` tile of C in registers, so `MR·NV` accumulators plus `NV` loaded B vectors
 //! and one broadcast A value must fit the register file (32 vectors with AVX-512, 16 with AVX2).
-//! And its cache blocking: a packed `KC x NC` block of B is 1 MiB (f32 256 x 1024, f64
-//! 128 x 1024), so it stays in a 2 MiB L2 beside the A panel; f64 blocks of 256 x 1024 (2 MiB)
-//! measured 25% slower at the large shape.
+//! And its cache blocking: a packed `KC x NC` block of B is at most 1 MiB (AVX-512 f32
+//! 256 x 1024, f64 128 x 1024), so it stays in a 2 MiB L2 beside the A panel (f64 blocks of
+//! 256 x 1024, 2 MiB, measured 25% slower at the large shape), and fewer columns are packed at
+//! once on a CPU with a smaller L2 ([`block_columns`](super::micro::block_columns)). AVX2 f32
+//! panels are 400 deep (784 = 2 x 392): half as many stores of each C tile, which with 4-row
+//! tiles were a larger share than with AVX-512's 8 rows (the mnist800 step at AVX2 4-8% faster,
+//! cifar 1-6%, three interleaved rounds).
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -29,7 +33,7 @@ pub(crate) trait Simd {
     const KC: usize;
     /// Rows of A packed at a time (a block that stays in the L2 cache).
     const MC: usize;
-    /// Columns of B packed at a time.
+    /// Columns of B packed at a time, at most (see [`block_columns`](super::micro::block_columns)).
     const NC: usize;
     /// All lanes zero.
     unsafe fn zero() -> Self::V;
@@ -184,7 +188,7 @@ x86_simd!(
     f32,
     __m256,
     8,
-    kc = 256,
+    kc = 400,
     mc = 144,
     nc = 1024,
     _mm256_setzero_ps,
