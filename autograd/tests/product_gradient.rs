@@ -141,8 +141,8 @@ fn product_pieces_cover_the_gradient_once_with_its_bits_on_every_isa_and_thread_
 #[test]
 fn a_product_deeper_than_one_kernel_pass_is_written_out_with_the_same_gradient() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    // 300 rows of X: more than one depth block of every instruction set (at most 256).
-    let (_, expected, products, written) = gradient_both_ways::<f32>(300, 20, 30, 0.1);
+    // 500 rows of X: more than one depth block of every instruction set (at most 400).
+    let (_, expected, products, written) = gradient_both_ways::<f32>(500, 20, 30, 0.1);
     assert!(products.is_empty());
     assert_eq!(written, Some(expected));
     let (_, expected, products, written) = gradient_both_ways::<f64>(300, 20, 30, 0.0);

@@ -4,13 +4,14 @@
 //! Each implementation also fixes its register blocking: the micro-kernel keeps an
 //! `MR x (NV·LANES)` tile of C in registers, so `MR·NV` accumulators plus `NV` loaded B vectors
 //! and one broadcast A value must fit the register file (32 vectors with AVX-512, 16 with AVX2).
-//! And its cache blocking: a packed `KC x NC` block of B is at most 1 MiB (AVX-512 f32
-//! 256 x 1024, f64 128 x 1024), so it stays in a 2 MiB L2 beside the A panel (f64 blocks of
-//! 256 x 1024, 2 MiB, measured 25% slower at the large shape), and fewer columns are packed at
-//! once on a CPU with a smaller L2 ([`block_columns`](super::micro::block_columns)). AVX2 f32
-//! panels are 400 deep (784 = 2 x 392): half as many stores of each C tile, which with 4-row
-//! tiles were a larger share than with AVX-512's 8 rows (the mnist800 step at AVX2 4-8% faster,
-//! cifar 1-6%, three interleaved rounds).
+//! And its cache blocking: a packed block of B (`KC` deep, at most `NC` wide) fills at most
+//! half of the L2 cache, so it stays there beside A's panels: on a 2 MiB L2, f32 400 x 624 or 648
+//! (whole panels) and f64 128 x 1024 ([`block_columns`](super::micro::block_columns); fewer
+//! columns on a smaller L2;
+//! f64 blocks of 256 x 1024, 2 MiB, measured 25% slower at the large shape). f32 panels are
+//! 400 deep (784 = 2 x 392), not 256: each tile of C is stored half as often. At AVX2, whose
+//! 4-row tiles store C twice as often as AVX-512's 8 rows, the mnist800 step 4-8% faster and
+//! cifar 1-6% (three interleaved rounds); at AVX-512 1-2% (seven rounds), large unchanged.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -154,7 +155,7 @@ x86_simd!(
     f32,
     __m512,
     16,
-    kc = 256,
+    kc = 400,
     mc = 144,
     nc = 1024,
     _mm512_setzero_ps,

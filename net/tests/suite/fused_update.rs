@@ -45,8 +45,8 @@ fn problem<T: Element>(sizes: &[usize], n: usize, seed: u64) -> (Mlp<T>, Array2<
 }
 
 fn check<T: Element>(what: &str) {
-    // 40 rows: one kernel pass; 300: deeper than one pass, written out as before.
-    for (sizes, n, seed) in [(vec![13, 37, 5], 40, 1), (vec![9, 20, 11, 3], 300, 2)] {
+    // 40 rows: one kernel pass; 500: deeper than one pass (400 at most), written out as before.
+    for (sizes, n, seed) in [(vec![13, 37, 5], 40, 1), (vec![9, 20, 11, 3], 500, 2)] {
         for reg in [0.0, 1e-3] {
             let (net, x, y) = problem::<T>(&sizes, n, seed);
             let case = format!("{what} {sizes:?} n={n} λ={reg}");
