@@ -1,7 +1,8 @@
 //! The register-blocked micro-kernel and the loops around it (the BLIS scheme).
 //!
-//! Loop order, outermost first: columns of C in blocks of `NC`; the inner dimension in blocks
-//! of `KC` (pack that `KC x NC` block of B, which stays in L2); rows of C in blocks of `MC`
+//! Loop order, outermost first: columns of C in blocks of at most `NC` ([`block_columns`]: as
+//! many as half the L2 cache holds); the inner dimension in blocks of `KC` (pack that block of
+//! B, which stays in L2); rows of C in blocks of `MC`
 //! (pack that `MC x KC` block of A); then `MR`-row panels of A and `nr`-column panels of B,
 //! each pair multiplied by the micro-kernel into an `MR x nr` tile of C held in registers. The
 //! micro-kernel broadcasts A's values and loads B's as vectors, so a panel of A (the broadcast
