@@ -29,7 +29,12 @@ pub(crate) fn depth<S: Simd>(k: usize) -> usize {
 /// `S::KC`-deep block of `S::NC` columns would fill more than half of the L2 cache (see
 /// [`cache`](super::cache)). Column blocks do not change any element's reduction.
 pub(crate) fn block_columns<S: Simd>(nr: usize) -> usize {
-    let fits = super::cache::l2_bytes() / 2 / (S::KC * std::mem::size_of::<S::E>());
+    columns_for::<S>(super::cache::l2_bytes(), nr)
+}
+
+/// [`block_columns`] for an L2 cache of `l2` bytes.
+fn columns_for<S: Simd>(l2: usize, nr: usize) -> usize {
+    let fits = l2 / 2 / (S::KC * std::mem::size_of::<S::E>());
     if fits >= S::NC {
         S::NC
     } else {
@@ -338,3 +343,46 @@ const PREFETCH_STEPS: usize = 8;
 /// Upper bound of `NV · LANES` over the instruction sets, so an edge row fits the micro-kernel's
 /// buffer.
 pub(crate) const MAX_TILE_WIDTH: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks [`columns_for`] with `S` and `nr`-wide panels over L2 sizes from 64 KiB to 64 MiB.
+    fn check_columns<S: Simd>(nr: usize) {
+        for l2 in [64 << 10, 512 << 10, 1 << 20, 2 << 20, 64 << 20] {
+            let nc = columns_for::<S>(l2, nr);
+            let panel = S::KC * std::mem::size_of::<S::E>() * nr;
+            let block = nc / nr * panel;
+            assert!(nc >= nr && nc <= S::NC, "l2 {l2}: {nc} columns");
+            if nc < S::NC {
+                assert_eq!(nc % nr, 0, "l2 {l2}: {nc} columns are whole panels");
+                assert!(
+                    nc == nr || block <= l2 / 2,
+                    "l2 {l2}: the block fills {block} bytes"
+                );
+                assert!(block + panel > l2 / 2, "l2 {l2}: one more panel would fit");
+            }
+        }
+        assert_eq!(
+            columns_for::<S>(usize::MAX / 2, nr),
+            S::NC,
+            "a huge L2 takes NC"
+        );
+    }
+
+    #[test]
+    fn packed_blocks_of_b_fill_at_most_half_the_l2_in_whole_panels() {
+        check_columns::<super::super::simd::Scalar<f32>>(4);
+        check_columns::<super::super::simd::Scalar<f64>>(4);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use super::super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
+            check_columns::<Avx512F32>(48);
+            check_columns::<Avx512F32>(32);
+            check_columns::<Avx512F64>(24);
+            check_columns::<Avx2F32>(24);
+            check_columns::<Avx2F64>(8);
+        }
+    }
+}
