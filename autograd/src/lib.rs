@@ -92,6 +92,7 @@ pub mod summation;
 mod tape;
 pub mod team;
 mod var;
+mod widest;
 
 pub use custom_op::CustomOp;
 pub use element::Element;
@@ -113,3 +114,4 @@ pub use subnormals::FlushSubnormals;
 pub use summation::{sum_f64, sum_squares_f64};
 pub use tape::Tape;
 pub use var::Var;
+pub use widest::widest;

@@ -40,7 +40,7 @@ pub fn sum_f64<T: Element>(x: &ArrayViewD<'_, T>) -> f64 {
 /// The block sums are then added pairwise in `f64`, as [`sum_f64`] adds elements.
 pub fn sum_squares_f64<T: Element>(x: &ArrayViewD<'_, T>) -> f64 {
     match x.as_slice_memory_order() {
-        Some(s) => add_lanes(lanes(s, &squares_in_block)),
+        Some(s) => add_lanes(lanes(s, &|b| crate::widest(|| squares_in_block(b)))),
         None => iter_sum(x.iter().map(|&v| {
             let v = v.as_f64();
             v * v

@@ -282,6 +282,8 @@ impl<T: Element> Gradient<'_, T> {
         slices: [&mut [T]; M],
         rule: impl Fn([&mut [T]; M], &[T]) + Sync,
     ) {
+        // Each piece's loop vectorised for the kernel's instruction set.
+        let rule = |s: [&mut [T]; M], g: &[T]| tapegrad_autograd::widest(|| rule(s, g));
         match self {
             Gradient::Values(g) => elementwise(slices, g, rule),
             Gradient::Product(p) => p.for_each_piece(slices, &rule),
