@@ -268,41 +268,40 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         return store_narrow::<S, MR, NV>(&acc, &t);
     }
     match t.start {
-        Start::Overwrite => {
-            for (i, row) in acc.iter().enumerate() {
-                if i < t.rows {
-                    let c = t.c.offset(i as isize * t.rs);
-                    for (v, &acc) in row.iter().enumerate() {
-                        S::store(c.add(v * S::LANES), acc);
-                    }
-                }
-            }
-        }
+        Start::Overwrite => store_rows::<S, MR, NV>(&acc, &t, |p, _, acc| S::store(p, acc)),
         Start::Accumulate => {
-            for (i, row) in acc.iter().enumerate() {
-                if i < t.rows {
-                    let c = t.c.offset(i as isize * t.rs);
-                    for (v, &acc) in row.iter().enumerate() {
-                        let p = c.add(v * S::LANES);
-                        S::store(p, S::add(S::load(p), acc));
-                    }
-                }
-            }
+            store_rows::<S, MR, NV>(&acc, &t, |p, _, acc| S::store(p, S::add(S::load(p), acc)))
         }
         Start::Scaled((x, rs, 1), s) => {
             let s = S::splat(s);
-            for (i, row) in acc.iter().enumerate() {
-                if i < t.rows {
-                    let c = t.c.offset(i as isize * t.rs);
-                    let x = x.offset(i as isize * rs);
-                    for (v, &acc) in row.iter().enumerate() {
-                        let sx = S::mul(s, S::load(x.add(v * S::LANES)));
-                        S::store(c.add(v * S::LANES), S::add(sx, acc));
-                    }
-                }
-            }
+            store_rows::<S, MR, NV>(&acc, &t, |p, at, acc| {
+                let sx = S::mul(s, S::load(x.offset(at.0 as isize * rs).add(at.1)));
+                S::store(p, S::add(sx, acc))
+            })
         }
         Start::Scaled(..) => store_narrow::<S, MR, NV>(&acc, &t),
+    }
+}
+
+/// Stores a full-width tile's rows (as many as it has) vector by vector: `store(p, (i, j), v)`
+/// with `p` the address of C's element `(i, j)` of the tile, `v` its accumulator vector. The
+/// loops run over all `MR` rows, so every index into `acc` is known at compile time.
+///
+/// # Safety
+/// As for [`micro`]; the tile must be `NV` vectors wide with unit column stride.
+#[inline(always)]
+unsafe fn store_rows<S: Simd, const MR: usize, const NV: usize>(
+    acc: &[[S::V; NV]; MR],
+    t: &Tile<S::E>,
+    store: impl Fn(*mut S::E, (usize, usize), S::V),
+) {
+    for (i, row) in acc.iter().enumerate() {
+        if i < t.rows {
+            let c = t.c.offset(i as isize * t.rs);
+            for (v, &acc) in row.iter().enumerate() {
+                store(c.add(v * S::LANES), (i, v * S::LANES), acc);
+            }
+        }
     }
 }
 
