@@ -9,6 +9,7 @@
 
 use ndarray::{ArrayD, Axis, Dimension, IxDyn};
 
+use crate::exp::exp_in_place;
 use crate::op::Op;
 use crate::ops::binary::BinaryOp;
 use crate::ops::losses::log_sum_exp;
@@ -108,11 +109,16 @@ pub(crate) fn backprop<T: Element>(
             }
             d.pass(*x, &g.view().permuted_axes(inverse));
         }
-        // dx = g - softmax(x) Σ g per lane, softmax(x) = exp(y).
+        // dx = g - softmax(x) Σ g per lane, softmax(x) = exp(y) (all of it in one vectorised
+        // pass first).
         Op::LogSoftmax { x, axis } => {
-            d.lanes(*x, &mut g, &y, Axis(*axis), |g, y, sum_g| {
-                g - y.exp() * sum_g
+            let mut p = d.pool.dirty(y.shape());
+            p.assign(&y);
+            exp_in_place(p.as_slice_mut().expect("a pooled array is contiguous"));
+            d.lanes(*x, &mut g, &p.view(), Axis(*axis), |g, p, sum_g| {
+                g - p * sum_g
             });
+            d.pool.give(p);
         }
         // dx[i, labels[i]] = g[i], 0 elsewhere.
         Op::Pick { x, labels } => d.scatter(*x, &g.view(), &arenas.labels[labels.clone()]),
@@ -132,7 +138,7 @@ pub(crate) fn backprop<T: Element>(
                 let lse = log_sum_exp(row);
                 for (k, (d, &zk)) in dz.iter_mut().zip(row).enumerate() {
                     let target = if k == labels[i] { one - eps } else { T::zero() };
-                    *d = gn * ((zk - lse).exp() - target - per_class);
+                    *d = gn * ((zk - lse).fast_exp() - target - per_class);
                 }
             });
         }

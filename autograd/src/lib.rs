@@ -51,6 +51,7 @@
 //!
 //! - `tape.rs`: the tape and the one path every op is recorded through; `var.rs`: the handle;
 //!   `leaf.rs`: values brought in; `pool.rs`: reused buffers.
+//! - `exp.rs`: the softmax family's exponential, a polynomial that vectorises for `f32`.
 //! - `op.rs`: what is recorded, grouped as the maths groups it (unary, binary broadcast,
 //!   reductions, shape ops, softmax and losses, matmul, custom).
 //! - `ops/`: one file per family of ops (`unary.rs`, `binary.rs`, `reduce.rs`, `shape.rs`,
@@ -76,6 +77,7 @@ pub mod derivatives;
 mod dot;
 mod element;
 mod error;
+mod exp;
 mod gradcheck;
 mod gradients;
 pub mod guide;

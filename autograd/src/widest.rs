@@ -40,7 +40,7 @@ pub fn widest<R>(f: impl FnOnce() -> R) -> R {
 /// The CPU must support AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
@@ -50,7 +50,7 @@ unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 

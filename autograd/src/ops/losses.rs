@@ -3,6 +3,7 @@
 
 use ndarray::{ArrayView1, Ix0};
 
+use crate::exp::sum_exp_shifted;
 use crate::op::Op;
 use crate::ops::matmul::as_matrix;
 use crate::ops::pick::check_labels;
@@ -116,5 +117,5 @@ impl<'t, T: Element> Var<'t, T> {
 /// largest entry, so that nothing overflows.
 pub(crate) fn log_sum_exp<T: Element>(row: ArrayView1<'_, T>) -> T {
     let m = row.fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
-    m + row.fold(T::zero(), |s, &v| s + (v - m).exp()).ln()
+    m + sum_exp_shifted(row.iter().copied(), m).ln()
 }

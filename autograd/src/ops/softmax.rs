@@ -2,6 +2,7 @@
 
 use ndarray::{ArrayViewMut1, Axis, Zip};
 
+use crate::exp::{exp_in_place, sum_exp_shifted, BLOCK};
 use crate::op::Op;
 use crate::ops::reduce::check_axis;
 use crate::{Element, Result, Var};
@@ -25,9 +26,15 @@ impl<'t, T: Element> Var<'t, T> {
             let x = r.value(self.index);
             check_axis("log_softmax", axis, x.shape())?;
             let mut out = r.pool.dirty(x.shape());
-            Zip::from(out.lanes_mut(Axis(axis)))
-                .and(x.lanes(Axis(axis)))
-                .for_each(|o, x| log_softmax_lane(o, x));
+            let (width, last) = (x.shape()[axis], axis + 1 == x.ndim());
+            match (x.as_slice(), out.as_slice_mut()) {
+                // Lanes that are rows of a contiguous array: their exponentials in blocks of
+                // rows, so that short rows (a classifier's 10 scores) vectorise too.
+                (Some(x), Some(out)) if last && width > 0 => log_softmax_rows(out, x, width),
+                _ => Zip::from(out.lanes_mut(Axis(axis)))
+                    .and(x.lanes(Axis(axis)))
+                    .for_each(|o, x| log_softmax_lane(o, x)),
+            }
             Ok((
                 Op::LogSoftmax {
                     x: self.index,
@@ -54,15 +61,56 @@ impl<'t, T: Element> Var<'t, T> {
     }
 }
 
-/// One lane of log-softmax: `out = x - (m + log Σ exp(x - m))`.
+/// One lane of log-softmax: `out = (x - m) - ln Σ_j e^{x_j - m}`, `m` the lane's largest value
+/// (0 when that is infinite, so that a lane of `-inf` gives NaN rather than hiding it).
 fn log_softmax_lane<T: Element>(mut out: ArrayViewMut1<'_, T>, x: ndarray::ArrayView1<'_, T>) {
-    let m = x.fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
-    let m = if m.is_finite() { m } else { T::zero() };
-    let s = x.fold(T::zero(), |s, &v| s + (v - m).exp());
+    let m = lane_max(x.iter().copied());
+    let s = sum_exp_shifted(x.iter().copied(), m);
     // (x - m) - ln s, not x - (m + ln s): the shift is exact, and rounding then stays at the
     // level of the result rather than of the largest logit.
     let ln_s = s.ln();
     Zip::from(&mut out)
         .and(&x)
         .for_each(|o, &v| *o = (v - m) - ln_s);
+}
+
+/// [`log_softmax_lane`] of every `width`-long row of the contiguous `x`, into `out`, with the
+/// same bits: each row's shifted values go into a block of rows whose exponentials are taken
+/// in one vectorised loop, then each row's sum is formed in order.
+fn log_softmax_rows<T: Element>(out: &mut [T], x: &[T], width: usize) {
+    if width > BLOCK {
+        for (out, x) in out.chunks_mut(width).zip(x.chunks(width)) {
+            log_softmax_lane(ArrayViewMut1::from(out), ndarray::ArrayView1::from(x));
+        }
+        return;
+    }
+    let rows = BLOCK / width * width;
+    let mut exps = [T::zero(); BLOCK];
+    for (out, x) in out.chunks_mut(rows).zip(x.chunks(rows)) {
+        for (o, x) in out.chunks_mut(width).zip(x.chunks(width)) {
+            let m = lane_max(x.iter().copied());
+            for (o, &v) in o.iter_mut().zip(x) {
+                *o = v - m;
+            }
+        }
+        let exps = &mut exps[..x.len()];
+        exps.copy_from_slice(out);
+        exp_in_place(exps);
+        for (o, e) in out.chunks_mut(width).zip(exps.chunks(width)) {
+            let ln_s = e.iter().fold(T::zero(), |s, &e| s + e).ln();
+            for o in o.iter_mut() {
+                *o -= ln_s;
+            }
+        }
+    }
+}
+
+/// The largest value of a lane, or 0 when that is not finite.
+fn lane_max<T: Element>(x: impl Iterator<Item = T>) -> T {
+    let m = x.fold(T::neg_infinity(), |m, v| if v > m { v } else { m });
+    if m.is_finite() {
+        m
+    } else {
+        T::zero()
+    }
 }

@@ -103,7 +103,7 @@ pub fn gradients<T: Element>(
     let per_class = eps / T::cast(dz2.ncols() as f64);
     for (mut row, &label) in dz2.axis_iter_mut(Axis(0)).zip(y) {
         let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
-        let lse = m + row.fold(T::zero(), |s, &v| s + (v - m).exp()).ln();
+        let lse = m + row.fold(T::zero(), |s, &v| s + (v - m).fast_exp()).ln();
         if eps == T::zero() {
             data_loss -= (row[label] - lse).as_f64();
         } else {
@@ -112,7 +112,7 @@ pub fn gradients<T: Element>(
             let e = eps.as_f64();
             data_loss += (1.0 - e) * (lse - row[label]).as_f64() + per_class.as_f64() * all;
         }
-        row.mapv_inplace(|v| (v - lse).exp());
+        row.mapv_inplace(|v| (v - lse).fast_exp());
         if eps == T::zero() {
             row[label] -= T::one();
         } else {
@@ -252,7 +252,7 @@ impl<T: Element> Workspace<T> {
             let zy = row[label];
             let mut sum = T::zero();
             row.mapv_inplace(|v| {
-                let e = (v - m).exp();
+                let e = (v - m).fast_exp();
                 sum += e;
                 e
             });
