@@ -12,6 +12,7 @@ use ndarray::{ArrayD, Axis, Dimension, IxDyn};
 use crate::exp::exp_in_place;
 use crate::op::Op;
 use crate::ops::binary::BinaryOp;
+use crate::ops::linear::layer_name;
 use crate::ops::losses::log_sum_exp;
 use crate::ops::matmul::as_matrix;
 use crate::ops::reduce::Reduction;
@@ -149,14 +150,17 @@ pub(crate) fn backprop<T: Element>(
             d.product(*a, as_matrix("matmul", g.view())?, bv.t());
             d.weight_product(*b, *a, &mut g);
         }
-        // y = relu(x W + b): dz = g where y > 0 (relu's rule, which reads only the sign and
-        // NaN-ness of relu's input, and y has both), in g's own buffer; then dW = xᵀ dz,
-        // dx = dz Wᵀ, db = Σ_rows dz.
-        Op::LinearRelu { x, w, b } => {
-            g.chain_in_place(&y, UnaryOp::Relu);
-            as_matrix("linear_relu", val(*x))?;
-            let wv = as_matrix("linear_relu", val(*w))?;
-            d.product(*x, as_matrix("linear_relu", g.view())?, wv.t());
+        // y = x W + b or relu(x W + b): with relu, dz = g where y > 0 (relu's rule, which reads
+        // only the sign and NaN-ness of relu's input, and y has both), in g's own buffer; then
+        // dW = xᵀ dz, dx = dz Wᵀ, db = Σ_rows dz.
+        Op::Linear { x, w, b, relu } => {
+            if *relu {
+                g.chain_in_place(&y, UnaryOp::Relu);
+            }
+            let op = layer_name(*relu);
+            as_matrix(op, val(*x))?;
+            let wv = as_matrix(op, val(*w))?;
+            d.product(*x, as_matrix(op, g.view())?, wv.t());
             d.linear(&mut g, [(*b, one)]);
             d.weight_product(*w, *x, &mut g);
         }

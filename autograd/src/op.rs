@@ -49,8 +49,13 @@ pub(crate) enum Op<T: Element> {
     },
     /// The matrix product `a · b`.
     MatMul { a: usize, b: usize },
-    /// `relu(x · w + b)`, a layer in one op.
-    LinearRelu { x: usize, w: usize, b: usize },
+    /// `x · w + b`, or `relu(x · w + b)` when `relu`: a layer in one op.
+    Linear {
+        x: usize,
+        w: usize,
+        b: usize,
+        relu: bool,
+    },
     /// Inverted dropout `x ⊙ m`, the mask recomputed from its seed.
     Dropout { x: usize, mask: DropoutMask },
     /// A user-defined op; `inputs` is a range into the tape's input arena.
@@ -76,7 +81,7 @@ impl<T: Element> Op<T> {
             Op::Pick { .. } => "pick",
             Op::SmoothedCrossEntropy { .. } => "cross_entropy_smoothed",
             Op::MatMul { .. } => "matmul",
-            Op::LinearRelu { .. } => "linear_relu",
+            Op::Linear { relu, .. } => crate::ops::linear::layer_name(*relu),
             Op::Dropout { .. } => "dropout",
             Op::Custom { op, .. } => op.name(),
         }
@@ -91,7 +96,7 @@ impl<T: Element> Op<T> {
                 f(*a);
                 f(*b);
             }
-            Op::LinearRelu { x, w, b } => {
+            Op::Linear { x, w, b, .. } => {
                 f(*x);
                 f(*w);
                 f(*b);

@@ -91,8 +91,8 @@ fn graph_prints_the_tape_as_dot_with_the_nets_operations() {
     assert!(stdout.starts_with("digraph tape {"), "{stdout}");
     assert!(stdout.trim_end().ends_with('}'), "{stdout}");
     for op in [
-        "matmul",
-        "relu",
+        "linear_relu\\n",
+        "linear\\n",
         "log_softmax",
         "W1",
         "b1",

@@ -30,18 +30,7 @@ impl<'t, T: Element> Var<'t, T> {
         self.tape.record(|r| {
             let a = as_matrix("matmul", r.value(self.index))?;
             let b = as_matrix("matmul", r.value(other.index))?;
-            if a.ncols() != b.nrows() {
-                return Err(Error::ShapeMismatch {
-                    op: "matmul",
-                    lhs: a.shape().to_vec(),
-                    rhs: b.shape().to_vec(),
-                    reason: format!(
-                        "the inner dimensions differ ({} vs {})",
-                        a.ncols(),
-                        b.nrows()
-                    ),
-                });
-            }
+            check_inner("matmul", &a, &b)?;
             let mut out = r.pool.dirty(&[a.nrows(), b.ncols()]);
             gemm(a, b, matrix_mut(out.view_mut()), false);
             let op = Op::MatMul {
@@ -51,6 +40,27 @@ impl<'t, T: Element> Var<'t, T> {
             Ok((op, out))
         })
     }
+}
+
+/// [`Error::ShapeMismatch`] naming `op` unless `a`'s columns match `b`'s rows.
+pub(crate) fn check_inner<T>(
+    op: &'static str,
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+) -> Result<()> {
+    if a.ncols() == b.nrows() {
+        return Ok(());
+    }
+    Err(Error::ShapeMismatch {
+        op,
+        lhs: a.shape().to_vec(),
+        rhs: b.shape().to_vec(),
+        reason: format!(
+            "the inner dimensions differ ({} vs {})",
+            a.ncols(),
+            b.nrows()
+        ),
+    })
 }
 
 /// A 2-D view of `x`, or [`Error::WrongRank`] naming `op`.

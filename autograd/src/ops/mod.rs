@@ -7,7 +7,7 @@ pub(crate) mod binary;
 pub(crate) mod broadcast;
 pub(crate) mod custom;
 pub(crate) mod dropout;
-pub(crate) mod linear_relu;
+pub(crate) mod linear;
 pub(crate) mod losses;
 pub(crate) mod matmul;
 pub(crate) mod pick;

@@ -13,7 +13,7 @@ mod dropout;
 mod errors;
 mod gradients;
 mod label_smoothing;
-mod linear_relu;
+mod linear;
 mod matmul_on_the_tape;
 mod numerics;
 mod ops_gradcheck;

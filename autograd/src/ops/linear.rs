@@ -1,16 +1,17 @@
-//! A layer in one op: `relu(x · W + b)`, the product, bias and rectifier fused.
+//! A layer in one op: `x · W + b` ([`linear`](Var::linear)) or `relu(x · W + b)`
+//! ([`linear_relu`](Var::linear_relu)), the product, bias and rectifier fused.
 //!
-//! Recorded as `x.matmul(w)?.add(b)?.relu()` it takes three nodes, two intermediate `n x h`
-//! tensors and three passes over them forward, and two more backward. Fused: the bias and the
-//! rectifier are one pass over the product while it is still in cache, and backward masks the
-//! upstream gradient in its own buffer, then sends it to the three inputs. The values and
-//! gradients are the same bit for bit as the three ops'.
+//! Recorded as `x.matmul(w)?.add(b)?.relu()` a layer takes three nodes, two intermediate
+//! `n x h` tensors and three passes over them forward, and two more backward. Fused: the bias
+//! and the rectifier are one pass over the product while it is still in cache, and backward
+//! masks the upstream gradient in its own buffer, then sends it to the three inputs. The values
+//! and gradients are the same bit for bit as the separate ops'.
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Ix1};
 
 use crate::kernel::gemm::gemm_finished;
 use crate::op::Op;
-use crate::ops::matmul::{as_matrix, matrix_mut};
+use crate::ops::matmul::{as_matrix, check_inner, matrix_mut};
 use crate::ops::unary::{Reads, UnaryKernel, UnaryOp};
 use crate::{Element, Error, Result, Var};
 
@@ -36,35 +37,52 @@ impl<'t, T: Element> Var<'t, T> {
     /// # Ok::<(), tapegrad_autograd::Error>(())
     /// ```
     pub fn linear_relu(self, w: Var<'t, T>, b: Var<'t, T>) -> Result<Var<'t, T>> {
-        const OP: &str = "linear_relu";
-        self.same_tape(w, OP)?;
-        self.same_tape(b, OP)?;
+        self.layer(w, b, true)
+    }
+
+    /// `self · w + b` for `self` of shape `[n, d]`, `w` of `[d, h]` and `b` of `[h]`: a fully
+    /// connected layer (a classifier's last), as one op. Same values and gradients as
+    /// `self.matmul(w)?.add(b)?`, the bias added as the product is stored.
+    ///
+    /// Derivatives, for an upstream gradient `G`: `dW = selfᵀ · G`, `db = Σ_rows G`,
+    /// `d self = G · Wᵀ`.
+    ///
+    /// ```
+    /// # use ndarray::array; use tapegrad_autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(array![[1.0, 2.0], [-1.0, 0.5]]);
+    /// let w = tape.param(array![[1.0, -1.0], [0.5, 1.0]]);
+    /// let b = tape.param(array![0.0, -2.0]);
+    /// let y = x.linear(w, b)?;
+    /// assert_eq!(y.value(), array![[2.0, -1.0], [-0.75, -0.5]].into_dyn());
+    /// let g = y.sum().backward()?;
+    /// assert_eq!(g[b], array![2.0, 2.0].into_dyn()); // Σ over the two rows
+    /// # Ok::<(), tapegrad_autograd::Error>(())
+    /// ```
+    pub fn linear(self, w: Var<'t, T>, b: Var<'t, T>) -> Result<Var<'t, T>> {
+        self.layer(w, b, false)
+    }
+
+    /// [`linear_relu`](Var::linear_relu) when `relu`, else [`linear`](Var::linear).
+    fn layer(self, w: Var<'t, T>, b: Var<'t, T>, relu: bool) -> Result<Var<'t, T>> {
+        let op_name = layer_name(relu);
+        self.same_tape(w, op_name)?;
+        self.same_tape(b, op_name)?;
         self.tape.record(|r| {
-            let x = as_matrix(OP, r.value(self.index))?;
-            let wm = as_matrix(OP, r.value(w.index))?;
+            let x = as_matrix(op_name, r.value(self.index))?;
+            let wm = as_matrix(op_name, r.value(w.index))?;
             let bv = r.value(b.index);
-            if x.ncols() != wm.nrows() {
-                return Err(Error::ShapeMismatch {
-                    op: OP,
-                    lhs: x.shape().to_vec(),
-                    rhs: wm.shape().to_vec(),
-                    reason: format!(
-                        "the inner dimensions differ ({} vs {})",
-                        x.ncols(),
-                        wm.nrows()
-                    ),
-                });
-            }
+            check_inner(op_name, &x, &wm)?;
             let Ok(bias) = bv.clone().into_dimensionality::<Ix1>() else {
                 return Err(Error::WrongRank {
-                    op: OP,
+                    op: op_name,
                     expected: 1,
                     shape: bv.shape().to_vec(),
                 });
             };
             if bias.len() != wm.ncols() {
                 return Err(Error::ShapeMismatch {
-                    op: OP,
+                    op: op_name,
                     lhs: wm.shape().to_vec(),
                     rhs: bias.shape().to_vec(),
                     reason: format!(
@@ -76,18 +94,34 @@ impl<'t, T: Element> Var<'t, T> {
             }
             let mut out = r.pool.dirty(&[x.nrows(), wm.ncols()]);
             let z = matrix_mut(out.view_mut());
-            UnaryOp::Relu.apply(BiasThen { x, w: wm, z, bias });
-            let op = Op::LinearRelu {
+            let layer = BiasThen { x, w: wm, z, bias };
+            if relu {
+                UnaryOp::Relu.apply(layer);
+            } else {
+                layer.run(op_name, |z| z, Reads::X, |g, _| g);
+            }
+            let op = Op::Linear {
                 x: self.index,
                 w: w.index,
                 b: b.index,
+                relu,
             };
             Ok((op, out))
         })
     }
 }
 
-/// The forward pass: `z = f(x · w + b)`, `f` being the rectifier, the bias and `f` applied to
+/// The op's name: `linear_relu` or `linear`.
+pub(crate) fn layer_name(relu: bool) -> &'static str {
+    if relu {
+        "linear_relu"
+    } else {
+        "linear"
+    }
+}
+
+/// The forward pass: `z = f(x · w + b)`, `f` being the rectifier or the identity, the bias and
+/// `f` applied to
 /// each piece of a row of the product as the kernel finishes it (while it is in cache, on the
 /// thread that computed it).
 struct BiasThen<'a, T> {
