@@ -9,9 +9,10 @@
 //! (whole panels) and f64 128 x 1024 ([`block_columns`](super::micro::block_columns); fewer
 //! columns on a smaller L2;
 //! f64 blocks of 256 x 1024, 2 MiB, measured 25% slower at the large shape). f32 panels are
-//! 400 deep (784 = 2 x 392), not 256: each tile of C is stored half as often. At AVX2, whose
-//! 4-row tiles store C twice as often as AVX-512's 8 rows, the mnist800 step 4-8% faster and
-//! cifar 1-6% (three interleaved rounds); at AVX-512 1-2% (seven rounds), large unchanged.
+//! 400 deep (784 = 2 x 392), not 256: each tile of C is stored half as often. At AVX2 (then
+//! with 4-row tiles, which store C half again as often as today's 6 rows) the mnist800 step
+//! 4-8% faster and cifar 1-6% (three interleaved rounds); at AVX-512 1-2% (seven rounds),
+//! large unchanged.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
