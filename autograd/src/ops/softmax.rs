@@ -62,7 +62,7 @@ impl<'t, T: Element> Var<'t, T> {
 }
 
 /// One lane of log-softmax: `out = (x - m) - ln Σ_j e^{x_j - m}`, `m` the lane's largest value
-/// (0 when that is infinite, so that a lane of `-inf` gives NaN rather than hiding it).
+/// (0 when it is not finite: a lane holding `+inf`, or only `-inf`, then gives NaN).
 fn log_softmax_lane<T: Element>(mut out: ArrayViewMut1<'_, T>, x: ndarray::ArrayView1<'_, T>) {
     let m = lane_max(x.iter().copied());
     let s = sum_exp_shifted(x.iter().copied(), m);
@@ -112,5 +112,41 @@ fn lane_max<T: Element>(x: impl Iterator<Item = T>) -> T {
         m
     } else {
         T::zero()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+
+    use super::*;
+
+    /// Row `i` of `x` through the lane path, element by element.
+    fn by_lanes(x: &Array2<f32>) -> Vec<u32> {
+        let mut out = Array2::<f32>::zeros(x.raw_dim());
+        for (o, x) in out.rows_mut().into_iter().zip(x.rows()) {
+            log_softmax_lane::<f32>(o, x);
+        }
+        out.iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn rows_in_blocks_give_the_lane_paths_bits_across_block_boundaries() {
+        // Widths that divide the block, do not, fill it, exceed it; rows spanning several
+        // blocks; lanes of -inf, +inf and NaN.
+        for (rows, width) in [(200, 10), (7, 1), (3, 512), (5, 513), (2, 1000), (61, 17)] {
+            let mut x = Array2::from_shape_fn((rows, width), |(i, j)| {
+                ((i * 131 + j * 71) % 997) as f32 * 0.05 - 20.0
+            });
+            if rows > 3 && width > 1 {
+                x.row_mut(0).fill(f32::NEG_INFINITY);
+                x[[1, 0]] = f32::INFINITY;
+                x[[2, width - 1]] = f32::NAN;
+            }
+            let mut out = vec![0f32; rows * width];
+            log_softmax_rows(&mut out, x.as_slice().unwrap(), width);
+            let bits: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(bits, by_lanes(&x), "{rows} x {width}");
+        }
     }
 }
