@@ -42,3 +42,23 @@ pub(crate) fn with<T: Element, R>(
         Err(_) => run(&mut (Vec::new(), Vec::new())),
     })
 }
+
+thread_local! {
+    /// This thread's buffer for a partial product ([`with_partial`]).
+    static PARTIAL: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with room for `len` elements of `T` (contents unspecified), from this thread's
+/// partial-product buffer when it is free.
+pub(crate) fn with_partial<T: Element, R>(len: usize, f: impl FnOnce(*mut T) -> R) -> R {
+    let run = |buf: &mut Vec<Line>| {
+        if buf.len() < lines::<T>(len) {
+            buf.resize(lines::<T>(len), Line([0; 64]));
+        }
+        f(buf.as_mut_ptr().cast())
+    };
+    PARTIAL.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => run(&mut buf),
+        Err(_) => run(&mut Vec::new()),
+    })
+}
