@@ -247,24 +247,21 @@ fn split<T: Element>(
     start: Start<ArrayView2<'_, T>, T>,
 ) {
     let (m, n) = c.dim();
-    let by_rows = 2 * m >= n && m >= 2 * ROW_UNIT;
-    if threads >= 2 && !by_rows && matches!(start, Start::Overwrite) {
-        if let Target::Finished { c, finish, origin } = c {
-            if let Some(k0) = depth_halves::two_blocks::<T>(isa, a.ncols()) {
-                let c = (c, finish, origin);
-                return depth_halves::product(isa, threads, a, b, c, k0);
-            }
-            return split_plain(
-                isa,
-                threads,
-                a,
-                b,
-                Target::Finished { c, finish, origin },
-                start,
-            );
+    let two_blocks = depth_halves::two_blocks::<T>(isa, a.ncols());
+    match (c, two_blocks) {
+        (Target::Finished { c, finish, origin }, Some(k0))
+            if threads >= 2 && !by_rows(m, n) && matches!(start, Start::Overwrite) =>
+        {
+            depth_halves::product(isa, threads, a, b, (c, finish, origin), k0)
         }
+        (c, _) => split_plain(isa, threads, a, b, c, start),
     }
-    split_plain(isa, threads, a, b, c, start)
+}
+
+/// Whether an `m x n` C is cut between threads by rows (else by columns): unless it is more
+/// than twice as wide as tall, and when it has rows enough for two threads.
+fn by_rows(m: usize, n: usize) -> bool {
+    2 * m >= n && m >= 2 * ROW_UNIT
 }
 
 /// [`split`] by rows or columns only.
@@ -282,7 +279,7 @@ pub(super) fn split_plain<T: Element>(
         let mid = (len * left / threads.max(1) + unit / 2) / unit * unit;
         mid.clamp(unit, len - unit)
     };
-    if threads >= 2 && 2 * m >= n && m >= 2 * ROW_UNIT {
+    if threads >= 2 && by_rows(m, n) {
         let mid = cut(m, ROW_UNIT);
         let (a0, a1) = a.split_at(Axis(0), mid);
         let (c0, c1) = c.split_at(Axis(0), mid);

@@ -27,16 +27,8 @@ pub(crate) fn with<T: Element, R>(
     b_len: usize,
     f: impl FnOnce(*mut T, *mut T) -> R,
 ) -> R {
-    let run = |bufs: &mut (Vec<Line>, Vec<Line>)| {
-        for (buf, len) in [(&mut bufs.0, a_len), (&mut bufs.1, b_len)] {
-            if buf.len() < lines::<T>(len) {
-                buf.resize(lines::<T>(len), Line([0; 64]));
-            }
-        }
-        // `T` (f32 or f64) needs at most 8-byte alignment; the lines are 64-byte aligned and
-        // hold at least `len` elements.
-        f(bufs.0.as_mut_ptr().cast(), bufs.1.as_mut_ptr().cast())
-    };
+    let run =
+        |bufs: &mut (Vec<Line>, Vec<Line>)| f(room(&mut bufs.0, a_len), room(&mut bufs.1, b_len));
     BUFFERS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut bufs) => run(&mut bufs),
         Err(_) => run(&mut (Vec::new(), Vec::new())),
@@ -51,14 +43,18 @@ thread_local! {
 /// Calls `f` with room for `len` elements of `T` (contents unspecified), from this thread's
 /// partial-product buffer when it is free.
 pub(crate) fn with_partial<T: Element, R>(len: usize, f: impl FnOnce(*mut T) -> R) -> R {
-    let run = |buf: &mut Vec<Line>| {
-        if buf.len() < lines::<T>(len) {
-            buf.resize(lines::<T>(len), Line([0; 64]));
-        }
-        f(buf.as_mut_ptr().cast())
-    };
+    let run = |buf: &mut Vec<Line>| f(room(buf, len));
     PARTIAL.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => run(&mut buf),
         Err(_) => run(&mut Vec::new()),
     })
+}
+
+/// `buf` grown (never shrunk) to hold `len` elements of `T`, as a pointer to its first: `T`
+/// (f32 or f64) needs at most 8-byte alignment, and the lines are 64-byte aligned.
+fn room<T: Element>(buf: &mut Vec<Line>, len: usize) -> *mut T {
+    if buf.len() < lines::<T>(len) {
+        buf.resize(lines::<T>(len), Line([0; 64]));
+    }
+    buf.as_mut_ptr().cast()
 }

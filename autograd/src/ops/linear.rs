@@ -121,9 +121,8 @@ pub(crate) fn layer_name(relu: bool) -> &'static str {
 }
 
 /// The forward pass: `z = f(x · w + b)`, `f` being the rectifier or the identity, the bias and
-/// `f` applied to
-/// each piece of a row of the product as the kernel finishes it (while it is in cache, on the
-/// thread that computed it).
+/// `f` applied to each piece of a row of the product as the kernel finishes it (while it is in
+/// cache, on the thread that computed it).
 struct BiasThen<'a, T> {
     x: ArrayView2<'a, T>,
     w: ArrayView2<'a, T>,
