@@ -264,49 +264,110 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     // Every access to `acc` has an index known at compile time (loops of MR and NV), so the
     // accumulators stay in registers; one loop over `t.rows` rows spilled all of them to the
     // stack before the tile was stored (about 5% of a product's time).
-    if t.cs != 1 || t.cols != NV * S::LANES {
+    if t.cs != 1 {
         return store_narrow::<S, MR, NV>(&acc, &t);
     }
-    match t.start {
-        Start::Overwrite => store_rows::<S, MR, NV>(&acc, &t, |p, _, acc| S::store(p, acc)),
-        Start::Accumulate => {
-            store_rows::<S, MR, NV>(&acc, &t, |p, _, acc| S::store(p, S::add(S::load(p), acc)))
-        }
-        Start::Scaled((x, rs, 1), s) => {
-            let s = S::splat(s);
-            store_rows::<S, MR, NV>(&acc, &t, |p, at, acc| {
-                let sx = S::mul(s, S::load(x.offset(at.0 as isize * rs).add(at.1)));
-                S::store(p, S::add(sx, acc))
-            })
-        }
-        Start::Scaled(..) => store_narrow::<S, MR, NV>(&acc, &t),
+    // The dispatch gives a tile as many vectors as its columns need: only the last may be
+    // part full. A full tile is stored with that width known at compile time.
+    let last = t.cols - (NV - 1) * S::LANES;
+    debug_assert!(
+        last >= 1 && last <= S::LANES,
+        "{} columns in {NV} vectors",
+        t.cols
+    );
+    if last == S::LANES {
+        store_tile::<S, MR, NV>(&acc, &t, S::LANES)
+    } else {
+        store_tile::<S, MR, NV>(&acc, &t, last)
     }
 }
 
-/// Stores a full-width tile's rows (as many as it has) vector by vector: `store(p, (i, j), v)`
-/// with `p` the address of C's element `(i, j)` of the tile, `v` its accumulator vector. The
-/// loops run over all `MR` rows, so every index into `acc` is known at compile time.
+/// Stores a tile of unit column stride as its start says, vector by vector, the last vector's
+/// first `last` lanes only.
 ///
 /// # Safety
-/// As for [`micro`]; the tile must be `NV` vectors wide with unit column stride.
+/// As for [`micro`]; C's column stride must be 1, and the tile's columns `(NV - 1)·LANES +
+/// last`.
+#[inline(always)]
+unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
+    acc: &[[S::V; NV]; MR],
+    t: &Tile<S::E>,
+    last: usize,
+) {
+    match t.start {
+        Start::Overwrite => {
+            store_rows::<S, MR, NV>(acc, t, last, |p, _, len, acc| store_len::<S>(p, acc, len))
+        }
+        Start::Accumulate => store_rows::<S, MR, NV>(acc, t, last, |p, _, len, acc| {
+            store_len::<S>(p, S::add(load_len::<S>(p, len), acc), len)
+        }),
+        Start::Scaled((x, rs, 1), s) => {
+            let s = S::splat(s);
+            store_rows::<S, MR, NV>(acc, t, last, |p, at, len, acc| {
+                let sx = S::mul(
+                    s,
+                    load_len::<S>(x.offset(at.0 as isize * rs).add(at.1), len),
+                );
+                store_len::<S>(p, S::add(sx, acc), len)
+            })
+        }
+        Start::Scaled(..) => store_narrow::<S, MR, NV>(acc, t),
+    }
+}
+
+/// `len` elements from `p` (`0 < len <= LANES`) as a vector, zero in the other lanes.
+///
+/// # Safety
+/// As for [`Simd::load_part`].
+#[inline(always)]
+unsafe fn load_len<S: Simd>(p: *const S::E, len: usize) -> S::V {
+    if len == S::LANES {
+        S::load(p)
+    } else {
+        S::load_part(p, len)
+    }
+}
+
+/// Stores the first `len` lanes of `v` (`0 < len <= LANES`) to `p`.
+///
+/// # Safety
+/// As for [`Simd::store_part`].
+#[inline(always)]
+unsafe fn store_len<S: Simd>(p: *mut S::E, v: S::V, len: usize) {
+    if len == S::LANES {
+        S::store(p, v)
+    } else {
+        S::store_part(p, v, len)
+    }
+}
+
+/// Stores a tile's rows (as many as it has) vector by vector: `store(p, (i, j), len, v)` with
+/// `p` the address of C's element `(i, j)` of the tile, `v` its accumulator vector, `len` the
+/// lanes of it to store (`LANES`, or `last` for the last vector). The loops run over all `MR`
+/// rows, so every index into `acc` is known at compile time.
+///
+/// # Safety
+/// As for [`store_tile`].
 #[inline(always)]
 unsafe fn store_rows<S: Simd, const MR: usize, const NV: usize>(
     acc: &[[S::V; NV]; MR],
     t: &Tile<S::E>,
-    store: impl Fn(*mut S::E, (usize, usize), S::V),
+    last: usize,
+    store: impl Fn(*mut S::E, (usize, usize), usize, S::V),
 ) {
     for (i, row) in acc.iter().enumerate() {
         if i < t.rows {
             let c = t.c.offset(i as isize * t.rs);
             for (v, &acc) in row.iter().enumerate() {
-                store(c.add(v * S::LANES), (i, v * S::LANES), acc);
+                let len = if v + 1 == NV { last } else { S::LANES };
+                store(c.add(v * S::LANES), (i, v * S::LANES), len, acc);
             }
         }
     }
 }
 
-/// Stores a tile that is narrower than `NV` vectors, strided, or scaled from a strided `x`:
-/// the accumulators through a buffer, then element by element.
+/// Stores a tile of strided C, or scaled from a strided `x`: the accumulators through a
+/// buffer, then element by element.
 ///
 /// # Safety
 /// As for [`micro`].

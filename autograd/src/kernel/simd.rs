@@ -45,6 +45,12 @@ pub(crate) trait Simd {
     unsafe fn load(p: *const Self::E) -> Self::V;
     /// Stores `v` to `LANES` elements at `p`.
     unsafe fn store(p: *mut Self::E, v: Self::V);
+    /// The first `len` elements from `p` (`0 < len < LANES`), zero in the other lanes; memory
+    /// past them is not touched.
+    unsafe fn load_part(p: *const Self::E, len: usize) -> Self::V;
+    /// Stores the first `len` lanes of `v` (`0 < len < LANES`) to `p`; memory past them is not
+    /// touched.
+    unsafe fn store_part(p: *mut Self::E, v: Self::V, len: usize);
     /// `a · b + c`, fused where the instruction set has it.
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `a + b`.
@@ -83,6 +89,14 @@ impl<T: Element> Simd for Scalar<T> {
         *p = v
     }
     #[inline(always)]
+    unsafe fn load_part(_: *const T, _: usize) -> T {
+        unreachable!("one lane has no part")
+    }
+    #[inline(always)]
+    unsafe fn store_part(_: *mut T, _: T, _: usize) {
+        unreachable!("one lane has no part")
+    }
+    #[inline(always)]
     unsafe fn mul_add(a: T, b: T, c: T) -> T {
         a * b + c
     }
@@ -101,7 +115,8 @@ impl<T: Element> Simd for Scalar<T> {
 /// Defines a unit struct implementing [`Simd`] with the given intrinsics.
 macro_rules! x86_simd {
     ($name:ident, $doc:literal, $e:ty, $v:ty, $lanes:expr, kc = $kc:expr, mc = $mc:expr, nc = $nc:expr,
-     $zero:ident, $splat:ident, $load:ident, $store:ident, $fma:ident, $add:ident, $mul:ident) => {
+     $zero:ident, $splat:ident, $load:ident, $store:ident, $fma:ident, $add:ident, $mul:ident,
+     $load_part:path, $store_part:path) => {
         #[doc = $doc]
         #[cfg(target_arch = "x86_64")]
         pub(crate) struct $name;
@@ -129,6 +144,14 @@ macro_rules! x86_simd {
             #[inline(always)]
             unsafe fn store(p: *mut $e, v: $v) {
                 $store(p, v)
+            }
+            #[inline(always)]
+            unsafe fn load_part(p: *const $e, len: usize) -> $v {
+                $load_part(p, len)
+            }
+            #[inline(always)]
+            unsafe fn store_part(p: *mut $e, v: $v, len: usize) {
+                $store_part(p, v, len)
             }
             #[inline(always)]
             unsafe fn mul_add(a: $v, b: $v, c: $v) -> $v {
@@ -165,7 +188,9 @@ x86_simd!(
     _mm512_storeu_ps,
     _mm512_fmadd_ps,
     _mm512_add_ps,
-    _mm512_mul_ps
+    _mm512_mul_ps,
+    part::load_512_ps,
+    part::store_512_ps
 );
 x86_simd!(
     Avx512F64,
@@ -182,7 +207,9 @@ x86_simd!(
     _mm512_storeu_pd,
     _mm512_fmadd_pd,
     _mm512_add_pd,
-    _mm512_mul_pd
+    _mm512_mul_pd,
+    part::load_512_pd,
+    part::store_512_pd
 );
 x86_simd!(
     Avx2F32,
@@ -199,7 +226,9 @@ x86_simd!(
     _mm256_storeu_ps,
     _mm256_fmadd_ps,
     _mm256_add_ps,
-    _mm256_mul_ps
+    _mm256_mul_ps,
+    part::load_256_ps,
+    part::store_256_ps
 );
 x86_simd!(
     Avx2F64,
@@ -216,5 +245,78 @@ x86_simd!(
     _mm256_storeu_pd,
     _mm256_fmadd_pd,
     _mm256_add_pd,
-    _mm256_mul_pd
+    _mm256_mul_pd,
+    part::load_256_pd,
+    part::store_256_pd
 );
+
+/// Loads and stores of the first `len` lanes of a vector (`0 < len < LANES`), through the
+/// instruction sets' masked moves, which neither read nor write the other lanes' memory.
+#[cfg(target_arch = "x86_64")]
+mod part {
+    use std::arch::x86_64::*;
+
+    /// The AVX-512 mask of the first `len` lanes.
+    #[inline(always)]
+    fn lanes(len: usize) -> u16 {
+        ((1u32 << len) - 1) as u16
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn load_512_ps(p: *const f32, len: usize) -> __m512 {
+        _mm512_maskz_loadu_ps(lanes(len), p)
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn store_512_ps(p: *mut f32, v: __m512, len: usize) {
+        _mm512_mask_storeu_ps(p, lanes(len), v)
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn load_512_pd(p: *const f64, len: usize) -> __m512d {
+        _mm512_maskz_loadu_pd(lanes(len) as u8, p)
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn store_512_pd(p: *mut f64, v: __m512d, len: usize) {
+        _mm512_mask_storeu_pd(p, lanes(len) as u8, v)
+    }
+    /// The AVX2 mask of the first `len` of eight 32-bit lanes (sign bits set).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn words(len: usize) -> __m256i {
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(len as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+    /// The AVX2 mask of the first `len` of four 64-bit lanes (sign bits set).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn doubles(len: usize) -> __m256i {
+        _mm256_cmpgt_epi64(
+            _mm256_set1_epi64x(len as i64),
+            _mm256_setr_epi64x(0, 1, 2, 3),
+        )
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn load_256_ps(p: *const f32, len: usize) -> __m256 {
+        _mm256_maskload_ps(p, words(len))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn store_256_ps(p: *mut f32, v: __m256, len: usize) {
+        _mm256_maskstore_ps(p, words(len), v)
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn load_256_pd(p: *const f64, len: usize) -> __m256d {
+        _mm256_maskload_pd(p, doubles(len))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn store_256_pd(p: *mut f64, v: __m256d, len: usize) {
+        _mm256_maskstore_pd(p, doubles(len), v)
+    }
+}

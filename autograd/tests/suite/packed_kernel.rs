@@ -157,6 +157,47 @@ fn transposed_and_strided_operands_match_the_naive_product() {
     }
 }
 
+/// C as columns `3..3 + n` of a wider row-major array whose other columns hold a sentinel:
+/// the last vector of a narrow tile is stored (and, accumulating, loaded) through a lane
+/// mask, which must neither write nor add to the columns beside C.
+fn narrow_tiles_touch_only_their_own_columns<T: Element>() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let sentinel = T::cast(1234.5);
+    for isa in isas() {
+        for n in [1, 3, 5, 8, 10, 15, 17, 24, 31, 33, 40, 47] {
+            for (m, k) in [(3, 5), (13, 37), (64, 10)] {
+                let (a, b) = (random::<T>(&mut rng, m, k), random::<T>(&mut rng, k, n));
+                for accumulate in [false, true] {
+                    let mut wide = Array2::from_elem((m, n + 11), sentinel);
+                    let start = random::<T>(&mut rng, m, n);
+                    wide.slice_mut(s![.., 3..3 + n]).assign(&start);
+                    let what = format!("{} C beside a sentinel, accumulate {accumulate}", T::NAME);
+                    let c = wide.slice_mut(s![.., 3..3 + n]);
+                    check(isa, 1, a.view(), b.view(), c, accumulate, &what);
+                    for (j, column) in wide.columns().into_iter().enumerate() {
+                        if !(3..3 + n).contains(&j) {
+                            assert!(
+                                column.iter().all(|&x| x == sentinel),
+                                "{what}, {isa:?}, {m}x{k}x{n}: column {j} beside C was written"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn narrow_tiles_touch_only_their_own_columns_f32() {
+    narrow_tiles_touch_only_their_own_columns::<f32>();
+}
+
+#[test]
+fn narrow_tiles_touch_only_their_own_columns_f64() {
+    narrow_tiles_touch_only_their_own_columns::<f64>();
+}
+
 #[test]
 fn accumulating_adds_the_product_to_c() {
     let mut rng = StdRng::seed_from_u64(10);
