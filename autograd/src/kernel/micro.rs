@@ -268,18 +268,14 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         return store_narrow::<S, MR, NV>(&acc, &t);
     }
     // The dispatch gives a tile as many vectors as its columns need: only the last may be
-    // part full. A full tile is stored with that width known at compile time.
+    // part full.
     let last = t.cols - (NV - 1) * S::LANES;
     debug_assert!(
         last >= 1 && last <= S::LANES,
         "{} columns in {NV} vectors",
         t.cols
     );
-    if last == S::LANES {
-        store_tile::<S, MR, NV>(&acc, &t, S::LANES)
-    } else {
-        store_tile::<S, MR, NV>(&acc, &t, last)
-    }
+    store_tile::<S, MR, NV>(&acc, &t, last)
 }
 
 /// Stores a tile of unit column stride as its start says, vector by vector, the last vector's
