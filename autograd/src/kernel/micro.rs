@@ -16,6 +16,7 @@
 use super::out::Out;
 use super::pack::{pack_a, pack_b};
 use super::simd::Simd;
+use super::tile::{store_narrow, store_tile, Tile};
 use super::{Mat, MatMut, Start};
 
 /// The depth of the blocks the inner dimension `k` is cut into: at most `S::KC`, and as even
@@ -196,19 +197,6 @@ impl<T> Panel<T> {
     }
 }
 
-/// Where a micro-kernel's result goes: an up to `MR x nr` tile of C.
-#[derive(Clone, Copy)]
-pub(crate) struct Tile<T> {
-    c: *mut T,
-    rs: isize,
-    cs: isize,
-    rows: usize,
-    cols: usize,
-    /// What the tile's product is added to: the tile of `s · x` is given by the pointer to its
-    /// first element and `x`'s strides.
-    start: Start<(*const T, isize, isize), T>,
-}
-
 /// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and one `NV`-vector-wide panel of B
 /// (`b.0`, its steps `b.1` elements apart), `kc` deep. `PACKED` says A's panel is packed (its strides are then known at
 /// compile time); else it is read in place through its strides.
@@ -234,32 +222,32 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         S::prefetch(row.offset((t.cols as isize - 1) * t.cs));
     }
     let mut acc = [[S::zero(); NV]; MR];
-    // An unpacked panel's rows, each from its own pointer: addresses that do not depend on
-    // one another (`a + i·rs` would be formed by a chain of MR additions every step).
+    // An unpacked panel's rows, each from its own pointer.
     let rows: [*const S::E; MR] = std::array::from_fn(|i| a.wrapping_offset(i as isize * rs));
+    // The panel of B is as wide as the vectors the dispatch chose: its steps are `nr` apart.
+    let nr = NV * S::LANES;
+    debug_assert_eq!(b_step, nr, "a panel of B {b_step} wide in {NV} vectors");
+    // Steps `UNROLL` at a time: the addresses of A's values and B's vectors are then offsets
+    // known at compile time from pointers advanced once per group, and the loop's own
+    // instructions are shared by `UNROLL` steps.
     let mut step = 0isize;
-    for _ in 0..kc {
-        let mut bv = [S::zero(); NV];
-        // Every cache line of B's step (a 64-byte vector each with AVX-512 f32).
-        for v in 0..NV {
-            S::prefetch(b.wrapping_add(PREFETCH_STEPS * b_step + v * S::LANES));
+    let mut left = kc;
+    while left >= UNROLL {
+        prefetch_lines::<S>(b.wrapping_add(PREFETCH_STEPS * nr), UNROLL * nr);
+        for u in 0..UNROLL {
+            one_step::<S, MR, NV, PACKED>(&mut acc, (a, &rows, step, cs), u, b.add(u * nr));
         }
-        for (v, x) in bv.iter_mut().enumerate() {
-            *x = S::load(b.add(v * S::LANES));
-        }
-        for (i, row) in acc.iter_mut().enumerate() {
-            let av = if PACKED {
-                S::splat(*a.add(i))
-            } else {
-                S::splat(*rows[i].offset(step))
-            };
-            for (x, &bx) in row.iter_mut().zip(&bv) {
-                *x = S::mul_add(av, bx, *x);
-            }
-        }
+        a = a.offset(UNROLL as isize * cs);
+        step += UNROLL as isize * cs;
+        b = b.add(UNROLL * nr);
+        left -= UNROLL;
+    }
+    for _ in 0..left {
+        prefetch_lines::<S>(b.wrapping_add(PREFETCH_STEPS * nr), nr);
+        one_step::<S, MR, NV, PACKED>(&mut acc, (a, &rows, step, cs), 0, b);
         a = a.offset(cs);
         step += cs;
-        b = b.add(b_step);
+        b = b.add(nr);
     }
     // Every access to `acc` has an index known at compile time (loops of MR and NV), so the
     // accumulators stay in registers; one loop over `t.rows` rows spilled all of them to the
@@ -278,127 +266,45 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     store_tile::<S, MR, NV>(&acc, &t, last)
 }
 
-/// Stores a tile of unit column stride as its start says, vector by vector, the last vector's
-/// first `last` lanes only.
+/// `acc += A's step · B's step` for the step `u` past the current one: A's values at
+/// `a + u·MR` when packed, else at `rows[i] + step + u·cs`; B's vectors at `b`.
 ///
 /// # Safety
-/// As for [`micro`]; C's column stride must be 1, and the tile's columns `(NV - 1)·LANES +
-/// last`.
+/// As for [`micro`]; the step must lie inside both panels.
 #[inline(always)]
-unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
-    acc: &[[S::V; NV]; MR],
-    t: &Tile<S::E>,
-    last: usize,
+unsafe fn one_step<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
+    acc: &mut [[S::V; NV]; MR],
+    (a, rows, step, cs): (*const S::E, &[*const S::E; MR], isize, isize),
+    u: usize,
+    b: *const S::E,
 ) {
-    match t.start {
-        Start::Overwrite => {
-            store_rows::<S, MR, NV>(acc, t, last, |p, _, len, acc| store_len::<S>(p, acc, len))
-        }
-        Start::Accumulate => store_rows::<S, MR, NV>(acc, t, last, |p, _, len, acc| {
-            store_len::<S>(p, S::add(load_len::<S>(p, len), acc), len)
-        }),
-        Start::Scaled((x, rs, 1), s) => {
-            let s = S::splat(s);
-            store_rows::<S, MR, NV>(acc, t, last, |p, at, len, acc| {
-                let sx = S::mul(
-                    s,
-                    load_len::<S>(x.offset(at.0 as isize * rs).add(at.1), len),
-                );
-                store_len::<S>(p, S::add(sx, acc), len)
-            })
-        }
-        Start::Scaled(..) => store_narrow::<S, MR, NV>(acc, t),
-    }
-}
-
-/// `len` elements from `p` (`0 < len <= LANES`) as a vector, zero in the other lanes.
-///
-/// # Safety
-/// As for [`Simd::load_part`].
-#[inline(always)]
-unsafe fn load_len<S: Simd>(p: *const S::E, len: usize) -> S::V {
-    if len == S::LANES {
-        S::load(p)
-    } else {
-        S::load_part(p, len)
-    }
-}
-
-/// Stores the first `len` lanes of `v` (`0 < len <= LANES`) to `p`.
-///
-/// # Safety
-/// As for [`Simd::store_part`].
-#[inline(always)]
-unsafe fn store_len<S: Simd>(p: *mut S::E, v: S::V, len: usize) {
-    if len == S::LANES {
-        S::store(p, v)
-    } else {
-        S::store_part(p, v, len)
-    }
-}
-
-/// Stores a tile's rows (as many as it has) vector by vector: `store(p, (i, j), len, v)` with
-/// `p` the address of C's element `(i, j)` of the tile, `v` its accumulator vector, `len` the
-/// lanes of it to store (`LANES`, or `last` for the last vector). The loops run over all `MR`
-/// rows, so every index into `acc` is known at compile time.
-///
-/// # Safety
-/// As for [`store_tile`].
-#[inline(always)]
-unsafe fn store_rows<S: Simd, const MR: usize, const NV: usize>(
-    acc: &[[S::V; NV]; MR],
-    t: &Tile<S::E>,
-    last: usize,
-    store: impl Fn(*mut S::E, (usize, usize), usize, S::V),
-) {
-    for (i, row) in acc.iter().enumerate() {
-        if i < t.rows {
-            let c = t.c.offset(i as isize * t.rs);
-            for (v, &acc) in row.iter().enumerate() {
-                let len = if v + 1 == NV { last } else { S::LANES };
-                store(c.add(v * S::LANES), (i, v * S::LANES), len, acc);
-            }
+    let bv: [S::V; NV] = std::array::from_fn(|v| S::load(b.add(v * S::LANES)));
+    for (i, row) in acc.iter_mut().enumerate() {
+        let av = if PACKED {
+            S::splat(*a.add(u * MR + i))
+        } else {
+            S::splat(*rows[i].offset(step + u as isize * cs))
+        };
+        for (x, &bx) in row.iter_mut().zip(&bv) {
+            *x = S::mul_add(av, bx, *x);
         }
     }
 }
 
-/// Stores a tile of strided C, or scaled from a strided `x`: the accumulators through a
-/// buffer, then element by element.
-///
-/// # Safety
-/// As for [`micro`].
+/// Asks for the cache lines of the `len` elements from `p` (one request per 64 bytes).
 #[inline(always)]
-unsafe fn store_narrow<S: Simd, const MR: usize, const NV: usize>(
-    acc: &[[S::V; NV]; MR],
-    t: &Tile<S::E>,
-) {
-    let mut buf = [[<S::E as num_traits::Zero>::zero(); MAX_TILE_WIDTH]; MR];
-    for (row, out) in acc.iter().zip(buf.iter_mut()) {
-        for (v, &acc) in row.iter().enumerate() {
-            S::store(out.as_mut_ptr().add(v * S::LANES), acc);
-        }
-    }
-    for (i, row) in buf.iter().enumerate().take(t.rows) {
-        let c = t.c.offset(i as isize * t.rs);
-        for (j, &acc) in row.iter().enumerate().take(t.cols) {
-            let p = c.offset(j as isize * t.cs);
-            *p = match t.start {
-                Start::Overwrite => acc,
-                Start::Accumulate => *p + acc,
-                Start::Scaled((x, rs, cs), s) => {
-                    s * *x.offset(i as isize * rs + j as isize * cs) + acc
-                }
-            };
-        }
+unsafe fn prefetch_lines<S: Simd>(p: *const S::E, len: usize) {
+    let per_line = (64 / std::mem::size_of::<S::E>()).max(1);
+    for at in (0..len).step_by(per_line) {
+        S::prefetch(p.wrapping_add(at));
     }
 }
 
 /// How many steps ahead the micro-kernel asks for B's panel (which streams from L2).
 const PREFETCH_STEPS: usize = 8;
 
-/// Upper bound of `NV · LANES` over the instruction sets, so an edge row fits the micro-kernel's
-/// buffer.
-pub(crate) const MAX_TILE_WIDTH: usize = 64;
+/// Steps of the micro-kernel's loop per turn.
+const UNROLL: usize = 4;
 
 #[cfg(test)]
 mod tests {

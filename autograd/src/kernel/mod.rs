@@ -15,6 +15,7 @@ mod pack;
 mod scratch;
 mod simd;
 mod start;
+mod tile;
 
 use std::any::TypeId;
 

@@ -156,7 +156,7 @@ pub(crate) fn scaled_rows<T: crate::Element>(
     (m, n): (usize, usize),
     start: super::Start<ndarray::ArrayView2<'_, T>, T>,
 ) {
-    let mut piece = [T::zero(); super::micro::MAX_TILE_WIDTH];
+    let mut piece = [T::zero(); super::tile::MAX_TILE_WIDTH];
     for i in 0..m {
         for j in (0..n).step_by(piece.len()) {
             let cols = piece.len().min(n - j);
