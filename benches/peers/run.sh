@@ -9,7 +9,10 @@
 # --isa avx2 measures every engine at AVX2 on an AVX-512 machine, as far as each lets itself be
 # limited: tapegrad's kernel (`bench --isa`), OpenBLAS (OPENBLAS_CORETYPE=Haswell), PyTorch
 # (ATEN_CPU_CAPABILITY, MKL_ENABLE_INSTRUCTIONS, ONEDNN_MAX_CPU_ISA) and XLA's code generation
-# (--xla_cpu_max_isa); the FMA ceiling is then fma_peak's 256-bit figure.
+# (--xla_cpu_max_isa); the FMA ceiling is then fma_peak's 256-bit figure. XLA hands its matrix
+# products to YNNPACK, which ignores --xla_cpu_max_isa (perf shows
+# ynn::dot_fp32_5x64x1_1x16x1_avx512 under it), so YNNPACK's fusions are turned off: the products
+# then go to oneDNN, which keeps to ONEDNN_MAX_CPU_ISA.
 # The peers run in a virtual environment made once from requirements.txt (about 6 GB, several
 # minutes), at $TAPEGRAD_PEERS_VENV or target/peers-venv. Results: target/peers/*.jsonl.
 set -euo pipefail
@@ -37,7 +40,8 @@ case "$LIMIT" in
   avx2)
     ISA_FLAG=(--isa avx2) WIDTH=256
     export OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
-      ONEDNN_MAX_CPU_ISA=AVX2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 ;;
+      ONEDNN_MAX_CPU_ISA=AVX2 \
+      XLA_FLAGS="--xla_cpu_max_isa=AVX2 --xla_cpu_experimental_ynn_fusion_type=" ;;
   *) echo "run.sh: --isa takes avx2 (or nothing: the widest the CPU has)" >&2; exit 2 ;;
 esac
 (cd "$ROOT" && cargo build --release -q -p tapegrad-cli)
