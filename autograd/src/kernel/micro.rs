@@ -227,20 +227,21 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     // The panel of B is as wide as the vectors the dispatch chose: its steps are `nr` apart.
     let nr = NV * S::LANES;
     debug_assert_eq!(b_step, nr, "a panel of B {b_step} wide in {NV} vectors");
-    // Steps `UNROLL` at a time: the addresses of A's values and B's vectors are then offsets
-    // known at compile time from pointers advanced once per group, and the loop's own
-    // instructions are shared by `UNROLL` steps.
+    // Steps `S::UNROLL` at a time: the addresses of A's values and B's vectors are then
+    // offsets known at compile time from pointers advanced once per group, and the loop's own
+    // instructions are shared by the group's steps.
+    let unroll = S::UNROLL;
     let mut step = 0isize;
     let mut left = kc;
-    while left >= UNROLL {
-        prefetch_lines::<S>(b.wrapping_add(PREFETCH_STEPS * nr), UNROLL * nr);
-        for u in 0..UNROLL {
+    while left >= unroll {
+        prefetch_lines::<S>(b.wrapping_add(PREFETCH_STEPS * nr), unroll * nr);
+        for u in 0..unroll {
             one_step::<S, MR, NV, PACKED>(&mut acc, (a, &rows, step, cs), u, b.add(u * nr));
         }
-        a = a.offset(UNROLL as isize * cs);
-        step += UNROLL as isize * cs;
-        b = b.add(UNROLL * nr);
-        left -= UNROLL;
+        a = a.offset(unroll as isize * cs);
+        step += unroll as isize * cs;
+        b = b.add(unroll * nr);
+        left -= unroll;
     }
     for _ in 0..left {
         prefetch_lines::<S>(b.wrapping_add(PREFETCH_STEPS * nr), nr);
@@ -302,9 +303,6 @@ unsafe fn prefetch_lines<S: Simd>(p: *const S::E, len: usize) {
 
 /// How many steps ahead the micro-kernel asks for B's panel (which streams from L2).
 const PREFETCH_STEPS: usize = 8;
-
-/// Steps of the micro-kernel's loop per turn.
-const UNROLL: usize = 4;
 
 #[cfg(test)]
 mod tests {
