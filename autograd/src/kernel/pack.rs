@@ -27,7 +27,7 @@ pub(crate) unsafe fn pack_a<S: Simd, const MR: usize>(
     // L2 cache holds: the block's full panels step by step, each step one contiguous run of
     // A's memory read front to back (and asked for ahead) and dealt out to the panels. Panel
     // by panel, each step read a piece of a line far from the last, which came from L3 again
-    // for the next panel: cifar's backward `Xᵀ·dz1` 3-5% slower, large's 4%. Where A's steps
+    // for the next panel: cifar's backward `Xᵀ·dz1` 2.6-5% slower, large's 3.5-4%. Where A's steps
     // stay in L2 (mnist800's backward, 128 steps 3 KiB apart), panel by panel is 2-4% faster.
     let span = steps.1 * a.cs.unsigned_abs() * std::mem::size_of::<S::E>();
     let by_steps = a.rs == 1 && span > super::cache::l2_bytes() / 2;
