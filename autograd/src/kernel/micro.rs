@@ -116,8 +116,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                     };
                     for jr in (0..nc).step_by(nr) {
                         let cols = nr.min(nc - jr);
-                        let width = cols.div_ceil(S::LANES) * S::LANES;
-                        let bp = (pb.add(jr * kc).cast_const(), width);
+                        let bp = pb.add(jr * kc).cast_const();
                         let (i, j) = (ic + ir, jc + jr);
                         let c = match c {
                             Out::Store(c) | Out::Finished { c, .. } => MatMut {
@@ -197,9 +196,10 @@ impl<T> Panel<T> {
     }
 }
 
-/// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and one `NV`-vector-wide panel of B
-/// (`b.0`, its steps `b.1` elements apart), `kc` deep. `PACKED` says A's panel is packed (its strides are then known at
-/// compile time); else it is read in place through its strides.
+/// `tile (+)= Apanel · Bpanel` for one `MR`-row panel of A and the `NV`-vector-wide packed panel
+/// of B at `b` (its steps `NV·LANES` elements apart: the dispatch gives a panel as many vectors
+/// as its width needs), `kc` deep. `PACKED` says A's panel is packed (its strides are then known
+/// at compile time); else it is read in place through its strides.
 ///
 /// # Safety
 /// As for [`product`]; the panels hold `kc` steps.
@@ -207,7 +207,7 @@ impl<T> Panel<T> {
 unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     kc: usize,
     panel: Panel<S::E>,
-    (mut b, b_step): (*const S::E, usize),
+    mut b: *const S::E,
     t: Tile<S::E>,
 ) {
     let (mut a, rs, cs) = if PACKED {
@@ -224,9 +224,7 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     let mut acc = [[S::zero(); NV]; MR];
     // An unpacked panel's rows, each from its own pointer.
     let rows: [*const S::E; MR] = std::array::from_fn(|i| a.wrapping_offset(i as isize * rs));
-    // The panel of B is as wide as the vectors the dispatch chose: its steps are `nr` apart.
     let nr = NV * S::LANES;
-    debug_assert_eq!(b_step, nr, "a panel of B {b_step} wide in {NV} vectors");
     // Steps `S::UNROLL` at a time: the addresses of A's values and B's vectors are then
     // offsets known at compile time from pointers advanced once per group, and the loop's own
     // instructions are shared by the group's steps.
@@ -234,7 +232,7 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     let mut step = 0isize;
     let mut left = kc;
     while left >= unroll {
-        prefetch_lines::<S>(b.wrapping_add(PREFETCH_STEPS * nr), unroll * nr);
+        S::prefetch_lines(b.wrapping_add(PREFETCH_STEPS * nr), unroll * nr);
         for u in 0..unroll {
             one_step::<S, MR, NV, PACKED>(&mut acc, (a, &rows, step, cs), u, b.add(u * nr));
         }
@@ -244,7 +242,7 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         left -= unroll;
     }
     for _ in 0..left {
-        prefetch_lines::<S>(b.wrapping_add(PREFETCH_STEPS * nr), nr);
+        S::prefetch_lines(b.wrapping_add(PREFETCH_STEPS * nr), nr);
         one_step::<S, MR, NV, PACKED>(&mut acc, (a, &rows, step, cs), 0, b);
         a = a.offset(cs);
         step += cs;
@@ -289,15 +287,6 @@ unsafe fn one_step<S: Simd, const MR: usize, const NV: usize, const PACKED: bool
         for (x, &bx) in row.iter_mut().zip(&bv) {
             *x = S::mul_add(av, bx, *x);
         }
-    }
-}
-
-/// Asks for the cache lines of the `len` elements from `p` (one request per 64 bytes).
-#[inline(always)]
-unsafe fn prefetch_lines<S: Simd>(p: *const S::E, len: usize) {
-    let per_line = (64 / std::mem::size_of::<S::E>()).max(1);
-    for at in (0..len).step_by(per_line) {
-        S::prefetch(p.wrapping_add(at));
     }
 }
 

@@ -52,16 +52,11 @@ unsafe fn pack_a_as<S: Simd, const MR: usize>(
     let group = PANELS_PER_PASS * MR;
     for g0 in (0..full).step_by(group) {
         let rows = group.min(full - g0);
-        let lines = (rows * std::mem::size_of::<S::E>()).div_ceil(64);
-        let per_line = 64 / std::mem::size_of::<S::E>();
         for p in 0..kc {
             let src = a.at(i0 + g0, p0 + p);
             // The same run PREFETCH_STEPS steps on: a column of A away each step, across pages,
             // where the hardware's prefetchers would not look.
-            let ahead = src.wrapping_offset(PREFETCH_STEPS * a.cs);
-            for line in 0..lines {
-                S::prefetch(ahead.wrapping_add(line * per_line));
-            }
+            S::prefetch_lines(src.wrapping_offset(PREFETCH_STEPS * a.cs), rows);
             for ir in (0..rows).step_by(MR) {
                 let panel = dst.add((g0 + ir) * kc);
                 std::ptr::copy_nonoverlapping(src.add(ir), panel.add(p * MR), MR);

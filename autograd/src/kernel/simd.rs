@@ -65,6 +65,15 @@ pub(crate) trait Simd {
     /// Hints that the cache line holding `p` will be read and written soon (`p` may be any
     /// address).
     unsafe fn prefetch(p: *const Self::E);
+    /// [`prefetch`](Simd::prefetch) for the cache lines of the `len` elements from `p`, one
+    /// request per 64 bytes.
+    #[inline(always)]
+    unsafe fn prefetch_lines(p: *const Self::E, len: usize) {
+        let per_line = (64 / std::mem::size_of::<Self::E>()).max(1);
+        for at in (0..len).step_by(per_line) {
+            Self::prefetch(p.wrapping_add(at));
+        }
+    }
 }
 
 /// Scalar code for any CPU; `a · b + c` rounds twice, as it would without FMA hardware.
