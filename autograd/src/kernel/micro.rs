@@ -92,7 +92,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
         let kc_step = depth::<S>(k);
         for pc in (0..k).step_by(kc_step) {
             let kc = kc_step.min(k - pc);
-            pack_b::<_, NV>(b, (pc, kc), (jc, nc), S::LANES, pb);
+            pack_b::<S, NV>(b, (pc, kc), (jc, nc), pb);
             // Only the first depth block starts from `start`; the later ones add to C.
             let start = if pc == 0 { start } else { Start::Accumulate };
             for ic in (0..m).step_by(S::MC) {
@@ -142,7 +142,13 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
                             },
                         };
                         let packed = panel.rs == 1 && panel.cs == MR as isize;
+                        // A last panel packed one half vector wide takes half vectors.
+                        let half = S::panel_width(cols) < S::LANES;
                         match (cols.div_ceil(S::LANES), packed) {
+                            _ if half && packed => {
+                                micro::<S::Half, MR, 1, true>(kc, panel, bp, tile)
+                            }
+                            _ if half => micro::<S::Half, MR, 1, false>(kc, panel, bp, tile),
                             (1, true) => micro::<S, MR, 1, true>(kc, panel, bp, tile),
                             (2, true) => micro::<S, MR, 2, true>(kc, panel, bp, tile),
                             (3, true) => micro::<S, MR, 3, true>(kc, panel, bp, tile),

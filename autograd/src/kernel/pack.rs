@@ -8,7 +8,6 @@
 
 use super::simd::Simd;
 use super::Mat;
-use crate::Element;
 
 /// Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of `a` into `MR`-row panels at `dst`,
 /// prefetching with `S`'s hint.
@@ -100,23 +99,23 @@ unsafe fn pack_a_as<S: Simd, const MR: usize>(
     }
 }
 
-/// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + nc` of `b` into `NV · lanes`-column panels at
-/// `dst`; the last panel is `round_up(remaining columns, lanes)` wide.
+/// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + nc` of `b` into `NV · LANES`-column
+/// panels of `S`'s vectors at `dst`; the last panel is [`Simd::panel_width`] wide.
 ///
 /// # Safety
-/// The block must lie inside `b`, and `dst` must be valid for `kc · round_up(nc, lanes)` writes.
+/// The block must lie inside `b`, and `dst` must be valid for `kc · round_up(nc, LANES)` writes.
 #[inline(always)]
-pub(crate) unsafe fn pack_b<T: Element, const NV: usize>(
-    b: Mat<T>,
+pub(crate) unsafe fn pack_b<S: Simd, const NV: usize>(
+    b: Mat<S::E>,
     (p0, kc): (usize, usize),
     (j0, nc): (usize, usize),
-    lanes: usize,
-    mut dst: *mut T,
+    mut dst: *mut S::E,
 ) {
+    let lanes = S::LANES;
     let nr = NV * lanes;
     for jr in (0..nc).step_by(nr) {
         let cols = nr.min(nc - jr);
-        let width = cols.div_ceil(lanes) * lanes;
+        let width = S::panel_width(cols);
         let src = b.at(p0, j0 + jr);
         if b.cs == 1 && cols == nr {
             // A whole panel: copies of a size known at compile time, which stay inline.
@@ -133,7 +132,7 @@ pub(crate) unsafe fn pack_b<T: Element, const NV: usize>(
                     *dst.add(j) = if j < cols {
                         *src.offset(p * b.rs + j as isize * b.cs)
                     } else {
-                        T::zero()
+                        <S::E as num_traits::Zero>::zero()
                     };
                 }
                 dst = dst.add(width);

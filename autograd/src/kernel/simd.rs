@@ -42,6 +42,14 @@ pub(crate) trait Simd {
     /// products 4-8% faster on one thread, paired runs), 1 at AVX-512, whose packed-A products
     /// were 2-5% slower unrolled.
     const UNROLL: usize;
+    /// The vectors of half the width in the same registers, for a last panel of B whose
+    /// columns fit in one (see [`panel_width`](Simd::panel_width)): AVX-512's 256-bit halves,
+    /// which a CPU that splits each 512-bit multiply-add in two (Zen 4) runs in half the time
+    /// (there, paired runs: the `200 x 3072 x 100` and `3072 x 200 x 100` products of cifar's
+    /// 100 columns, a last panel of 4, 1-3% faster, the tiny shape's first product 3%; on a
+    /// CPU with whole 512-bit units it costs what the full vector did); `Self` where no
+    /// narrower vector would be cheaper.
+    type Half: Simd<E = Self::E>;
     /// All lanes zero.
     unsafe fn zero() -> Self::V;
     /// All lanes `x`.
@@ -65,6 +73,17 @@ pub(crate) trait Simd {
     /// Hints that the cache line holding `p` will be read and written soon (`p` may be any
     /// address).
     unsafe fn prefetch(p: *const Self::E);
+    /// The width of a packed panel of B holding `cols` columns (at most a full panel): one
+    /// [`Half`](Simd::Half) vector when they fit in one and it is narrower, else whole vectors.
+    /// The micro-kernel's dispatch reads a panel with the vectors this width is made of.
+    fn panel_width(cols: usize) -> usize {
+        let half = <Self::Half as Simd>::LANES;
+        if half < Self::LANES && cols <= half {
+            half
+        } else {
+            cols.div_ceil(Self::LANES) * Self::LANES
+        }
+    }
     /// [`prefetch`](Simd::prefetch) for the cache lines of the `len` elements from `p`, one
     /// request per 64 bytes.
     #[inline(always)]
@@ -87,6 +106,7 @@ impl<T: Element> Simd for Scalar<T> {
     const MC: usize = 128;
     const NC: usize = 1024;
     const UNROLL: usize = 1;
+    type Half = Self;
     #[inline(always)]
     unsafe fn zero() -> T {
         T::zero()
@@ -130,6 +150,7 @@ impl<T: Element> Simd for Scalar<T> {
 /// Defines a unit struct implementing [`Simd`] with the given intrinsics.
 macro_rules! x86_simd {
     ($name:ident, $doc:literal, $e:ty, $v:ty, $lanes:expr, kc = $kc:expr, mc = $mc:expr, nc = $nc:expr, unroll = $unroll:expr,
+     half = $half:ty,
      $zero:ident, $splat:ident, $load:ident, $store:ident, $fma:ident, $add:ident, $mul:ident,
      $load_part:path, $store_part:path) => {
         #[doc = $doc]
@@ -145,6 +166,7 @@ macro_rules! x86_simd {
             const MC: usize = $mc;
             const NC: usize = $nc;
             const UNROLL: usize = $unroll;
+            type Half = $half;
             #[inline(always)]
             unsafe fn zero() -> $v {
                 $zero()
@@ -199,6 +221,7 @@ x86_simd!(
     mc = 144,
     nc = 1024,
     unroll = 1,
+    half = Avx2F32,
     _mm512_setzero_ps,
     _mm512_set1_ps,
     _mm512_loadu_ps,
@@ -219,6 +242,7 @@ x86_simd!(
     mc = 240,
     nc = 1024,
     unroll = 1,
+    half = Avx2F64,
     _mm512_setzero_pd,
     _mm512_set1_pd,
     _mm512_loadu_pd,
@@ -239,6 +263,7 @@ x86_simd!(
     mc = 144,
     nc = 1024,
     unroll = 4,
+    half = Avx2F32,
     _mm256_setzero_ps,
     _mm256_set1_ps,
     _mm256_loadu_ps,
@@ -259,6 +284,7 @@ x86_simd!(
     mc = 240,
     nc = 1024,
     unroll = 4,
+    half = Avx2F64,
     _mm256_setzero_pd,
     _mm256_set1_pd,
     _mm256_loadu_pd,
