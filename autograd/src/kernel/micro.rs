@@ -327,6 +327,21 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn a_last_panel_of_b_is_one_half_vector_wide_only_at_avx512_and_when_its_columns_fit() {
+        use super::super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
+        let widths = |w: fn(usize) -> usize| [1, 4, 8, 9, 16, 17, 32].map(w);
+        assert_eq!(widths(Avx512F32::panel_width), [8, 8, 8, 16, 16, 32, 32]);
+        assert_eq!(widths(Avx512F64::panel_width), [4, 4, 8, 16, 16, 24, 32]);
+        assert_eq!(widths(Avx2F32::panel_width), [8, 8, 8, 16, 16, 24, 32]);
+        assert_eq!(widths(Avx2F64::panel_width), [4, 4, 8, 12, 16, 20, 32]);
+        assert_eq!(
+            widths(super::super::simd::Scalar::<f32>::panel_width),
+            [1, 4, 8, 9, 16, 17, 32]
+        );
+    }
+
+    #[test]
     fn packed_blocks_of_b_fill_at_most_half_the_l2_in_whole_panels() {
         check_columns::<super::super::simd::Scalar<f32>>(4);
         check_columns::<super::super::simd::Scalar<f64>>(4);
