@@ -4,8 +4,8 @@
 //! value per row, rows past the block's end are zero). A block of B (`kc x nc`) becomes panels
 //! of `nr` columns, each `kc` steps of `nr` values; the last panel is only as wide as its
 //! columns rounded up to whole vectors (or to one half vector, [`Simd::panel_width`]), with
-//! zeros past the end. Whatever the operands' strides
-//! (transposed views included), the micro-kernel then reads both with unit stride.
+//! zeros past the end. Whatever the operands' strides (transposed views included), the
+//! micro-kernel then reads both with unit stride.
 
 use super::simd::Simd;
 use super::Mat;
