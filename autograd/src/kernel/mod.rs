@@ -236,8 +236,9 @@ pub(crate) fn single_pass<T: Element>(isa: Isa, k: usize) -> bool {
 /// rows unless C is more than twice as wide as tall. Rows are preferred because the other
 /// parallel passes over a matrix (the optimizer's update, long sums) cut it into row halves
 /// too, so each thread finds its half of a weight gradient in its own core's cache (the
-/// mnist800 step: 3% faster than cutting `784 x 800` gradients by columns). A finished
-/// product that would be cut by columns and is two depth blocks deep is cut by depth instead
+/// mnist800 step: 3% faster than cutting `784 x 800` gradients by columns). A product stored
+/// over C (not added to it) that is three or more depth blocks deep is cut by depth, on any
+/// number of threads; a finished one of two blocks, when it would be cut by columns
 /// ([`depth_halves`]).
 fn split<T: Element>(
     isa: Isa,
@@ -248,12 +249,16 @@ fn split<T: Element>(
     start: Start<ArrayView2<'_, T>, T>,
 ) {
     let (m, n) = c.dim();
-    let two_blocks = depth_halves::two_blocks::<T>(isa, a.ncols());
-    match (c, two_blocks) {
-        (Target::Finished { c, finish, origin }, Some(k0))
-            if threads >= 2 && !by_rows(m, n) && matches!(start, Start::Overwrite) =>
+    let cut = depth_halves::cut::<T>(isa, a.ncols());
+    match (c, cut) {
+        (Target::Finished { c, finish, origin }, Some(cut))
+            if matches!(start, Start::Overwrite)
+                && (cut.always || threads >= 2 && !by_rows(m, n)) =>
         {
-            depth_halves::product(isa, threads, a, b, (c, finish, origin), k0)
+            depth_halves::product(isa, threads, a, b, c, Some((finish, origin)), cut.k0)
+        }
+        (Target::Matrix(c), Some(cut)) if matches!(start, Start::Overwrite) && cut.always => {
+            depth_halves::product(isa, threads, a, b, c, None, cut.k0)
         }
         (c, _) => split_plain(isa, threads, a, b, c, start),
     }
@@ -335,33 +340,39 @@ fn serial<T: Element>(
     unsafe {
         #[cfg(target_arch = "x86_64")]
         use variants::*;
-        #[cfg(target_arch = "x86_64")]
-        let (a32, b32, c32) = (a.cast::<f32>(), b.cast::<f32>(), c.cast::<f32>());
-        #[cfg(target_arch = "x86_64")]
-        let s32 = start.cast::<f32>();
-        #[cfg(target_arch = "x86_64")]
-        let (a64, b64, c64) = (a.cast::<f64>(), b.cast::<f64>(), c.cast::<f64>());
-        #[cfg(target_arch = "x86_64")]
-        let s64 = start.cast::<f64>();
+        // Each arm casts to its own element type (casting a finished C to the other type
+        // would fail its check).
         match isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 && tall => {
-                with_buffers::<simd::Avx512F32, 12>(avx512_f32_12, a32, b32, c32, s32)
+                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
+                with_buffers::<simd::Avx512F32, 12>(avx512_f32_12, a, b, c, s)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 => {
-                with_buffers::<simd::Avx512F32, 8>(avx512_f32_8, a32, b32, c32, s32)
+                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
+                with_buffers::<simd::Avx512F32, 8>(avx512_f32_8, a, b, c, s)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if tall => {
-                with_buffers::<simd::Avx512F64, 12>(avx512_f64_12, a64, b64, c64, s64)
+                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
+                with_buffers::<simd::Avx512F64, 12>(avx512_f64_12, a, b, c, s)
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a64, b64, c64, s64),
+            Isa::Avx512 => {
+                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
+                with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a, b, c, s)
+            }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a32, b32, c32, s32),
+            Isa::Avx2 if f32 => {
+                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
+                with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a, b, c, s)
+            }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a64, b64, c64, s64),
+            Isa::Avx2 => {
+                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
+                with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a, b, c, s)
+            }
             _ => with_buffers::<simd::Scalar<T>, 4>(
                 micro::product::<simd::Scalar<T>, 4, 4>,
                 a,

@@ -254,12 +254,14 @@ fn an_empty_inner_dimension_zeroes_c_or_leaves_it_when_accumulating() {
 
 fn thread_counts_give_identical_bits<T: Element>() {
     let mut rng = StdRng::seed_from_u64(11);
-    // Splits by rows (m ≥ n) and by columns (n > m), depths past one block, transposed A.
+    // Splits by rows (m ≥ n) and by columns (n > m), depths past one block and past two (cut
+    // by depth on any number of threads), transposed A.
     for (m, k, n) in [
         (200, 307, 100),
         (128, 300, 800),
         (301, 29, 10),
         (13, 520, 97),
+        (40, 1300, 70),
     ] {
         let (a, b) = (random::<T>(&mut rng, k, m), random::<T>(&mut rng, k, n));
         for isa in isas() {
