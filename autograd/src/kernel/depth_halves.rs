@@ -19,7 +19,7 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use super::{scratch, single_pass, split_plain, Isa, RowFinish, Start, Target};
 use crate::Element;
 
-/// Where a finished product of inner dimension `k` on `isa` is cut by depth, if it is.
+/// Where a product of inner dimension `k` on `isa` is cut by depth, if it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Cut {
     /// The depth of the first half.
@@ -44,10 +44,9 @@ pub(super) fn cut<T: Element>(isa: Isa, k: usize) -> Option<Cut> {
     })
 }
 
-/// A finished product of two depth blocks, one per half of the threads: `C = A₀B₀` and
-/// `P = A₁B₁` at once, then `C + P` and the finish, row by row on both. The same bits as the
-/// product on one thread, which stores `A₀B₀` and adds each tile of `A₁B₁` to it; each half
-/// packs the rows of B its thread last wrote when an optimizer updated B by rows.
+/// A product cut by depth at `k0`: `C = A₀B₀` and `P = A₁B₁`, one per half of the threads (in
+/// turn on one thread), then `C + P` and the finish (if any), row by row on all of them. Each
+/// half packs the rows of B its thread last wrote when an optimizer updated B by rows.
 pub(super) fn product<T: Element>(
     isa: Isa,
     threads: usize,
