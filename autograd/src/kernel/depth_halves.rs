@@ -118,15 +118,8 @@ fn add_and_finish<T: Element>(
 mod tests {
     use ndarray::Array2;
 
-    use super::super::product as kernel_product;
+    use super::super::{depth_block, product as kernel_product, test_values as values};
     use super::*;
-
-    /// Deterministic values in [-1, 1) that are not round numbers.
-    fn values(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
-        Array2::from_shape_fn((rows, cols), |(i, j)| {
-            ((i * 7919 + j * 104_729 + seed * 13) % 2003) as f32 / 1001.5 - 1.0
-        })
-    }
 
     /// `relu(a·b + bias)` through a finished product on `threads` threads.
     fn finished(isa: Isa, threads: usize, a: &Array2<f32>, b: &Array2<f32>) -> Array2<f32> {
@@ -184,14 +177,8 @@ mod tests {
 
     #[test]
     fn a_product_is_cut_by_depth_only_past_one_block_and_always_past_two() {
-        let kc = |isa| {
-            (1..100_000)
-                .find(|&k| !single_pass::<f32>(isa, k))
-                .expect("a depth block")
-                - 1
-        };
         for isa in Isa::ALL.into_iter().filter(|i| i.is_supported()) {
-            let kc = kc(isa);
+            let kc = depth_block::<f32>(isa);
             assert_eq!(cut::<f32>(isa, kc), None, "{isa:?}: one block");
             let two = cut::<f32>(isa, 2 * kc).expect("two blocks");
             assert_eq!((two.k0, two.always), (kc, false), "{isa:?}: two blocks");

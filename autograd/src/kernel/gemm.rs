@@ -327,13 +327,7 @@ mod tests {
     use ndarray::{Array2, ShapeBuilder};
 
     use super::*;
-
-    /// Deterministic values in [-1, 1) that are not round numbers.
-    fn values(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
-        Array2::from_shape_fn((rows, cols), |(i, j)| {
-            ((i * 7919 + j * 104_729 + seed * 13) % 2003) as f32 / 1001.5 - 1.0
-        })
-    }
+    use crate::kernel::test_values as values;
 
     #[test]
     fn scaled_start_equals_scaling_then_accumulating_bit_for_bit_on_every_isa_and_thread_count() {

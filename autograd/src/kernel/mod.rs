@@ -215,6 +215,11 @@ pub(crate) fn product<T: Element>(
 /// Whether a product with inner dimension `k` of `T`s on `isa` is one depth block, so that each
 /// tile of C is final when the micro-kernel has it (which a [`Target::Rows`] needs).
 pub(crate) fn single_pass<T: Element>(isa: Isa, k: usize) -> bool {
+    k <= depth_block::<T>(isa)
+}
+
+/// The most depth of `T`s one pass of `isa`'s micro-kernels takes (its `KC`).
+fn depth_block<T: Element>(isa: Isa) -> usize {
     let f32 = TypeId::of::<T>() == TypeId::of::<f32>();
     #[cfg(target_arch = "x86_64")]
     let kc = match isa {
@@ -229,7 +234,15 @@ pub(crate) fn single_pass<T: Element>(isa: Isa, k: usize) -> bool {
         let _ = (isa, f32);
         <simd::Scalar<T> as simd::Simd>::KC
     };
-    k <= kc
+    kc
+}
+
+/// Deterministic values in [-1, 1) that are not round numbers, for the kernel's unit tests.
+#[cfg(test)]
+fn test_values(rows: usize, cols: usize, seed: usize) -> ndarray::Array2<f32> {
+    ndarray::Array2::from_shape_fn((rows, cols), |(i, j)| {
+        ((i * 7919 + j * 104_729 + seed * 13) % 2003) as f32 / 1001.5 - 1.0
+    })
 }
 
 /// Splits C between `threads` threads (the [`team`](crate::team)'s), recursively in two: by
@@ -340,40 +353,26 @@ fn serial<T: Element>(
     unsafe {
         #[cfg(target_arch = "x86_64")]
         use variants::*;
-        // Each arm casts to its own element type (casting a finished C to the other type
-        // would fail its check).
         match isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 && tall => {
-                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
-                with_buffers::<simd::Avx512F32, 12>(avx512_f32_12, a, b, c, s)
+                with_buffers::<simd::Avx512F32, 12, T>(avx512_f32_12, a, b, c, start)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 => {
-                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
-                with_buffers::<simd::Avx512F32, 8>(avx512_f32_8, a, b, c, s)
+                with_buffers::<simd::Avx512F32, 8, T>(avx512_f32_8, a, b, c, start)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if tall => {
-                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
-                with_buffers::<simd::Avx512F64, 12>(avx512_f64_12, a, b, c, s)
+                with_buffers::<simd::Avx512F64, 12, T>(avx512_f64_12, a, b, c, start)
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => {
-                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
-                with_buffers::<simd::Avx512F64, 8>(avx512_f64_8, a, b, c, s)
-            }
+            Isa::Avx512 => with_buffers::<simd::Avx512F64, 8, T>(avx512_f64_8, a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if f32 => {
-                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
-                with_buffers::<simd::Avx2F32, 6>(avx2_f32_6, a, b, c, s)
-            }
+            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6, T>(avx2_f32_6, a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                let (a, b, c, s) = (a.cast(), b.cast(), c.cast(), start.cast());
-                with_buffers::<simd::Avx2F64, 6>(avx2_f64_6, a, b, c, s)
-            }
-            _ => with_buffers::<simd::Scalar<T>, 4>(
+            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6, T>(avx2_f64_6, a, b, c, start),
+            _ => with_buffers::<simd::Scalar<T>, 4, T>(
                 micro::product::<simd::Scalar<T>, 4, 4>,
                 a,
                 b,
@@ -388,19 +387,21 @@ fn serial<T: Element>(
 /// packing buffers.
 type Driver<E> = for<'s> unsafe fn(Mat<E>, Mat<E>, Out<'s, E>, Start<Mat<E>, E>, *mut E, *mut E);
 
-/// Calls `driver` with this thread's packing buffers, sized for `S` with `MR`-row panels. (The
-/// buffers are fetched here, outside the driver, whose target features would not reach into a
-/// closure.)
+/// Calls `driver` with this thread's packing buffers, sized for `S` with `MR`-row panels, and
+/// the operands as elements of `S::E`, which must be `T` itself (the one cast, so that only the
+/// instantiation that runs casts a finished C or a sink). (The buffers are fetched here,
+/// outside the driver, whose target features would not reach into a closure.)
 ///
 /// # Safety
-/// As for [`micro::product`] with `S` and `MR`, which `driver` must be.
-unsafe fn with_buffers<S: simd::Simd, const MR: usize>(
+/// As for [`micro::product`] with `S` and `MR`, which `driver` must be; `S::E` must be `T`.
+unsafe fn with_buffers<S: simd::Simd, const MR: usize, T: Element>(
     driver: Driver<S::E>,
-    a: Mat<S::E>,
-    b: Mat<S::E>,
-    c: Out<'_, S::E>,
-    start: Start<Mat<S::E>, S::E>,
+    a: Mat<T>,
+    b: Mat<T>,
+    c: Out<'_, T>,
+    start: Start<Mat<T>, T>,
 ) {
+    let (a, b, c, start) = (a.cast(), b.cast(), c.cast(), start.cast());
     let (a_len, b_len) = micro::buffer_lens::<S, MR>(a.rows, a.cols, b.cols);
     scratch::with::<S::E, _>(a_len, b_len, |pa, pb| driver(a, b, c, start, pa, pb));
 }
