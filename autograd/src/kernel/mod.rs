@@ -356,23 +356,23 @@ fn serial<T: Element>(
         match isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 && tall => {
-                with_buffers::<simd::Avx512F32, 12, T>(avx512_f32_12, a, b, c, start)
+                with_buffers::<simd::Avx512F32, 12, 2, T>(avx512_f32_12, a, b, c, start)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if f32 => {
-                with_buffers::<simd::Avx512F32, 8, T>(avx512_f32_8, a, b, c, start)
+                with_buffers::<simd::Avx512F32, 8, 3, T>(avx512_f32_8, a, b, c, start)
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if tall => {
-                with_buffers::<simd::Avx512F64, 12, T>(avx512_f64_12, a, b, c, start)
+                with_buffers::<simd::Avx512F64, 12, 2, T>(avx512_f64_12, a, b, c, start)
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => with_buffers::<simd::Avx512F64, 8, T>(avx512_f64_8, a, b, c, start),
+            Isa::Avx512 => with_buffers::<simd::Avx512F64, 8, 3, T>(avx512_f64_8, a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6, T>(avx2_f32_6, a, b, c, start),
+            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6, 2, T>(avx2_f32_6, a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6, T>(avx2_f64_6, a, b, c, start),
-            _ => with_buffers::<simd::Scalar<T>, 4, T>(
+            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6, 2, T>(avx2_f64_6, a, b, c, start),
+            _ => with_buffers::<simd::Scalar<T>, 4, 4, T>(
                 micro::product::<simd::Scalar<T>, 4, 4>,
                 a,
                 b,
@@ -387,14 +387,15 @@ fn serial<T: Element>(
 /// packing buffers.
 type Driver<E> = for<'s> unsafe fn(Mat<E>, Mat<E>, Out<'s, E>, Start<Mat<E>, E>, *mut E, *mut E);
 
-/// Calls `driver` with this thread's packing buffers, sized for `S` with `MR`-row panels, and
+/// Calls `driver` with this thread's packing buffers, sized for `S` with `MR x NV`-vector tiles, and
 /// the operands as elements of `S::E`, which must be `T` itself (the one cast, so that only the
 /// instantiation that runs casts a finished C or a sink). (The buffers are fetched here,
 /// outside the driver, whose target features would not reach into a closure.)
 ///
 /// # Safety
-/// As for [`micro::product`] with `S` and `MR`, which `driver` must be; `S::E` must be `T`.
-unsafe fn with_buffers<S: simd::Simd, const MR: usize, T: Element>(
+/// As for [`micro::product`] with `S`, `MR` and `NV`, which `driver` must be; `S::E` must be
+/// `T`.
+unsafe fn with_buffers<S: simd::Simd, const MR: usize, const NV: usize, T: Element>(
     driver: Driver<S::E>,
     a: Mat<T>,
     b: Mat<T>,
@@ -402,7 +403,7 @@ unsafe fn with_buffers<S: simd::Simd, const MR: usize, T: Element>(
     start: Start<Mat<T>, T>,
 ) {
     let (a, b, c, start) = (a.cast(), b.cast(), c.cast(), start.cast());
-    let (a_len, b_len) = micro::buffer_lens::<S, MR>(a.rows, a.cols, b.cols);
+    let (a_len, b_len) = micro::buffer_lens::<S, MR, NV>((a.rows, a.cols, b.cols), a.cs == 1);
     scratch::with::<S::E, _>(a_len, b_len, |pa, pb| driver(a, b, c, start, pa, pb));
 }
 

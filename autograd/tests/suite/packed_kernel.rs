@@ -125,6 +125,34 @@ fn products_larger_than_the_cache_blocks_match_the_naive_product() {
 }
 
 #[test]
+fn a_transposed_a_packed_once_for_every_block_of_columns_matches_the_naive_product() {
+    // A transposed A is packed (not read in place); with n past every B block (NC), all of
+    // its rows are packed once per depth block and used for each block of columns, across
+    // row blocks (MC) and depth blocks (KC).
+    let mut rng = StdRng::seed_from_u64(10);
+    for isa in isas() {
+        for threads in [1, 2] {
+            let (m, k, n) = (157, 521, 1031);
+            let at = random::<f32>(&mut rng, k, m);
+            let b = random::<f32>(&mut rng, k, n);
+            let mut c = Array2::zeros((m, n));
+            check(
+                isa,
+                threads,
+                at.t(),
+                b.view(),
+                c.view_mut(),
+                false,
+                "f32 Aᵀ",
+            );
+            let (at, b) = (at.mapv(f64::from), b.mapv(f64::from));
+            let mut c = Array2::from_elem((m, n), 0.5);
+            check(isa, threads, at.t(), b.view(), c.view_mut(), true, "f64 Aᵀ");
+        }
+    }
+}
+
+#[test]
 fn transposed_and_strided_operands_match_the_naive_product() {
     let mut rng = StdRng::seed_from_u64(9);
     for isa in isas() {
