@@ -2,7 +2,8 @@
 # Times one SGD training step of tapegrad (`tapegrad bench`) beside NumPy, PyTorch and JAX, in
 # turns over several rounds, and prints the table of the README's Performance section: median
 # ms per step per shape, GFLOP/s, the ratio tape / best peer in every round, the CPU model, the
-# SIMD level the kernel dispatched to and the machine's FMA ceiling.
+# SIMD level the kernel dispatched to and the machine's FMA ceiling, measured just before the
+# tape at every shape of every round (with the tape's share of it per round).
 #
 # usage: benches/peers/run.sh [--rounds 3] [--budget 1] [--threads 2]
 #                             [--shapes "tiny cifar mnist800 large"] [--isa avx2]
@@ -50,6 +51,13 @@ cc -O2 -fopenmp "$HERE/fma_peak.c" -o "$OUT/fma_peak" \
   || { echo "run.sh: no C compiler with OpenMP; the FMA ceiling is not measured" >&2; rm -f "$OUT/fma_peak"; }
 
 RESULTS="$OUT/results-$(date +%Y%m%d-%H%M%S).jsonl"
+# The FMA ceiling now: the best of one thread and $THREADS (two vCPUs may share one core's FMA
+# units), at the widest vector width the run allows. Measured beside the tape at every shape
+# of every round, because a shared host's speed drifts within minutes.
+ceiling() {
+  [ -x "$OUT/fma_peak" ] || { echo 0; return; }
+  { "$OUT/fma_peak" 1; "$OUT/fma_peak" "$THREADS"; } | python3 -c 'import json,sys; print(max(d["f32_gflops"] for d in map(json.loads, sys.stdin) if d["fma_width_bits"] <= int(sys.argv[1])))' "$WIDTH"
+}
 ENGINES=(tape numpy torch jax)
 for r in $(seq 1 "$ROUNDS"); do
   # Rotate the order each round, so that no engine always runs after the same neighbour.
@@ -59,6 +67,7 @@ for r in $(seq 1 "$ROUNDS"); do
     for e in "${order[@]}"; do
       echo "round $r/$ROUNDS  $shape  $e" >&2
       if [ "$e" = tape ]; then
+        echo '{"kind":"ceiling","round":'"$r"',"shape":"'"$shape"'","gflops":'"$(ceiling)"'}' >> "$RESULTS"
         "$TAPE" bench --json --shape "$shape" --budget "$BUDGET" --threads "$THREADS" "${ISA_FLAG[@]}" \
           | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(json.dumps({"kind":"step","engine":"tape","round":'"$r"',"shape":d["shape"],"ms":d["tape_ms"],"flops":d["flops"],"isa":d["isa"]}))' >> "$RESULTS"
       else
@@ -69,11 +78,7 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# The FMA ceiling: the best of one thread and $THREADS (two vCPUs may share one core's FMA units).
-FMA=0
-if [ -x "$OUT/fma_peak" ]; then
-  FMA=$( { "$OUT/fma_peak" 1; "$OUT/fma_peak" "$THREADS"; } | python3 -c 'import json,sys; print(max(d["f32_gflops"] for d in map(json.loads, sys.stdin) if d["fma_width_bits"] <= int(sys.argv[1])))' "$WIDTH")
-fi
+FMA=$(ceiling)
 CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 ISA=$(grep -m1 '"isa"' "$RESULTS" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["isa"])')
 python3 -c 'import json,sys; print(json.dumps({"kind":"machine","cpu":sys.argv[1],"isa":sys.argv[2],"threads":int(sys.argv[3]),"fma_ceiling_gflops":float(sys.argv[4]),"rounds":int(sys.argv[5]),"date":sys.argv[6]}))' \

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Prints the table of a benches/peers/run.sh results file (JSON lines): per shape the median
-over rounds of each engine's ms per step, with GFLOP/s and the per-round ratios tape / best peer.
+over rounds of each engine's ms per step, with GFLOP/s and the per-round ratios tape / best peer;
+then the tape's share of the FMA ceiling in every round, against the ceiling measured just
+before it (a shared host's speed drifts within minutes, so a ceiling measured once, at another
+time, can be far from the one the tape ran under).
 
 usage: table.py RESULTS.jsonl
 """
@@ -16,15 +19,23 @@ def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     meta = next(r for r in rows if r.get("kind") == "machine")
     ms = defaultdict(dict)  # (shape, engine) -> {round: ms}
+    ceilings = defaultdict(dict)  # shape -> {round: GFLOP/s measured just before the tape}
     flops = {}
     for r in rows:
         if r.get("kind") == "step":
             ms[(r["shape"], r["engine"])][r["round"]] = r["ms"]
+        if r.get("kind") == "ceiling" and r["gflops"]:
+            ceilings[r["shape"]][r["round"]] = r["gflops"]
         if "flops" in r:
             flops[r["shape"]] = r["flops"]
     shapes = list(dict.fromkeys(r["shape"] for r in rows if r.get("kind") == "step"))
-    fma = meta["fma_ceiling_gflops"]
-    ceiling = f"{fma} GFLOP/s" if fma else "not measured"
+    every = [g for per_round in ceilings.values() for g in per_round.values()]
+    fma = statistics.median(every) if every else meta["fma_ceiling_gflops"]
+    ceiling = "not measured"
+    if every:
+        ceiling = f"{fma:.1f} GFLOP/s (median; {min(every):.1f}-{max(every):.1f} in the rounds)"
+    elif fma:
+        ceiling = f"{fma} GFLOP/s"
     print(f"CPU: {meta['cpu']}; SIMD: {meta['isa']}; threads: {meta['threads']}; "
           f"FMA ceiling (f32): {ceiling}; {meta['rounds']} rounds; {meta['date']}")
     print()
@@ -55,11 +66,20 @@ def main(path):
     if not fma:
         return
     print()
+    if every:
+        print("The tape's GFLOP/s as a share of the FMA ceiling measured just before it "
+              "(fma_peak.c, best of 1 and " f"{meta['threads']} threads), per round:")
+        for s in shapes:
+            if s not in flops or not ms[(s, "tape")]:
+                continue
+            shares = [f"{100 * flops[s] / t / 1e6 / ceilings[s][rnd]:.0f}%"
+                      for rnd, t in sorted(ms[(s, "tape")].items()) if rnd in ceilings[s]]
+            print(f"- {s}: " + " / ".join(shares))
+        return
     print(f"GFLOP/s against the FMA ceiling of {fma} GFLOP/s (fma_peak.c, best of 1 and "
           f"{meta['threads']} threads): tape at " + ", ".join(
               f"{s} {100 * flops[s] / statistics.median(ms[(s, 'tape')].values()) / 1e6 / fma:.0f}%"
               for s in shapes if s in flops and ms[(s, "tape")]))
-
 
 if __name__ == "__main__":
     main(sys.argv[1])
