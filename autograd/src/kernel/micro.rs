@@ -238,10 +238,10 @@ impl<T> Panel<T> {
 unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     kc: usize,
     panel: Panel<S::E>,
-    mut b: *const S::E,
+    b: *const S::E,
     t: Tile<S::E>,
 ) {
-    let (mut a, rs, cs) = if PACKED {
+    let (a, rs, cs) = if PACKED {
         (panel.a, 1, MR as isize)
     } else {
         (panel.a, panel.rs, panel.cs)
@@ -255,29 +255,14 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
     let mut acc = [[S::zero(); NV]; MR];
     // An unpacked panel's rows, each from its own pointer.
     let rows: [*const S::E; MR] = std::array::from_fn(|i| a.wrapping_offset(i as isize * rs));
-    let nr = NV * S::LANES;
-    // Steps `S::UNROLL` at a time: the addresses of A's values and B's vectors are then
-    // offsets known at compile time from pointers advanced once per group, and the loop's own
-    // instructions are shared by the group's steps.
-    let unroll = S::UNROLL;
-    let mut step = 0isize;
-    let mut left = kc;
-    while left >= unroll {
-        S::prefetch_lines(b.wrapping_add(PREFETCH_STEPS * nr), unroll * nr);
-        for u in 0..unroll {
-            one_step::<S, MR, NV, PACKED>(&mut acc, (a, &rows, step, cs), u, b.add(u * nr));
-        }
-        a = a.offset(unroll as isize * cs);
-        step += unroll as isize * cs;
-        b = b.add(unroll * nr);
-        left -= unroll;
-    }
-    for _ in 0..left {
-        S::prefetch_lines(b.wrapping_add(PREFETCH_STEPS * nr), nr);
-        one_step::<S, MR, NV, PACKED>(&mut acc, (a, &rows, step, cs), 0, b);
-        a = a.offset(cs);
-        step += cs;
-        b = b.add(nr);
+    if !PACKED && cs == 1 {
+        // A row-major A read in place, its steps adjacent: with that stride known, each row's
+        // address is its own pointer plus the step, and not (as LLVM made it for any stride)
+        // one row's address plus the row stride, again and again, a chain of additions as
+        // long as the panel is tall in every step.
+        steps::<S, MR, NV, PACKED>(&mut acc, kc, (a, &rows, 1), b);
+    } else {
+        steps::<S, MR, NV, PACKED>(&mut acc, kc, (a, &rows, cs), b);
     }
     // Every access to `acc` has an index known at compile time (loops of MR and NV), so the
     // accumulators stay in registers; one loop over `t.rows` rows spilled all of them to the
@@ -294,6 +279,44 @@ unsafe fn micro<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
         t.cols
     );
     store_tile::<S, MR, NV>(&acc, &t, last)
+}
+
+/// `acc += Apanel · Bpanel` over `kc` steps, A's panel at `a` (packed) or in `rows` (in place),
+/// its steps `cs` apart; B's panel at `b`.
+///
+/// # Safety
+/// As for [`micro`].
+#[inline(always)]
+unsafe fn steps<S: Simd, const MR: usize, const NV: usize, const PACKED: bool>(
+    acc: &mut [[S::V; NV]; MR],
+    kc: usize,
+    (mut a, rows, cs): (*const S::E, &[*const S::E; MR], isize),
+    mut b: *const S::E,
+) {
+    let nr = NV * S::LANES;
+    // Steps `S::UNROLL` at a time: the addresses of A's values and B's vectors are then
+    // offsets known at compile time from pointers advanced once per group, and the loop's own
+    // instructions are shared by the group's steps.
+    let unroll = S::UNROLL;
+    let mut step = 0isize;
+    let mut left = kc;
+    while left >= unroll {
+        S::prefetch_lines(b.wrapping_add(PREFETCH_STEPS * nr), unroll * nr);
+        for u in 0..unroll {
+            one_step::<S, MR, NV, PACKED>(acc, (a, rows, step, cs), u, b.add(u * nr));
+        }
+        a = a.offset(unroll as isize * cs);
+        step += unroll as isize * cs;
+        b = b.add(unroll * nr);
+        left -= unroll;
+    }
+    for _ in 0..left {
+        S::prefetch_lines(b.wrapping_add(PREFETCH_STEPS * nr), nr);
+        one_step::<S, MR, NV, PACKED>(acc, (a, rows, step, cs), 0, b);
+        a = a.offset(cs);
+        step += cs;
+        b = b.add(nr);
+    }
 }
 
 /// `acc += A's step · B's step` for the step `u` past the current one: A's values at
