@@ -3,7 +3,8 @@
 # turns over several rounds, and prints the table of the README's Performance section: median
 # ms per step per shape, GFLOP/s, the ratio tape / best peer in every round, the CPU model, the
 # SIMD level the kernel dispatched to and the machine's FMA ceiling, measured just before the
-# tape at every shape of every round (with the tape's share of it per round).
+# tape at every shape of every round (the highest of those measurements; with the tape's share
+# of it per round).
 #
 # usage: benches/peers/run.sh [--rounds 3] [--budget 1] [--threads 2]
 #                             [--shapes "tiny cifar mnist800 large"] [--isa avx2]
@@ -53,7 +54,7 @@ cc -O2 -fopenmp "$HERE/fma_peak.c" -o "$OUT/fma_peak" \
 RESULTS="$OUT/results-$(date +%Y%m%d-%H%M%S).jsonl"
 # The FMA ceiling now: the best of one thread and $THREADS (two vCPUs may share one core's FMA
 # units), at the widest vector width the run allows. Measured beside the tape at every shape
-# of every round, because a shared host's speed drifts within minutes.
+# of every round: on a shared host one measurement can fall far below the others.
 ceiling() {
   [ -x "$OUT/fma_peak" ] || { echo 0; return; }
   { "$OUT/fma_peak" 1; "$OUT/fma_peak" "$THREADS"; } | python3 -c 'import json,sys; print(max(d["f32_gflops"] for d in map(json.loads, sys.stdin) if d["fma_width_bits"] <= int(sys.argv[1])))' "$WIDTH"
