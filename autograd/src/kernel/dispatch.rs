@@ -5,7 +5,7 @@
 use std::any::TypeId;
 
 use super::out::Out;
-use super::{micro, scratch, simd, Isa, Mat, Start, Target};
+use super::{blocks, micro, scratch, simd, Isa, Mat, Start, Target};
 use crate::Element;
 use ndarray::ArrayView2;
 
@@ -91,7 +91,7 @@ unsafe fn with_buffers<S: simd::Simd, const MR: usize, const NV: usize, T: Eleme
     start: Start<Mat<T>, T>,
 ) {
     let (a, b, c, start) = (a.cast(), b.cast(), c.cast(), start.cast());
-    let (a_len, b_len) = micro::buffer_lens::<S, MR, NV>((a.rows, a.cols, b.cols), a.cs == 1);
+    let (a_len, b_len) = blocks::buffer_lens::<S, MR, NV>((a.rows, a.cols, b.cols), a.cs == 1);
     scratch::with::<S::E, _>(a_len, b_len, |pa, pb| driver(a, b, c, start, pa, pb));
 }
 

@@ -14,70 +14,12 @@
 //! zero, then added to C (or stored, for the first block without accumulation). So a result
 //! does not depend on how C was split between threads, nor on the tile widths.
 
+use super::blocks::{block_columns, depth, packs_a_once, reads_a_in_place};
 use super::out::Out;
 use super::pack::{pack_a, pack_b};
 use super::simd::Simd;
 use super::tile::{store_narrow, store_tile, Tile};
 use super::{Mat, MatMut, Start};
-
-/// The depth of the blocks the inner dimension `k` is cut into: at most `S::KC`, and as even
-/// as possible (784 is two blocks of 392, not 384 + 384 + 16). It depends on `k` alone, so the
-/// order of every element's reduction does too.
-pub(crate) fn depth<S: Simd>(k: usize) -> usize {
-    k.div_ceil(k.div_ceil(S::KC).max(1)).max(1)
-}
-
-/// Columns of B packed at a time: `S::NC`, or fewer, in whole `nr`-wide panels, when a
-/// `S::KC`-deep block of `S::NC` columns would fill more than half of the L2 cache (see
-/// [`cache`](super::cache)). Column blocks do not change any element's reduction.
-pub(crate) fn block_columns<S: Simd>(nr: usize) -> usize {
-    columns_for::<S>(super::cache::l2_bytes(), nr)
-}
-
-/// [`block_columns`] for an L2 cache of `l2` bytes.
-fn columns_for<S: Simd>(l2: usize, nr: usize) -> usize {
-    let fits = l2 / 2 / (S::KC * std::mem::size_of::<S::E>());
-    if fits >= S::NC {
-        S::NC
-    } else {
-        (fits / nr * nr).max(nr)
-    }
-}
-
-/// Whether [`product`] packs all of A's rows for a depth block at once, to use them for every
-/// block of B's columns: when A is packed at all (not read in place) and B has more columns
-/// than one block holds. Block by block, the whole of A was packed again for each block of
-/// columns: at large's backward `Xᵀ·dz1` (n = 1024, blocks of 320), four times over, each
-/// step a piece of a row of X far from the last (9% of the product's time on Zen 4, 12% at
-/// AVX2).
-fn packs_a_once<S: Simd>(n: usize, nr: usize, row_major_a: bool) -> bool {
-    !reads_a_in_place(n, nr, row_major_a) && n > block_columns::<S>(nr)
-}
-
-/// Whether [`product`] reads A's panels in place (packing only a last, short one, to pad it):
-/// when there is one panel of B, so that each panel of A is used once, and when A is
-/// row-major, whose packing would be a transposition, element by element.
-fn reads_a_in_place(n: usize, nr: usize, row_major_a: bool) -> bool {
-    n <= nr || row_major_a
-}
-
-/// Elements of the packing buffers [`product`] needs for an `m x k` by `k x n` product with
-/// `MR x (NV·LANES)` tiles, A row-major when `row_major_a`: (packed A, packed B and, after it,
-/// the `MR x NC` rows a sink gets at once).
-pub(crate) fn buffer_lens<S: Simd, const MR: usize, const NV: usize>(
-    (m, k, n): (usize, usize, usize),
-    row_major_a: bool,
-) -> (usize, usize) {
-    let kc = S::KC.min(k);
-    let rows = if packs_a_once::<S>(n, NV * S::LANES, row_major_a) {
-        m
-    } else {
-        S::MC.min(m)
-    };
-    let a_len = rows.div_ceil(MR) * MR * kc;
-    let b_len = kc * S::NC.min(n).div_ceil(S::LANES) * S::LANES;
-    (a_len, b_len + MR * S::NC.min(n))
-}
 
 /// `c = a · b` (or `c += a · b` when `accumulate`) on this thread, with `S`'s vectors and an
 /// `MR x (NV·LANES)` register tile, packing into `pa` and `pb`. `k` must be at least 1.
@@ -92,7 +34,7 @@ pub(crate) fn buffer_lens<S: Simd, const MR: usize, const NV: usize>(
 /// # Safety
 /// `S`'s target features must be present; the three matrices must be valid for their shapes
 /// and strides, `c` aliasing neither `a` nor `b`; `pa` and `pb` must be valid for the lengths
-/// [`buffer_lens`] gives.
+/// [`buffer_lens`](super::blocks::buffer_lens) gives.
 #[inline(always)]
 pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     a: Mat<S::E>,
@@ -106,7 +48,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     let nr = NV * S::LANES;
     let stage = pb.add(S::KC.min(k) * S::NC.min(n).div_ceil(S::LANES) * S::LANES);
     let in_place = reads_a_in_place(n, nr, a.cs == 1);
-    let once = packs_a_once::<S>(n, nr, a.cs == 1);
+    let once = packs_a_once::<S>((m, k, n), nr, a.cs == 1);
     let nc_max = block_columns::<S>(nr);
     // Depth blocks outermost: each element of C still takes them in order.
     let kc_step = depth::<S>(k);
@@ -351,29 +293,6 @@ const PREFETCH_STEPS: usize = 8;
 mod tests {
     use super::*;
 
-    /// Checks [`columns_for`] with `S` and `nr`-wide panels over L2 sizes from 64 KiB to 64 MiB.
-    fn check_columns<S: Simd>(nr: usize) {
-        for l2 in [64 << 10, 512 << 10, 1 << 20, 2 << 20, 64 << 20] {
-            let nc = columns_for::<S>(l2, nr);
-            let panel = S::KC * std::mem::size_of::<S::E>() * nr;
-            let block = nc / nr * panel;
-            assert!(nc >= nr && nc <= S::NC, "l2 {l2}: {nc} columns");
-            if nc < S::NC {
-                assert_eq!(nc % nr, 0, "l2 {l2}: {nc} columns are whole panels");
-                assert!(
-                    nc == nr || block <= l2 / 2,
-                    "l2 {l2}: the block fills {block} bytes"
-                );
-                assert!(block + panel > l2 / 2, "l2 {l2}: one more panel would fit");
-            }
-        }
-        assert_eq!(
-            columns_for::<S>(usize::MAX / 2, nr),
-            S::NC,
-            "a huge L2 takes NC"
-        );
-    }
-
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn a_last_panel_of_b_is_one_half_vector_wide_only_at_avx512_and_when_its_columns_fit() {
@@ -387,20 +306,5 @@ mod tests {
             widths(super::super::simd::Scalar::<f32>::panel_width),
             [1, 4, 8, 9, 16, 17, 32]
         );
-    }
-
-    #[test]
-    fn packed_blocks_of_b_fill_at_most_half_the_l2_in_whole_panels() {
-        check_columns::<super::super::simd::Scalar<f32>>(4);
-        check_columns::<super::super::simd::Scalar<f64>>(4);
-        #[cfg(target_arch = "x86_64")]
-        {
-            use super::super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
-            check_columns::<Avx512F32>(48);
-            check_columns::<Avx512F32>(32);
-            check_columns::<Avx512F64>(24);
-            check_columns::<Avx2F32>(24);
-            check_columns::<Avx2F64>(8);
-        }
     }
 }

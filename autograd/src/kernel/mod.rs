@@ -6,6 +6,7 @@
 //! the same order wherever the split falls (see [`micro`]). They may differ between
 //! instruction sets (FMA rounds once, the scalar fallback twice).
 
+mod blocks;
 mod cache;
 mod depth_halves;
 mod dispatch;

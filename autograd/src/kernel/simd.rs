@@ -6,7 +6,7 @@
 //! and one broadcast A value must fit the register file (32 vectors with AVX-512, 16 with AVX2).
 //! And its cache blocking: a packed block of B (`KC` deep, at most `NC` wide) fills at most
 //! half of the L2 cache, so it stays there beside A's panels: on a 2 MiB L2, f32 400 x 624 or 648
-//! (whole panels) and f64 128 x 1024 ([`block_columns`](super::micro::block_columns); fewer
+//! (whole panels) and f64 128 x 1024 ([`block_columns`](super::blocks::block_columns); fewer
 //! columns on a smaller L2;
 //! f64 blocks of 256 x 1024, 2 MiB, measured 25% slower at the large shape). f32 panels are
 //! 400 deep (784 = 2 x 392), not 256: each tile of C is stored half as often. At AVX2 (then
@@ -35,7 +35,7 @@ pub(crate) trait Simd {
     const KC: usize;
     /// Rows of A packed at a time (a block that stays in the L2 cache).
     const MC: usize;
-    /// Columns of B packed at a time, at most (see [`block_columns`](super::micro::block_columns)).
+    /// Columns of B packed at a time, at most (see [`block_columns`](super::blocks::block_columns)).
     const NC: usize;
     /// Steps of the micro-kernel's loop per turn (see [`micro`](super::micro)): 4 at AVX2,
     /// whose 6 x 16 step spends more instructions per multiply-add (the `1024 x 3072 x 1024`
