@@ -1,6 +1,6 @@
 //! Every derivative rule of the engine, in one match.
 //!
-//! [`backprop`] takes one recorded node and `g`, the gradient of the loss with respect to the
+//! `backprop` takes one recorded node and `g`, the gradient of the loss with respect to the
 //! node's value `y`, and gives each input its share: one arm per op, each reading as its
 //! formula. How the shares land in gradient buffers (written or added, moved or copied,
 //! summed over broadcast axes, only for inputs that need one) is the job of the helpers in

@@ -26,7 +26,8 @@ const FTZ: u32 = 1 << 15;
 const DAZ: u32 = 1 << 6;
 
 /// While alive, subnormal numbers are flushed to zero on the calling thread and on rayon's
-/// pool (see the [module](self)); dropped, every thread gets its previous mode back.
+/// pool (see the `subnormals` module's documentation); dropped, every thread gets its
+/// previous mode back.
 ///
 /// ```
 /// use tapegrad_autograd::FlushSubnormals;

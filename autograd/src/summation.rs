@@ -2,7 +2,7 @@
 //!
 //! A running sum loses about `ε · |running total|` per addition, so one long sum of values that
 //! cancel (±1e8 plus small values, say) loses the small values to the rounding of the large
-//! partial totals. Pairwise summation adds blocks of [`BLOCK`] elements directly, then adds the
+//! partial totals. Pairwise summation adds blocks of `BLOCK` (128) elements directly, then adds the
 //! block sums as a balanced tree, so each element goes through only `log2(n / BLOCK)` roundings
 //! at totals of its own scale: the error grows like `ε log n` instead of `ε n`, at the speed
 //! of a plain loop (NumPy sums the same way).
@@ -34,7 +34,7 @@ pub fn sum_f64<T: Element>(x: &ArrayViewD<'_, T>) -> f64 {
 /// assert_eq!(tapegrad_autograd::sum_squares_f64(&x.view()), 25.0);
 /// ```
 ///
-/// The squares of each block of [`BLOCK`] elements are first added in `T`, in 32 lanes (as
+/// The squares of each block of `BLOCK` (128) elements are first added in `T`, in 32 lanes (as
 /// fast as the vector unit goes, in `f32` twice as many lanes as in `f64`): they are all
 /// positive, so nothing cancels and a block's sum is within `~(BLOCK/32 + 5) · ε_T` of exact.
 /// The block sums are then added pairwise in `f64`, as [`sum_f64`] adds elements.

@@ -79,7 +79,7 @@ pub fn gemm<T: Element>(
     );
 }
 
-/// The threads [`gemm`] uses for an `m x k` by `k x n` product: one below a couple of million
+/// The threads [`gemm()`] uses for an `m x k` by `k x n` product: one below a couple of million
 /// multiply-adds (too little work to repay waking another thread), else those set by
 /// [`set_threads`] ([`threads`]).
 pub fn threads_for(m: usize, k: usize, n: usize) -> usize {
@@ -101,7 +101,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// The kernel [`gemm`] uses for an `m x k` by `k x n` product of `T`s on this CPU: the
+    /// The kernel [`gemm()`] uses for an `m x k` by `k x n` product of `T`s on this CPU: the
     /// packed kernel with the instruction set [`set_isa`] chose, else the widest this CPU has.
     pub fn auto<T: Element>(m: usize, k: usize, n: usize) -> Kernel {
         let _ = (m, k, n);
@@ -112,7 +112,7 @@ impl Kernel {
 /// The instruction set chosen by [`set_isa`], as its index in [`Isa::ALL`] plus one (0: none).
 static ISA: AtomicUsize = AtomicUsize::new(0);
 
-/// Makes [`gemm`] (and so every matmul of the tape) use `isa`'s micro-kernels instead of the
+/// Makes [`gemm()`] (and so every matmul of the tape) use `isa`'s micro-kernels instead of the
 /// widest this CPU has (`None`: back to the widest), to measure a narrower instruction set on a
 /// wider machine (AVX2 on an AVX-512 one, say). Results may differ in the last bits between
 /// instruction sets.
@@ -141,7 +141,7 @@ pub fn set_isa(isa: Option<Isa>) -> crate::Result<()> {
     Ok(())
 }
 
-/// The instruction set [`gemm`]'s kernel uses now: the one [`set_isa`] chose, else
+/// The instruction set [`gemm()`]'s kernel uses now: the one [`set_isa`] chose, else
 /// [`Isa::best`].
 pub fn isa() -> Isa {
     match ISA.load(Ordering::Relaxed) {
@@ -151,7 +151,7 @@ pub fn isa() -> Isa {
     .unwrap_or_else(Isa::best)
 }
 
-/// [`gemm`] with a chosen kernel on up to `threads` threads (`0`: [`threads`]), however
+/// [`gemm()`] with a chosen kernel on up to `threads` threads (`0`: [`threads`]), however
 /// small the product. Results do not depend on `threads`.
 ///
 /// # Panics
@@ -190,7 +190,7 @@ pub fn gemm_with<T: Element>(
 
 /// `c = s·x + a · b` in one pass over `c` (for a gradient whose first share is a scaled copy
 /// of a value, and whose next is a product), the same bit for bit as `c = s·x` followed by
-/// `c += a · b`; `c = a · b` when `scaled` is `None`. Kernel and threads as [`gemm`].
+/// `c += a · b`; `c = a · b` when `scaled` is `None`. Kernel and threads as [`gemm()`].
 pub(crate) fn gemm_scaled_plus<T: Element>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
@@ -219,7 +219,7 @@ pub(crate) fn gemm_scaled_plus<T: Element>(
 
 /// `c = a · b`, then `finish(i, j, row)` on each piece of C's rows as soon as it is final
 /// (while in cache): a bias and an activation in the same pass as the product. `c` must be
-/// row-major. Kernel and threads as [`gemm`].
+/// row-major. Kernel and threads as [`gemm()`].
 pub(crate) fn gemm_finished<T: Element>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
