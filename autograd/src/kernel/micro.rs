@@ -1,7 +1,8 @@
 //! The register-blocked micro-kernel and the loops around it (the BLIS scheme).
 //!
 //! Loop order, outermost first: the inner dimension in blocks of `KC` ([`depth`]); columns of
-//! C in blocks of at most `NC` ([`block_columns`]: as many as half the L2 cache holds), each
+//! C in blocks of at most `NC` ([`block_columns`]: as many as three quarters of the L2 cache
+//! hold), each
 //! block of B packed (it stays in L2); rows of C in blocks of `MC`, each block of A packed
 //! (once for all column blocks when there are several, [`packs_a_once`]); then `MR`-row panels
 //! of A and `nr`-column panels of B, each pair multiplied by the micro-kernel into an

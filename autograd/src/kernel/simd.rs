@@ -5,9 +5,9 @@
 //! `MR x (NV·LANES)` tile of C in registers, so `MR·NV` accumulators plus `NV` loaded B vectors
 //! and one broadcast A value must fit the register file (32 vectors with AVX-512, 16 with AVX2).
 //! And its cache blocking: a packed block of B (`KC` deep, at most `NC` wide) fills at most
-//! half of the L2 cache, so it stays there beside A's panels: on a 2 MiB L2, f32 400 x 624 or 648
-//! (whole panels) and f64 128 x 1024 ([`block_columns`](super::blocks::block_columns); fewer
-//! columns on a smaller L2;
+//! three quarters of the L2 cache, so it stays there beside A's panels: on a 2 MiB L2, f32
+//! 400 x 960 (whole panels) and f64 128 x 1024
+//! ([`block_columns`](super::blocks::block_columns); fewer columns on a smaller L2;
 //! f64 blocks of 256 x 1024, 2 MiB, measured 25% slower at the large shape). f32 panels are
 //! 400 deep (784 = 2 x 392), not 256: each tile of C is stored half as often. At AVX2 (then
 //! with 4-row tiles, which store C half again as often as today's 6 rows) the mnist800 step
