@@ -39,13 +39,14 @@ fn columns_for<S: Simd>(l2: usize, nr: usize) -> usize {
     }
 }
 
-/// Whether [`product`](super::micro::product) packs all of A's rows for a depth block at once, to use them for every
-/// block of B's columns: when A is packed at all (not read in place) and B has more columns
-/// than one block holds. Block by block, the whole of A was packed again for each block of
-/// columns: at large's backward `Xᵀ·dz1` (n = 1024, then in blocks of 320), four times over, each
-/// step a piece of a row of X far from the last (9% of the product's time on Zen 4, 12% at
-/// AVX2). Not when those rows would take more than [`MAX_PACKED_A`] bytes (an `m x k` A of
-/// a library user's may be far taller than a net's), which a thread's buffer would keep.
+/// Whether [`product`](super::micro::product) packs all of A's rows for a depth block at once,
+/// to use them for every block of B's columns: when A is packed at all (not read in place) and
+/// B has more columns than one block holds. Block by block, the whole of A was packed again for
+/// each block of columns: at large's backward `Xᵀ·dz1` (n = 1024, then in blocks of 320), four
+/// times over, each step a piece of a row of X far from the last (9% of the product's time on
+/// Zen 4, 12% at AVX2). Not when those rows would take more than [`MAX_PACKED_A`] bytes (an
+/// `m x k` A of a library user's may be far taller than a net's), which a thread's buffer
+/// would keep.
 pub(super) fn packs_a_once<S: Simd>(
     (m, k, n): (usize, usize, usize),
     nr: usize,
@@ -60,16 +61,16 @@ pub(super) fn packs_a_once<S: Simd>(
 /// The most bytes of A [`packs_a_once`] packs at once (large's backward takes 3 MiB a thread).
 const MAX_PACKED_A: usize = 16 << 20;
 
-/// Whether [`product`](super::micro::product) reads A's panels in place (packing only a last, short one, to pad it):
-/// when there is one panel of B, so that each panel of A is used once, and when A is
-/// row-major, whose packing would be a transposition, element by element.
+/// Whether [`product`](super::micro::product) reads A's panels in place (packing only a last,
+/// short one, to pad it): when there is one panel of B, so that each panel of A is used once,
+/// and when A is row-major, whose packing would be a transposition, element by element.
 pub(super) fn reads_a_in_place(n: usize, nr: usize, row_major_a: bool) -> bool {
     n <= nr || row_major_a
 }
 
-/// Elements of the packing buffers [`product`](super::micro::product) needs for an `m x k` by `k x n` product with
-/// `MR x (NV·LANES)` tiles, A row-major when `row_major_a`: (packed A, packed B and, after it,
-/// the `MR x NC` rows a sink gets at once).
+/// Elements of the packing buffers [`product`](super::micro::product) needs for an `m x k` by
+/// `k x n` product with `MR x (NV·LANES)` tiles, A row-major when `row_major_a`: (packed A,
+/// packed B and, after it, the `MR x NC` rows a sink gets at once).
 pub(crate) fn buffer_lens<S: Simd, const MR: usize, const NV: usize>(
     (m, k, n): (usize, usize, usize),
     row_major_a: bool,

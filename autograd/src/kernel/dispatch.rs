@@ -43,23 +43,17 @@ pub(super) fn serial<T: Element>(
         use variants::*;
         match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if f32 && tall => {
-                with_buffers::<simd::Avx512F32, 12, 2, T>(avx512_f32_12, a, b, c, start)
-            }
+            Isa::Avx512 if f32 && tall => avx512_f32_12::run(a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if f32 => {
-                with_buffers::<simd::Avx512F32, 8, 3, T>(avx512_f32_8, a, b, c, start)
-            }
+            Isa::Avx512 if f32 => avx512_f32_8::run(a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if tall => {
-                with_buffers::<simd::Avx512F64, 12, 2, T>(avx512_f64_12, a, b, c, start)
-            }
+            Isa::Avx512 if tall => avx512_f64_12::run(a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => with_buffers::<simd::Avx512F64, 8, 3, T>(avx512_f64_8, a, b, c, start),
+            Isa::Avx512 => avx512_f64_8::run(a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if f32 => with_buffers::<simd::Avx2F32, 6, 2, T>(avx2_f32_6, a, b, c, start),
+            Isa::Avx2 if f32 => avx2_f32_6::run(a, b, c, start),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => with_buffers::<simd::Avx2F64, 6, 2, T>(avx2_f64_6, a, b, c, start),
+            Isa::Avx2 => avx2_f64_6::run(a, b, c, start),
             _ => with_buffers::<simd::Scalar<T>, 4, 4, T>(
                 micro::product::<simd::Scalar<T>, 4, 4>,
                 a,
@@ -75,10 +69,10 @@ pub(super) fn serial<T: Element>(
 /// packing buffers.
 type Driver<E> = for<'s> unsafe fn(Mat<E>, Mat<E>, Out<'s, E>, Start<Mat<E>, E>, *mut E, *mut E);
 
-/// Calls `driver` with this thread's packing buffers, sized for `S` with `MR x NV`-vector tiles, and
-/// the operands as elements of `S::E`, which must be `T` itself (the one cast, so that only the
-/// instantiation that runs casts a finished C or a sink). (The buffers are fetched here,
-/// outside the driver, whose target features would not reach into a closure.)
+/// Calls `driver` with this thread's packing buffers, sized for `S` with `MR x NV`-vector
+/// tiles, and the operands as elements of `S::E`, which must be `T` itself (the one cast, so
+/// that only the instantiation that runs casts a finished C or a sink). (The buffers are
+/// fetched here, outside the driver, whose target features would not reach into a closure.)
 ///
 /// # Safety
 /// As for [`micro::product`] with `S`, `MR` and `NV`, which `driver` must be; `S::E` must be
@@ -100,24 +94,44 @@ unsafe fn with_buffers<S: simd::Simd, const MR: usize, const NV: usize, T: Eleme
 mod variants {
     use super::micro::product;
     use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
-    use super::{Mat, Out, Start};
+    use super::{with_buffers, Element, Mat, Out, Start};
 
-    /// Defines `$name`, [`product`] with `$simd` and an `$mr x $nv`-vector register tile,
-    /// compiled with the target features `$features`.
+    /// Defines the module `$name`: `kernel`, [`product`] with `$simd` and an `$mr x $nv`-vector
+    /// register tile, compiled with the target features `$features`; and `run`, which calls it
+    /// with this thread's packing buffers sized for that tile ([`with_buffers`]), so that the
+    /// tile's shape is written once.
     macro_rules! variant {
         ($name:ident, $simd:ty, $e:ty, $mr:literal, $nv:literal, $features:literal) => {
             #[doc = concat!("[`product`] with `", stringify!($simd), "`, ", stringify!($mr),
                                                     " rows x ", stringify!($nv), " vectors.")]
-            #[target_feature(enable = $features)]
-            pub(super) unsafe fn $name(
-                a: Mat<$e>,
-                b: Mat<$e>,
-                c: Out<'_, $e>,
-                start: Start<Mat<$e>, $e>,
-                pa: *mut $e,
-                pb: *mut $e,
-            ) {
-                product::<$simd, $mr, $nv>(a, b, c, start, pa, pb)
+            pub(super) mod $name {
+                use super::{product, with_buffers, Element, Mat, Out, Start, $simd};
+
+                /// The product, compiled for the variant's target features.
+                #[target_feature(enable = $features)]
+                unsafe fn kernel(
+                    a: Mat<$e>,
+                    b: Mat<$e>,
+                    c: Out<'_, $e>,
+                    start: Start<Mat<$e>, $e>,
+                    pa: *mut $e,
+                    pb: *mut $e,
+                ) {
+                    product::<$simd, $mr, $nv>(a, b, c, start, pa, pb)
+                }
+
+                /// The product with this thread's packing buffers.
+                ///
+                /// # Safety
+                /// As for [`with_buffers`]; `T` must be the variant's element type.
+                pub(in super::super) unsafe fn run<T: Element>(
+                    a: Mat<T>,
+                    b: Mat<T>,
+                    c: Out<'_, T>,
+                    start: Start<Mat<T>, T>,
+                ) {
+                    with_buffers::<$simd, $mr, $nv, T>(kernel, a, b, c, start)
+                }
             }
         };
     }

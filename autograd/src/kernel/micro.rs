@@ -2,11 +2,10 @@
 //!
 //! Loop order, outermost first: the inner dimension in blocks of `KC` ([`depth`]); columns of
 //! C in blocks of at most `NC` ([`block_columns`]: as many as three quarters of the L2 cache
-//! hold), each
-//! block of B packed (it stays in L2); rows of C in blocks of `MC`, each block of A packed
-//! (once for all column blocks when there are several, [`packs_a_once`]); then `MR`-row panels
-//! of A and `nr`-column panels of B, each pair multiplied by the micro-kernel into an
-//! `MR x nr` tile of C held in registers. The micro-kernel broadcasts A's values and loads
+//! hold), each block of B packed (it stays in L2); rows of C in blocks of `MC`, each block of
+//! A packed (once for all column blocks when there are several, [`packs_a_once`]); then
+//! `MR`-row panels of A and `nr`-column panels of B, each pair multiplied by the micro-kernel
+//! into an `MR x nr` tile of C held in registers. The micro-kernel broadcasts A's values and loads
 //! B's as vectors, so a panel of A (the broadcast side, `MR x KC`) stays in L1 while every
 //! panel of the B block streams past it from L2.
 //!
