@@ -40,7 +40,8 @@ pub(crate) trait Simd {
     /// Steps of the micro-kernel's loop per turn (see [`micro`](super::micro)): 4 at AVX2,
     /// whose 6 x 16 step spends more instructions per multiply-add (the `1024 x 3072 x 1024`
     /// products 4-8% faster on one thread, paired runs), 1 at AVX-512, whose packed-A products
-    /// were 2-5% slower unrolled.
+    /// were 2-5% slower unrolled (a panel of A read in place takes at least four a turn:
+    /// `IN_PLACE_UNROLL` in [`micro`](super::micro)).
     const UNROLL: usize;
     /// The vectors of half the width in the same registers, for a last panel of B whose
     /// columns fit in one (see [`panel_width`](Simd::panel_width)): AVX-512's 256-bit halves,
