@@ -612,7 +612,7 @@ pub enum IsaArg {
     Scalar,
     /// x86-64 AVX2 with FMA.
     Avx2,
-    /// x86-64 AVX-512F.
+    /// x86-64 AVX-512F with AVX-512VL.
     Avx512,
 }
 
