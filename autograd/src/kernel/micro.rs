@@ -2,7 +2,8 @@
 //!
 //! Loop order, outermost first: the inner dimension in blocks of `KC` ([`depth`]); columns of
 //! C in blocks of at most `NC` ([`block_columns`]: as many as three quarters of the L2 cache
-//! hold), each block of B packed (it stays in L2); rows of C in blocks of `MC`, each block of
+//! hold; as few blocks as that allows, of even widths, [`column_step`]), each block of B packed
+//! (it stays in L2); rows of C in blocks of `MC`, each block of
 //! A packed (once for all column blocks when there are several, [`packs_a_once`]); then
 //! `MR`-row panels of A and `nr`-column panels of B, each pair multiplied by the micro-kernel
 //! into an `MR x nr` tile of C held in registers. The micro-kernel broadcasts A's values and loads
@@ -14,7 +15,7 @@
 //! zero, then added to C (or stored, for the first block without accumulation). So a result
 //! does not depend on how C was split between threads, nor on the tile widths.
 
-use super::blocks::{block_columns, depth, packs_a_once, reads_a_in_place};
+use super::blocks::{block_columns, column_step, depth, packs_a_once, reads_a_in_place};
 use super::out::Out;
 use super::pack::{pack_a, pack_b};
 use super::simd::Simd;
@@ -49,7 +50,7 @@ pub(crate) unsafe fn product<S: Simd, const MR: usize, const NV: usize>(
     let stage = pb.add(S::KC.min(k) * S::NC.min(n).div_ceil(S::LANES) * S::LANES);
     let in_place = reads_a_in_place(n, nr, a.cs == 1);
     let once = packs_a_once::<S>((m, k, n), nr, a.cs == 1);
-    let nc_max = block_columns::<S>(nr);
+    let nc_max = column_step(n, block_columns::<S>(nr), nr);
     // Depth blocks outermost: each element of C still takes them in order.
     let kc_step = depth::<S>(k);
     for pc in (0..k).step_by(kc_step) {
