@@ -183,7 +183,7 @@ mod tests {
                 assert!(step <= max, "n {n}, max {max}: {step}");
                 assert_eq!(blocks, n.div_ceil(max), "n {n}, max {max}: as few blocks");
                 assert!(
-                    step % nr == 0 || step == max,
+                    step.is_multiple_of(nr) || step == max,
                     "n {n}, max {max}: whole panels"
                 );
                 // The last block is short by less than one panel per block.
