@@ -49,7 +49,7 @@ unsafe fn pack_a_as<S: Simd, const MR: usize>(
 ) {
     let mr = MR;
     let full = if by_steps { mc / MR * MR } else { 0 };
-    let group = PANELS_PER_PASS * MR;
+    let group = panels_per_pass::<S::E>(MR) * MR;
     for g0 in (0..full).step_by(group) {
         let rows = group.min(full - g0);
         for p in 0..kc {
@@ -142,12 +142,34 @@ pub(crate) unsafe fn pack_b<S: Simd, const NV: usize>(
     }
 }
 
-/// Panels of a transposed A that [`pack_a`] fills in one pass over the steps: the runs it
-/// reads are that many panels long, and it writes that many panels at once (a block's 12 to 24
-/// panels all at once measured about the same: cifar's backward 0.98 of the panel-by-panel
-/// time against 0.95 with four, large's 0.93 against 0.96; four write streams stay apart in L1
-/// even when the panels' starts fall 4 KiB apart).
-const PANELS_PER_PASS: usize = 4;
+/// Panels of a transposed A that [`pack_a`] fills in one pass over the steps: the fewest, and at
+/// least [`MIN_PANELS_PER_PASS`], whose values in one step fill whole cache lines, so that each
+/// line of A is read in one pass only. Where a column of A is a multiple of 4 KiB (cifar's and
+/// large's X), a pass's lines all fall in one set of L1 and a few of L2, and the part of a line
+/// left for the next pass had to come from L3 again: AVX2's 6-row f32 panels took 4 a pass, 96
+/// bytes, one and a half lines; 8 a pass, 192 bytes, three lines. On Zen 3 (AVX2, 512 KiB of
+/// L2), one thread's cifar-like backward `3072 x 200 x 100` (A transposed) ran 8% faster, the
+/// large-like `3072 x 1024 x 1024` 3%, and mnist800's `784 x 128 x 800` (no such alignment)
+/// the same (paired runs).
+fn panels_per_pass<E>(mr: usize) -> usize {
+    let step = mr * std::mem::size_of::<E>();
+    (MIN_PANELS_PER_PASS..=MAX_PANELS_PER_PASS)
+        .find(|p| (p * step).is_multiple_of(LINE))
+        .unwrap_or(MIN_PANELS_PER_PASS)
+}
+
+/// The fewest panels [`pack_a`] fills a pass, whole lines or not (a block's 12 to 24 panels
+/// all at once measured about the same: cifar's backward 0.98 of the panel-by-panel time
+/// against 0.95 with four, large's 0.93 against 0.96; four write streams stay apart in L1
+/// even when the panels' starts fall 4 KiB apart; with 8-row AVX-512 panels, whose four fill
+/// two lines, eight a pass were 0-20% slower).
+const MIN_PANELS_PER_PASS: usize = 4;
+
+/// The most panels [`pack_a`] fills a pass to make whole lines.
+const MAX_PANELS_PER_PASS: usize = 16;
+
+/// Bytes in a cache line.
+const LINE: usize = 64;
 
 /// How many steps ahead of the one it copies [`pack_a`] asks for a transposed A's values.
 const PREFETCH_STEPS: isize = 8;
@@ -201,8 +223,33 @@ mod tests {
             let (s6, p6) = both_ways::<6>(80, 40, rows, steps);
             assert_eq!(s6, p6, "MR 6, rows {rows:?}, steps {steps:?}");
         }
+        // Several passes of 8 six-row panels, then a short one and a short panel.
+        let (s6, p6) = both_ways::<6>(128, 24, (3, 119), (2, 20));
+        assert_eq!(s6, p6, "MR 6, two passes and more");
         // Spot check of the layout: panel 1, step 2, row 3 of the panel is A[4 + 3, 2].
         let (packed, _) = both_ways::<4>(80, 40, (0, 8), (0, 5));
         assert_eq!(packed[5 * 4 + 2 * 4 + 3], (2 * 1000 + 7) as f32);
+    }
+
+    #[test]
+    fn a_pass_of_packing_reads_whole_cache_lines_of_a_transposed_a() {
+        for (mr, size, panels) in [
+            (6, 4, 8),
+            (6, 8, 4),
+            (8, 4, 4),
+            (12, 4, 4),
+            (4, 4, 4),
+            (7, 4, 16),
+        ] {
+            let p = if size == 4 {
+                panels_per_pass::<f32>(mr)
+            } else {
+                panels_per_pass::<f64>(mr)
+            };
+            assert_eq!(p, panels, "{mr} rows of {size} bytes");
+            assert_eq!(p * mr * size % LINE, 0, "whole lines");
+        }
+        // No whole lines within the limit: the fewest panels.
+        assert_eq!(panels_per_pass::<[u8; 3]>(7), MIN_PANELS_PER_PASS);
     }
 }
